@@ -16,6 +16,8 @@ local is_native = native.is_native
 local native_recv = native.recv_frame
 local native_send = native.send_frame
 local unmask = native.unmask
+local native_build = native.build_frame
+local rand = math.random
 
 local ok, new_tab = pcall(require, "table.new")
 if not ok then
@@ -137,13 +139,23 @@ function _M.recv_frame(sock, max_payload_len, force_masking)
     return lua_recv_frame(sock, max_payload_len, force_masking)
 end
 
+-- masking keys come from math.random, as upstream's do: math.randomseed makes them repeatable.
+local function mask_key(masking)
+    if masking then
+        return rand(0xffffffff)
+    end
+end
+
 -- build_frame(fin, opcode, payload_len, payload, masking) -> frame bytes
-_M.build_frame = native.build_frame
+function _M.build_frame(fin, opcode, payload_len, payload, masking)
+    return native_build(fin, opcode, payload_len, payload, masking, mask_key(masking))
+end
 
 -- send_frame(sock, fin, opcode, payload, max_payload_len, masking) -> bytes, err
 function _M.send_frame(sock, fin, opcode, payload, max_payload_len, masking)
     if is_native(sock) then
-        return native_send(sock, fin, opcode, payload, max_payload_len, masking)
+        return native_send(sock, fin, opcode, payload, max_payload_len, masking,
+                           mask_key(masking))
     end
 
     if payload == nil then
@@ -156,7 +168,7 @@ function _M.send_frame(sock, fin, opcode, payload, max_payload_len, masking)
         return nil, err
     end
     local bytes
-    bytes, err = sock:send(native.build_frame(fin, opcode, #payload, payload, masking))
+    bytes, err = sock:send(_M.build_frame(fin, opcode, #payload, payload, masking))
     if not bytes then
         return nil, "failed to send frame: " .. (err or "unknown")
     end
