@@ -78,9 +78,22 @@ func zoneOf(v lua.LValue) *Dict {
 func checkZone(L *lua.LState) *Dict {
 	d := zoneOf(L.Get(1))
 	if d == nil {
-		L.RaiseError(`bad "zone" argument`)
+		raise(L, `bad "zone" argument`)
 	}
 	return d
+}
+
+// raise raises like Lua's error(msg, 2) from resty.core's Lua functions: the message names
+// the caller's position when the caller is Lua code, and nothing when it is a C (Go) function
+// such as pcall.
+func raise(L *lua.LState, format string, args ...any) {
+	level := 1
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+			level = 0
+		}
+	}
+	L.Error(lua.LString(fmt.Sprintf(format, args...)), level)
 }
 
 // cError raises like luaL_error from a C function: no position prefix.
@@ -234,13 +247,13 @@ func ffiInt(L *lua.LState, v lua.LValue) uint32 {
 		}
 		return 0
 	}
-	L.RaiseError("bad argument #10 to 'ngx_lua_ffi_shdict_store' (cannot convert '%s' to 'int')", v.Type().String())
+	raise(L, "bad argument #10 to 'ngx_lua_ffi_shdict_store' (cannot convert '%s' to 'int')", v.Type().String())
 	return 0
 }
 
 // compareError raises the error LuaJIT gives for `v < 0` with a non-number v.
 func compareError(L *lua.LState, v lua.LValue) {
-	L.RaiseError("attempt to compare %s with number", v.Type().String())
+	raise(L, "attempt to compare %s with number", v.Type().String())
 }
 
 func shdictStore(L *lua.LState, op int) int {
@@ -249,7 +262,7 @@ func shdictStore(L *lua.LState, op int) int {
 	switch v := L.Get(4).(type) {
 	case lua.LNumber:
 		if v < 0 {
-			L.RaiseError(`bad "exptime" argument`)
+			raise(L, `bad "exptime" argument`)
 		}
 		exptimeMs = msFromSeconds(float64(v))
 	case *lua.LNilType:
@@ -356,27 +369,27 @@ func shdictIncr(L *lua.LState) int {
 	}
 	delta, ok := toNumber(L.Get(3))
 	if !ok {
-		L.RaiseError("cannot convert 'nil' to 'double'")
+		raise(L, "cannot convert 'nil' to 'double'")
 	}
 	initV := L.Get(4)
 	hasInit := lua.LVAsBool(initV)
 	var init float64
 	if hasInit {
 		if init, ok = toNumber(initV); !ok {
-			L.RaiseError("bad init arg: number expected, got %s", initV.Type().String())
+			raise(L, "bad init arg: number expected, got %s", initV.Type().String())
 		}
 	}
 	var initTTLMs int64
 	if ttlV := L.Get(5); ttlV != lua.LNil {
 		ttl, ok := toNumber(ttlV)
 		if !ok {
-			L.RaiseError("bad init_ttl arg: number expected, got %s", ttlV.Type().String())
+			raise(L, "bad init_ttl arg: number expected, got %s", ttlV.Type().String())
 		}
 		if ttl < 0 {
-			L.RaiseError(`bad "init_ttl" argument`)
+			raise(L, `bad "init_ttl" argument`)
 		}
 		if !hasInit {
-			L.RaiseError(`must provide "init" when providing "init_ttl"`)
+			raise(L, `must provide "init" when providing "init_ttl"`)
 		}
 		initTTLMs = msFromSeconds(ttl)
 	}
@@ -498,7 +511,7 @@ func shdictExpire(L *lua.LState) int {
 	d := checkZone(L)
 	ev := L.Get(3)
 	if !lua.LVAsBool(ev) {
-		L.RaiseError(`bad "exptime" argument`)
+		raise(L, `bad "exptime" argument`)
 	}
 	key, ok := ffiKey(L, 2)
 	if !ok {
@@ -506,7 +519,7 @@ func shdictExpire(L *lua.LState) int {
 	}
 	secs, ok := toNumber(ev)
 	if !ok {
-		L.RaiseError("attempt to perform arithmetic on local 'exptime' (a %s value)", ev.Type().String())
+		raise(L, "attempt to perform arithmetic on local 'exptime' (a %s value)", ev.Type().String())
 	}
 	if !d.setExpire(key, msFromSeconds(secs)) {
 		L.Push(lua.LNil)
