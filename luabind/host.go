@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/shdict"
 )
 
 // Config is what a Host is built from; the command line or an nginx.conf fills it.
@@ -22,6 +23,8 @@ type Config struct {
 	SocketLogErrors *bool
 	// DefaultType is nginx's default_type for responses without a Content-Type.
 	DefaultType string
+	// SharedDicts are the lua_shared_dict zones (nil: none).
+	SharedDicts *shdict.Registry
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -49,6 +52,9 @@ func NewHost(cfg Config) (*Host, error) {
 		h.cfg.DefaultType = "text/plain"
 	}
 	h.sockLog = cfg.SocketLogErrors == nil || *cfg.SocketLogErrors
+	if h.cfg.SharedDicts == nil {
+		h.cfg.SharedDicts = shdict.NewRegistry()
+	}
 	h.luaPath = expandLuaPath(cfg.LuaPath)
 	entries, err := embeddedModules(h.protos)
 	if err != nil {

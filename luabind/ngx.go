@@ -8,6 +8,7 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/lnull"
+	"github.com/luaws/luaws/luabind/shdict"
 )
 
 // ngxConstants are lua-nginx-module's numeric constants.
@@ -73,6 +74,7 @@ func openNgx(L *lua.LState, r *request) {
 	ngx.RawSetString("req", newReqTable(L))
 	ngx.RawSetString("config", newConfigTable(L))
 	ngx.RawSetString("worker", newWorkerTable(L))
+	ngx.RawSetString("shared", shdict.Bind(L, r.host.cfg.SharedDicts))
 	registerNgxExtras(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.

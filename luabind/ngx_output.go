@@ -198,4 +198,3 @@ func (r *request) killAll() {
 		r.entry.kill()
 	}
 }
-

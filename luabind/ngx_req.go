@@ -221,4 +221,3 @@ func ngxReqIsInternal(L *lua.LState) int {
 	L.Push(lua.LFalse)
 	return 1
 }
-

@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/html"
 	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/luabind/shdict"
 	"github.com/luaws/luaws/scripts"
 )
 
@@ -35,7 +37,21 @@ func newServer(o *options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := luabind.NewHost(luabind.Config{LuaPath: o.luaPath, Log: lg})
+	dicts := shdict.NewRegistry()
+	for _, d := range o.sharedDicts {
+		name, size, ok := strings.Cut(d, "=")
+		if !ok {
+			return nil, fmt.Errorf("--shared-dict %q: want NAME=SIZE", d)
+		}
+		n, err := shdict.ParseSize(size)
+		if err != nil {
+			return nil, fmt.Errorf("--shared-dict %q: %w", d, err)
+		}
+		if err := dicts.Add(name, n); err != nil {
+			return nil, fmt.Errorf("--shared-dict %q: %w", d, err)
+		}
+	}
+	host, err := luabind.NewHost(luabind.Config{LuaPath: o.luaPath, Log: lg, SharedDicts: dicts})
 	if err != nil {
 		return nil, err
 	}
