@@ -191,10 +191,3 @@ func ngxExit(L *lua.LState) int {
 	L.RaiseError("%s", errExit.Error())
 	return 0
 }
-
-// killAll stops every light thread of the request.
-func (r *request) killAll() {
-	if r.entry != nil {
-		r.entry.kill()
-	}
-}

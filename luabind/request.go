@@ -50,10 +50,13 @@ type request struct {
 	logc errlog.Conn
 
 	// baton: only the light thread holding it runs Lua.
-	baton  sync.Mutex
-	ctx    context.Context
-	cancel context.CancelFunc
-	entry  *lthread
+	baton   sync.Mutex
+	ctx     context.Context
+	cancel  context.CancelFunc
+	entry   *lthread
+	wg      sync.WaitGroup           // user threads' goroutines
+	thmu    sync.Mutex               // guards threads (kill runs without the baton)
+	threads map[*lua.LState]*lthread // user threads by their Lua thread
 
 	// response
 	status      int
@@ -108,12 +111,42 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r.entry = r.newThread(L)
 	L.Push(L.NewFunctionFromProto(proto))
 	err = L.PCall(0, 0, nil)
-	if err != nil && !r.exited {
+	failed := err != nil && !r.exited
+	if failed {
 		r.threadAborted("entry", err)
+		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
 	r.baton.Unlock()
-	r.finish(err != nil && !r.exited)
+	r.wg.Wait() // the request lives on while user threads run
+	r.finish(failed)
+}
+
+func (r *request) addThread(t *lthread) {
+	r.thmu.Lock()
+	if r.threads == nil {
+		r.threads = make(map[*lua.LState]*lthread)
+	}
+	r.threads[t.L] = t
+	r.thmu.Unlock()
+}
+
+func (r *request) threadFor(co *lua.LState) *lthread {
+	r.thmu.Lock()
+	defer r.thmu.Unlock()
+	return r.threads[co]
+}
+
+// killAll stops every light thread of the request.
+func (r *request) killAll() {
+	if r.entry != nil {
+		r.entry.kill()
+	}
+	r.thmu.Lock()
+	for _, t := range r.threads {
+		t.kill()
+	}
+	r.thmu.Unlock()
 }
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.

@@ -20,6 +20,8 @@ type lthread struct {
 	ctx    *threadCtx
 	cancel context.CancelFunc
 
+	user *userThread // nil for the entry thread
+
 	mu      sync.Mutex // guards blocked
 	blocked net.Conn   // the connection a blocking read/write waits on, to interrupt it on kill
 }
@@ -77,7 +79,7 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // block runs f with the baton released so that other light threads of the request run while
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
-	t.req.baton.Unlock()
+	t.release()
 	defer func() {
 		t.req.baton.Lock()
 		L.G.CurrentThread = L
