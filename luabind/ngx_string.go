@@ -68,19 +68,19 @@ func ngxStrError(L *lua.LState, level int, msg string) {
 }
 
 // ngxStrFuncName is the name LuaJIT gives the running Go function in "bad argument"
-// messages: the name it was called by ('hmac_sha1', 'q'), or ? when unknown.
+// messages, quoted: the name it was called by ('hmac_sha1', 'q'), or '?' when unknown.
 func ngxStrFuncName(L *lua.LState) string {
 	dbg, ok := L.GetStack(0)
 	if !ok {
-		return "?"
+		return "'?'"
 	}
 	if _, err := L.GetInfo("n", dbg, lua.LNil); err != nil {
-		return "?"
+		return "'?'"
 	}
 	n := dbg.Name
 	if n == "" || n == "?" || n == "main chunk" || n == "corountine" || n == "(anonymous)" ||
 		strings.HasPrefix(n, "<") {
-		return "?"
+		return "'?'"
 	}
 	return "'" + n + "'"
 }
