@@ -99,6 +99,7 @@ func (h *Host) newState() *lua.LState {
 var goModules = map[string]lua.LGFunction{
 	"luaws.websocket": openWebsocket,
 	"ngx.ssl":         openNgxSSL,
+	"bit":             openBit,
 }
 
 // fileLoader is package.loaders[2]: it searches package.path and instantiates the module from
