@@ -95,6 +95,10 @@ func openNgx(L *lua.LState, r *request) {
 
 func ngxIndex(L *lua.LState) int {
 	r := requestOf(L)
+	if r.r == nil && L.CheckString(2) != "ctx" {
+		L.Push(lua.LNil)
+		return 1
+	}
 	switch L.CheckString(2) {
 	case "status":
 		st := r.status

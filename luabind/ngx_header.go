@@ -55,7 +55,7 @@ func (h *respHeader) set(name string, values []string) {
 
 // ngx.header metamethods.
 func ngxHeaderIndex(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	vals := r.header.get(headerName(L.CheckString(2)))
 	switch len(vals) {
 	case 0:
@@ -73,7 +73,7 @@ func ngxHeaderIndex(L *lua.LState) int {
 }
 
 func ngxHeaderNewIndex(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	name := headerName(L.CheckString(2))
 	if r.headersSent {
 		logf(L, r, 4, "attempt to set ngx.header.HEADER after sending out response headers")

@@ -83,7 +83,7 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) 
 }
 
 func output(L *lua.LState, newline bool, fname string) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.hijacked && r.sock != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
@@ -118,7 +118,7 @@ func ngxPrint(L *lua.LState) int { return output(L, false, "print") }
 
 // ngx.flush(wait): pushes buffered output to the client.
 func ngxFlush(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.hijacked {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
@@ -141,7 +141,7 @@ func ngxFlush(L *lua.LState) int {
 
 // ngx.eof(): no more output; the response completes when the handler ends.
 func ngxEOF(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.eof {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("seen eof"))
@@ -157,7 +157,7 @@ func ngxEOF(L *lua.LState) int {
 }
 
 func ngxSendHeaders(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.headersSent {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("header already sent"))
@@ -174,6 +174,11 @@ func ngxSendHeaders(L *lua.LState) int {
 func ngxExit(L *lua.LState) int {
 	r := requestOf(L)
 	status := L.CheckInt(1)
+	if r.r == nil { // a timer or a script run outside of any request: just stop
+		r.exited = true
+		r.killAll()
+		L.RaiseError("%s", errExit.Error())
+	}
 	r.exited = true
 	r.exitStatus = status
 	switch {

@@ -60,7 +60,7 @@ func headerKeyMeta(L *lua.LState) *lua.LTable {
 // headers as arrays, at most max_headers (default 100, 0 = all) and "truncated" as second
 // value when cut. Names with underscores are dropped, as nginx drops them by default.
 func ngxReqGetHeaders(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	max := L.OptInt(1, 100)
 	raw := L.ToBool(2)
 	names := make([]string, 0, len(r.r.Header)+1)
@@ -116,12 +116,12 @@ func ngxReqGetHeaders(L *lua.LState) int {
 }
 
 func ngxReqGetMethod(L *lua.LState) int {
-	L.Push(lua.LString(requestOf(L).r.Method))
+	L.Push(lua.LString(httpRequestOf(L).r.Method))
 	return 1
 }
 
 func ngxReqHTTPVersion(L *lua.LState) int {
-	r := requestOf(L).r
+	r := httpRequestOf(L).r
 	L.Push(lua.LNumber(float64(r.ProtoMajor) + float64(r.ProtoMinor)/10))
 	return 1
 }
@@ -141,7 +141,7 @@ func (r *request) body() []byte {
 }
 
 func ngxReqReadBody(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.hijacked {
 		return 0
 	}
@@ -151,7 +151,7 @@ func ngxReqReadBody(L *lua.LState) int {
 }
 
 func ngxReqDiscardBody(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if !r.bodyRead && !r.hijacked {
 		r.bodyRead = true
 		if r.r.Body != nil {
@@ -163,7 +163,7 @@ func ngxReqDiscardBody(L *lua.LState) int {
 }
 
 func ngxReqGetBodyData(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if !r.bodyRead || len(r.bodyData) == 0 {
 		L.Push(lua.LNil)
 		return 1
@@ -173,7 +173,7 @@ func ngxReqGetBodyData(L *lua.LState) int {
 }
 
 func ngxReqSetHeader(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	name := headerName(L.CheckString(1))
 	switch v := L.Get(2).(type) {
 	case *lua.LNilType:
@@ -191,7 +191,7 @@ func ngxReqSetHeader(L *lua.LState) int {
 }
 
 func ngxReqClearHeader(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	r.r.Header.Del(headerName(L.CheckString(1)))
 	return 0
 }
@@ -199,7 +199,7 @@ func ngxReqClearHeader(L *lua.LState) int {
 // ngx.req.raw_header(no_request_line?): the request head as the client sent it (header names
 // in Go's canonical case: net/http does not keep the original bytes).
 func ngxReqRawHeader(L *lua.LState) int {
-	r := requestOf(L).r
+	r := httpRequestOf(L).r
 	var b strings.Builder
 	if !L.ToBool(1) {
 		b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\n")
@@ -214,7 +214,7 @@ func ngxReqRawHeader(L *lua.LState) int {
 }
 
 func ngxReqStartTime(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	L.Push(lua.LNumber(float64(r.start.UnixMilli()) / 1000))
 	return 1
 }
@@ -227,7 +227,7 @@ func ngxReqIsInternal(L *lua.LState) int {
 // ngx.req.get_uri_args(max_args?): the query string decoded (default at most 100 args, 0 = all),
 // and "truncated" as second value when cut.
 func ngxReqGetURIArgs(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	t, trunc := ngxArgsDecodeTrunc(L, r.r.URL.RawQuery, L.OptInt(1, 100))
 	L.Push(t)
 	if trunc {
@@ -239,7 +239,7 @@ func ngxReqGetURIArgs(L *lua.LState) int {
 
 // ngx.req.get_post_args(max_args?): the url-encoded body, after ngx.req.read_body().
 func ngxReqGetPostArgs(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if !r.bodyRead {
 		L.RaiseError("request body not read yet")
 	}

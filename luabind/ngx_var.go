@@ -30,6 +30,10 @@ func ngxVarIndex(L *lua.LState) int {
 		L.Push(v)
 		return 1
 	}
+	if r.r == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
 	if s, ok := r.variable(name); ok {
 		L.Push(lua.LString(s))
 	} else {

@@ -99,18 +99,28 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	r.ctx, r.cancel = context.WithCancel(hr.Context())
+	failed, _ := r.run(hr.Context(), proto, nil)
+	r.finish(failed)
+}
+
+// run runs proto as the entry light thread of a fresh state and waits for every light thread
+// it spawned. It reports whether the entry thread died of an error (and the error).
+func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(*lua.LState)) (bool, error) {
+	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
 
-	L := h.newState()
+	L := r.host.newState()
 	defer L.Close()
 	r.L = L
 	openNgx(L, r)
+	if setup != nil {
+		setup(L)
+	}
 
 	r.baton.Lock()
 	r.entry = r.newThread(L)
 	L.Push(L.NewFunctionFromProto(proto))
-	err = L.PCall(0, 0, nil)
+	err := L.PCall(0, 0, nil)
 	failed := err != nil && !r.exited
 	if failed {
 		r.threadAborted("entry", err)
@@ -119,7 +129,33 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r.entry.cancel()
 	r.baton.Unlock()
 	r.wg.Wait() // the request lives on while user threads run
-	r.finish(failed)
+	if failed {
+		return true, err
+	}
+	return false, nil
+}
+
+// RunChunk runs Lua source in a fresh state outside of any HTTP request, the way
+// ngx.timer callbacks run: cosockets, light threads, ngx.sleep, shared dicts and logging
+// work; request APIs (ngx.req, ngx.say, ngx.var, ...) do not. setup, if not nil, may adjust
+// the state before the chunk runs (e.g. add globals). The error is the chunk's runtime error.
+func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup func(*lua.LState)) error {
+	proto, err := compile(chunkname, src)
+	if err != nil {
+		return err
+	}
+	r := &request{host: h, start: time.Now()}
+	_, err = r.run(ctx, proto, setup)
+	return err
+}
+
+// httpRequestOf is requestOf for APIs that need the HTTP request itself.
+func httpRequestOf(L *lua.LState) *request {
+	r := requestOf(L)
+	if r.r == nil {
+		L.RaiseError("API disabled in the current context")
+	}
+	return r
 }
 
 func (r *request) addThread(t *lthread) {

@@ -436,7 +436,7 @@ func sockSetOption(L *lua.LState) int {
 // server (what resty.websocket.server does after its 101); without it, a read-only socket on
 // the request body.
 func ngxReqSocket(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if !L.ToBool(1) {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("request body sockets are not supported; use ngx.req.socket(true) or ngx.req.read_body"))

@@ -39,7 +39,7 @@ func openWebsocket(L *lua.LState) int {
 // strings, sends the 101 with every header the script staged in ngx.header, and returns the
 // raw request socket.
 func wsAccept(L *lua.LState) int {
-	r := requestOf(L)
+	r := httpRequestOf(L)
 	if r.headersSent {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("response header already sent"))
