@@ -40,6 +40,12 @@ type Config struct {
 	SocketPoolSize int
 	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (default 60s).
 	SocketKeepaliveTimeout time.Duration
+	// CodeCacheOff is "lua_code_cache off": a fresh Lua state per request. By default requests
+	// share their worker's state, as under OpenResty.
+	CodeCacheOff bool
+	// Workers is worker_processes: how many shared Lua states requests are spread over
+	// (default 1, nginx's default). Each state runs one light thread at a time.
+	Workers int
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -57,6 +63,9 @@ type Host struct {
 	roots            *x509.CertPool
 	poolSize         int
 	keepaliveTimeout time.Duration
+
+	workers    []*vm
+	nextWorker atomic.Uint32
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
@@ -104,6 +113,15 @@ func NewHost(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("compile embedded modules: %w", err)
 	}
 	h.preloaded = entries
+	if !cfg.CodeCacheOff {
+		n := cfg.Workers
+		if n <= 0 {
+			n = 1
+		}
+		for i := 0; i < n; i++ {
+			h.workers = append(h.workers, h.newVM())
+		}
+	}
 	return h, nil
 }
 

@@ -52,8 +52,9 @@ var ngxFuncs = map[string]lua.LGFunction{
 	"get_phase":    ngxGetPhase,
 }
 
-// openNgx installs the global ngx table (and print) for a request's state.
-func openNgx(L *lua.LState, r *request) {
+// openNgx installs the global ngx table (and print) in a state; every function finds the
+// request it serves from the calling thread, so one table serves all requests of a state.
+func openNgx(L *lua.LState, h *Host) {
 	ngx := L.CreateTable(0, 160)
 	for k, v := range ngxConstants {
 		ngx.RawSetString(k, lua.LNumber(v))
@@ -76,7 +77,7 @@ func openNgx(L *lua.LState, r *request) {
 	ngx.RawSetString("worker", newWorkerTable(L))
 	ngx.RawSetString("thread", newThreadTable(L))
 	ngx.RawSetString("socket", newSocketTable(L))
-	ngx.RawSetString("shared", shdict.Bind(L, r.host.cfg.SharedDicts))
+	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
 	registerNgxExtras(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.

@@ -7,7 +7,7 @@ import (
 )
 
 // ngx.thread: light threads (lua-nginx-module's "user threads"). Each runs on its own
-// goroutine; the baton (request.baton) keeps Lua single-threaded per request.
+// goroutine; the baton of the Lua state (vm.baton) keeps Lua single-threaded per state.
 
 var ngxThreadFuncs = map[string]lua.LGFunction{
 	"spawn": ngxThreadSpawn,
@@ -49,7 +49,7 @@ func (t *lthread) release() {
 		close(c)
 		return
 	}
-	t.req.baton.Unlock()
+	t.req.vm.baton.Unlock()
 }
 
 // ngx.thread.spawn(f, ...) runs f as a new light thread at once, until it blocks or ends, then

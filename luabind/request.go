@@ -49,8 +49,8 @@ type request struct {
 	L    *lua.LState
 	logc errlog.Conn
 
-	// baton: only the light thread holding it runs Lua.
-	baton   sync.Mutex
+	// vm is the Lua state the request runs in; its baton lets one light thread run at a time.
+	vm      *vm
 	ctx     context.Context
 	cancel  context.CancelFunc
 	entry   *lthread
@@ -99,27 +99,39 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	failed, _ := r.run(hr.Context(), proto, nil)
+	failed, _ := r.run(hr.Context(), proto, nil, h.worker())
 	r.finish(failed)
 }
 
 // run runs proto as the entry light thread of a fresh state and waits for every light thread
 // it spawned. It reports whether the entry thread died of an error (and the error).
-func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(*lua.LState)) (bool, error) {
+// With v nil the request gets a state of its own (lua_code_cache off); otherwise its
+// threads are threads of v's state, with a globals table of their own as in lua-nginx-module.
+func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(*lua.LState), v *vm) (bool, error) {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
 
-	L := r.host.newState()
-	defer L.Close()
+	own := v == nil
+	if own {
+		v = r.host.newVM()
+		defer v.L.Close()
+	}
+	r.vm = v
+	v.baton.Lock()
+	L := v.L
+	if !own {
+		L, _ = v.L.NewThread()
+	}
 	r.L = L
-	openNgx(L, r)
 	if setup != nil {
 		setup(L)
 	}
-
-	r.baton.Lock()
 	r.entry = r.newThread(L)
-	L.Push(L.NewFunctionFromProto(proto))
+	fn := L.NewFunctionFromProto(proto)
+	if !own {
+		fn.Env = requestGlobals(L)
+	}
+	L.Push(fn)
 	err := L.PCall(0, 0, nil)
 	failed := err != nil && !r.exited
 	if failed {
@@ -127,7 +139,7 @@ func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(
 		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
-	r.baton.Unlock()
+	v.baton.Unlock()
 	r.wg.Wait() // the request lives on while user threads run
 	if failed {
 		return true, err
@@ -145,7 +157,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 		return err
 	}
 	r := &request{host: h, start: time.Now()}
-	_, err = r.run(ctx, proto, setup)
+	_, err = r.run(ctx, proto, setup, nil)
 	return err
 }
 
