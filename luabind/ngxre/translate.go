@@ -412,7 +412,8 @@ func (t *translator) readName(i int, term rune) (string, int, error) {
 // backref emits a back reference to group num.
 func (t *translator) backref(at, num int) error {
 	if t.emit && (num <= 0 || num > t.total) {
-		return t.errAt(at, "reference to non-existent subpattern")
+		// PCRE checks references once the whole pattern is read
+		return t.errAt(len(t.p), "reference to non-existent subpattern")
 	}
 	t.atom = t.pos()
 	t.w("\\k<" + strconv.Itoa(num) + ">")
