@@ -1,6 +1,7 @@
 package ngxre
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -126,11 +127,11 @@ var cases = []struct {
 	{"(*UTF8)", `show(ngx.re.match("x", "(*UTF8)x"))`, "{0=x}"},
 	{"\\X", `show(ngx.re.match("x", "\\X", "u"))`, "{0=x}"},
 	{"forward ref", `show(ngx.re.match("x", "\\1(a)"))`, "nil"},
-	{"P named", `show(ngx.re.match("abab", "(?P<x>ab)(?P=x)"))`, "{0=abab,1=ab,x=ab}"}, // not from nginx
+	{"P named", `show(ngx.re.match("abab", "(?P<x>ab)(?P=x)"))`, "{0=abab,1=ab,x=ab}"},                                                 // not from nginx
 	{"\\g", `show(ngx.re.match("abab", "(ab)\\g{-1}"), ngx.re.match("abab", "(?<x>ab)\\k{x}"))`, "{0=abab,1=ab} | {0=abab,1=ab,x=ab}"}, // not from nginx
-	{"atomic", `show(ngx.re.match("aaa", "(?>a+)a"))`, "nil"}, // not from nginx
-	{"lookbehind", `show(ngx.re.match("xab", "(?<=a)b"))`, "{0=b}"}, // not from nginx
-	{"posix class", `show(ngx.re.match("ab1", "[[:digit:]]"), ngx.re.match("1a", "[[:^digit:]]"))`, "{0=1} | {0=a}"}, // not from nginx
+	{"atomic", `show(ngx.re.match("aaa", "(?>a+)a"))`, "nil"},                                                                          // not from nginx
+	{"lookbehind", `show(ngx.re.match("xab", "(?<=a)b"))`, "{0=b}"},                                                                    // not from nginx
+	{"posix class", `show(ngx.re.match("ab1", "[[:digit:]]"), ngx.re.match("1a", "[[:^digit:]]"))`, "{0=1} | {0=a}"},                   // not from nginx
 	// compile errors
 	{"err (", `show(ngx.re.match("x", "("))`, `nil | pcre_compile() failed: missing ) in "("`},
 	{"err )", `show(ngx.re.find("x", ")"))`, `nil | nil | pcre_compile() failed: unmatched parentheses in ")" at ")"`},
@@ -157,7 +158,7 @@ var cases = []struct {
 		"table | {0=hello,1=hello} | {0=world,1=world} | nil | nil"},
 	{"gmatch empty", `local it = ngx.re.gmatch("abc", ""); show(it(), it(), it(), it(), it())`, "{0=} | {0=} | {0=} | {0=} | nil"},
 	{"gmatch for", `local t = {}; for m in ngx.re.gmatch("a1b2", "\\d") do t[#t+1] = m[0] end; show(table.concat(t, ","))`, "1,2"}, // not from nginx
-	{"gmatch error", `show(ngx.re.gmatch("x", "("))`, `nil | pcre_compile() failed: missing ) in "("`},                // not from nginx
+	{"gmatch error", `show(ngx.re.gmatch("x", "("))`, `nil | pcre_compile() failed: missing ) in "("`},                             // not from nginx
 	// sub / gsub
 	{"gsub template", `show(ngx.re.gsub("hello, world", "([a-z])[a-z]+", "[$0,$1]", "i"))`, "[hello,h], [world,w] | 2"},
 	{"gsub ${0} $$", `show(ngx.re.gsub("hello, world", "([a-z])[a-z]+", "${0}x$$", "i"))`, "hellox$, worldx$ | 2"},
@@ -206,5 +207,35 @@ func TestNgxRe(t *testing.T) {
 				t.Errorf("\n got: %q\nwant: %q", got, c.want+"\n")
 			}
 		})
+	}
+}
+
+// TestNginxTranscript runs testdata/nginx_probe.lua and compares its output with
+// testdata/nginx_probe.out, which the same script printed on Debian's nginx + lua module.
+func TestNginxTranscript(t *testing.T) {
+	code, err := os.ReadFile("testdata/nginx_probe.lua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/nginx_probe.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runLua(t, string(code))
+	if err != nil {
+		t.Fatalf("lua error: %v", err)
+	}
+	gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("line %d:\n got: %q\nwant: %q", i+1, g, w)
+		}
 	}
 }
