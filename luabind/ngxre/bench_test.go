@@ -52,6 +52,7 @@ func BenchmarkMatchGoNgxre(b *testing.B) {
 		if caps, _ := re.exec(sj, 0, nil); caps == nil {
 			b.Fatal("no match")
 		}
+		sj.release()
 	}
 }
 

@@ -184,6 +184,7 @@ func reMatch(L *lua.LState) int {
 	var caps []int
 	if err == nil {
 		caps, err = re.exec(sj, pos, nil)
+		sj.release()
 	}
 	if err != nil {
 		L.Push(lua.LNil)
@@ -219,6 +220,7 @@ func reFind(L *lua.LState) int {
 	var caps []int
 	if err == nil {
 		caps, err = re.exec(sj, pos, nil)
+		sj.release()
 	}
 	if err != nil {
 		return fail(err.Error())

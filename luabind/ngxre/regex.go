@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
@@ -66,11 +67,20 @@ func ParseFlags(opts string) (Flags, error) {
 // key is the part of the flags that changes the compiled program.
 func (f Flags) key() uint16 {
 	var k uint16
-	for i, b := range []bool{f.Caseless, f.Multiline, f.Dotall, f.Extended, f.Anchored, f.UTF8, f.NoCheck, f.DFA, f.DupNames} {
+	set := func(b bool, bit uint16) {
 		if b {
-			k |= 1 << i
+			k |= bit
 		}
 	}
+	set(f.Caseless, 1)
+	set(f.Multiline, 2)
+	set(f.Dotall, 4)
+	set(f.Extended, 8)
+	set(f.Anchored, 16)
+	set(f.UTF8, 32)
+	set(f.NoCheck, 64)
+	set(f.DFA, 128)
+	set(f.DupNames, 256)
 	return k
 }
 
@@ -187,8 +197,18 @@ var (
 	errBadOffset = errors.New("pcre_exec() failed: -11")
 )
 
+// runePool recycles subject buffers of one-shot calls (match, find); see release.
+var runePool = sync.Pool{New: func() any { return new(subject) }}
+
+// newSubject prepares s. The result may be handed back with release once no match refers
+// to it any more.
 func newSubject(s string, f Flags) (*subject, error) {
-	sj := &subject{s: s, runes: make([]rune, 0, len(s))}
+	sj := runePool.Get().(*subject)
+	sj.s, sj.offs = s, nil
+	if cap(sj.runes) < len(s) {
+		sj.runes = make([]rune, 0, len(s))
+	}
+	sj.runes = sj.runes[:0]
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -205,6 +225,7 @@ func newSubject(s string, f Flags) (*subject, error) {
 		return sj, nil
 	}
 	if !f.NoCheck && !utf8.ValidString(s) {
+		sj.release()
 		return nil, errBadUTF8
 	}
 	sj.offs = make([]int, 0, len(s)+1)
@@ -216,6 +237,15 @@ func newSubject(s string, f Flags) (*subject, error) {
 	}
 	sj.offs = append(sj.offs, len(s))
 	return sj, nil
+}
+
+// release returns sj's buffers to the pool; sj must not be used afterwards.
+func (sj *subject) release() {
+	if cap(sj.runes) > 64<<10 {
+		return
+	}
+	sj.s, sj.offs = "", nil
+	runePool.Put(sj)
 }
 
 // runeAt maps a byte offset to a rune index. exact is false when the offset falls inside a
@@ -267,19 +297,14 @@ func (r *Regex) exec(sj *subject, pos int, caps []int) ([]int, error) {
 	if r.flags.DFA {
 		me = r.longest(sj, ms, me)
 	}
-	var groups []regexp2.Group
-	if n > 0 || r.kgroup > 0 {
-		groups = m.Groups()
-	}
-	if r.kgroup > 0 && r.kgroup < len(groups) {
-		if g := groups[r.kgroup]; len(g.Captures) > 0 {
+	if r.kgroup > 0 {
+		if g := m.GroupByNumber(r.kgroup); g != nil && len(g.Captures) > 0 {
 			ms = g.Index
 		}
 	}
 	caps[0], caps[1] = sj.byteAt(ms), sj.byteAt(me)
 	for i := 1; i <= n; i++ {
-		if i < len(groups) && len(groups[i].Captures) > 0 {
-			g := groups[i]
+		if g := m.GroupByNumber(i); g != nil && len(g.Captures) > 0 {
 			caps[2*i], caps[2*i+1] = sj.byteAt(g.Index), sj.byteAt(g.Index+g.Length)
 		} else {
 			caps[2*i], caps[2*i+1] = -1, -1
