@@ -1,10 +1,16 @@
 package luabind
 
-import lua "github.com/yuin/gopher-lua"
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/luabind/ngxre"
+)
 
 // registerNgxExtras adds the request-independent libraries of ngx.* that live in their own
 // files or packages.
 func registerNgxExtras(L *lua.LState, ngx *lua.LTable) {
 	registerNgxString(L, ngx)
 	registerNgxArgs(L, ngx)
+	ngxre.Register(L, ngx)
+	ngxre.Preload(L)
 }
