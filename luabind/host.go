@@ -66,6 +66,7 @@ type Host struct {
 
 	workers    []*vm
 	nextWorker atomic.Uint32
+	timers     *timers
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
@@ -86,6 +87,7 @@ func NewHost(cfg Config) (*Host, error) {
 	}
 	h.luaPath = expandLuaPath(cfg.LuaPath)
 	h.pools = newConnPools()
+	h.timers = newTimers()
 	h.poolSize = cfg.SocketPoolSize
 	if h.poolSize <= 0 {
 		h.poolSize = 30

@@ -77,6 +77,11 @@ func openNgx(L *lua.LState, h *Host) {
 	ngx.RawSetString("worker", newWorkerTable(L))
 	ngx.RawSetString("thread", newThreadTable(L))
 	ngx.RawSetString("socket", newSocketTable(L))
+	ngx.RawSetString("timer", newTimerTable(L))
+	L.Push(L.NewFunction(openNgxSemaphore))
+	L.Call(0, 1)
+	ngx.RawSetString("semaphore", L.Get(-1))
+	L.Pop(1)
 	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
 	registerNgxExtras(L, ngx)
 
@@ -91,6 +96,7 @@ func openNgx(L *lua.LState, h *Host) {
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
 		loaded.RawSetString("ngx", ngx)
+		loaded.RawSetString("ngx.semaphore", ngx.RawGetString("semaphore"))
 	}
 }
 
@@ -172,7 +178,7 @@ func newWorkerTable(L *lua.LState) *lua.LTable {
 		return 1
 	}))
 	t.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LFalse)
+		L.Push(lua.LBool(requestOf(L).host.Exiting()))
 		return 1
 	}))
 	return t

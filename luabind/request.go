@@ -99,40 +99,40 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	failed, _ := r.run(hr.Context(), proto, nil, h.worker())
+	v := h.worker()
+	failed, _ := r.run(hr.Context(), v, chunkMain(proto, v != nil), nil)
 	r.finish(failed)
 }
 
-// run runs proto as the entry light thread of a fresh state and waits for every light thread
-// it spawned. It reports whether the entry thread died of an error (and the error).
-// With v nil the request gets a state of its own (lua_code_cache off); otherwise its
-// threads are threads of v's state, with a globals table of their own as in lua-nginx-module.
-func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(*lua.LState), v *vm) (bool, error) {
+// run runs the function main returns (with its arguments) as the entry light thread of
+// a request in v and waits for every light thread it spawned. It reports whether the entry
+// thread died of an error (and the error). With v nil the request gets a state of its own
+// (lua_code_cache off); in a shared state its code gets a globals table of its own, as in
+// lua-nginx-module.
+func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua.LFunction, []lua.LValue), setup func(*lua.LState)) (bool, error) {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
 
-	own := v == nil
-	if own {
+	if v == nil {
 		v = r.host.newVM()
-		defer v.L.Close()
+		v.own = true
 	}
+	v.hold()
+	defer v.drop()
 	r.vm = v
 	v.baton.Lock()
-	L := v.L
-	if !own {
-		L, _ = v.L.NewThread()
-	}
+	L, _ := v.L.NewThread()
 	r.L = L
 	if setup != nil {
 		setup(L)
 	}
 	r.entry = r.newThread(L)
-	fn := L.NewFunctionFromProto(proto)
-	if !own {
-		fn.Env = requestGlobals(L)
-	}
+	fn, args := main(L)
 	L.Push(fn)
-	err := L.PCall(0, 0, nil)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), 0, nil)
 	failed := err != nil && !r.exited
 	if failed {
 		r.threadAborted("entry", err)
@@ -147,6 +147,17 @@ func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(
 	return false, nil
 }
 
+// chunkMain instantiates a compiled chunk as a request's main function.
+func chunkMain(proto *lua.FunctionProto, shared bool) func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+	return func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+		fn := L.NewFunctionFromProto(proto)
+		if shared {
+			fn.Env = requestGlobals(L)
+		}
+		return fn, nil
+	}
+}
+
 // RunChunk runs Lua source in a fresh state outside of any HTTP request, the way
 // ngx.timer callbacks run: cosockets, light threads, ngx.sleep, shared dicts and logging
 // work; request APIs (ngx.req, ngx.say, ngx.var, ...) do not. setup, if not nil, may adjust
@@ -157,7 +168,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 		return err
 	}
 	r := &request{host: h, start: time.Now()}
-	_, err = r.run(ctx, proto, setup, nil)
+	_, err = r.run(ctx, nil, chunkMain(proto, false), setup)
 	return err
 }
 

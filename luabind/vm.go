@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -13,6 +14,16 @@ import (
 type vm struct {
 	L     *lua.LState
 	baton sync.Mutex // held by the one light thread running Lua in this state
+	own   bool       // a request's own state: closed when its request and timers are done
+	refs  atomic.Int32
+}
+
+func (v *vm) hold() { v.refs.Add(1) }
+
+func (v *vm) drop() {
+	if v.refs.Add(-1) == 0 && v.own {
+		v.L.Close()
+	}
 }
 
 func (h *Host) newVM() *vm {

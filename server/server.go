@@ -218,6 +218,7 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting and waits (up to ctx) for requests to end.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.host.Shutdown(ctx)
 	if s.hs == nil {
 		return nil
 	}
