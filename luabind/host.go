@@ -40,6 +40,8 @@ type Config struct {
 	SocketPoolSize int
 	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (default 60s).
 	SocketKeepaliveTimeout time.Duration
+	// CheckClientAbort is lua_check_client_abort: notice clients that go away early.
+	CheckClientAbort bool
 	// CodeCacheOff is "lua_code_cache off": a fresh Lua state per request. By default requests
 	// share their worker's state, as under OpenResty.
 	CodeCacheOff bool

@@ -50,6 +50,7 @@ var ngxFuncs = map[string]lua.LGFunction{
 	"send_headers": ngxSendHeaders,
 	"sleep":        ngxSleep,
 	"get_phase":    ngxGetPhase,
+	"on_abort":     ngxOnAbort,
 }
 
 // openNgx installs the global ngx table (and print) in a state; every function finds the

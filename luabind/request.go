@@ -72,11 +72,12 @@ type request struct {
 	conn     net.Conn
 	sock     *socket
 
-	exited     bool
-	exitStatus int
-	ngxCtx     lua.LValue
-	vars       map[string]lua.LValue // variables assigned with ngx.var.x = ...
-	requestID  string
+	exited       bool
+	exitStatus   int
+	abortHandler *lua.LFunction
+	ngxCtx       lua.LValue
+	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
+	requestID    string
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -127,6 +128,9 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 		setup(L)
 	}
 	r.entry = r.newThread(L)
+	done := make(chan struct{})
+	defer close(done)
+	r.watchAbort(done)
 	fn, args := main(L)
 	L.Push(fn)
 	for _, a := range args {
