@@ -76,7 +76,7 @@ func strFormat(L *lua.LState) int {
 		}
 		spec := fs[start:min(i+1, len(fs))]
 		if !strings.ContainsRune("diucxXoeEfFgGaAsq", rune(conv)) || conv == 0 {
-			L.RaiseError("invalid option '%s' to 'format'", spec)
+			raise(L, "invalid option '"+spec+"' to 'format'")
 		}
 		arg++
 		if arg > top {

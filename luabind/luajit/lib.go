@@ -131,7 +131,19 @@ func funcName(L *lua.LState) string {
 }
 
 func argError(L *lua.LState, n int, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, funcName(L), msg)
+	raise(L, "bad argument #"+strconv.Itoa(n)+" to '"+funcName(L)+"' ("+msg+")")
+}
+
+// raise raises msg from the running Go function as LuaJIT does: prefixed with the
+// caller's position when the caller is Lua code, bare when it is a built-in (pcall).
+func raise(L *lua.LState, msg string) {
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+			L.Error(lua.LString(msg), 0)
+			return
+		}
+	}
+	L.RaiseError("%s", msg)
 }
 
 func typeName(L *lua.LState, n int) string {
@@ -213,7 +225,7 @@ func tostring(L *lua.LState, v lua.LValue) string {
 		if n, ok := r.(lua.LNumber); ok {
 			return FormatNumber(float64(n))
 		}
-		L.RaiseError("'__tostring' must return a string")
+		raise(L, "'__tostring' must return a string")
 	}
 	return v.String()
 }
@@ -374,7 +386,7 @@ func baseLoad(L *lua.LState) int {
 			}
 			s, ok := r.(lua.LString)
 			if !ok {
-				L.RaiseError("reader function must return a string")
+				raise(L, "reader function must return a string")
 			}
 			if len(s) == 0 {
 				break
