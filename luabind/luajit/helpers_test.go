@@ -44,7 +44,11 @@ func run(t testing.TB, L *lua.LState, src string) string {
 		return "ERR " + err.Error()
 	}
 	var res []string
-	for i := top + 1; i <= L.GetTop(); i++ {
+	last := L.GetTop()
+	for last > top && L.Get(last) == lua.LNil {
+		last-- // as LuaJIT's table.maxn in the reference harness
+	}
+	for i := top + 1; i <= last; i++ {
 		res = append(res, tostring(L, L.Get(i)))
 	}
 	L.SetTop(top)

@@ -2,6 +2,7 @@ package luajit
 
 import (
 	"bufio"
+	"math"
 	"os"
 	"runtime/metrics"
 	"strconv"
@@ -22,7 +23,7 @@ func Open(L *lua.LState) {
 		"print":          basePrint,
 		"xpcall":         baseXPCall,
 		"load":           baseLoad,
-		"loadstring":     baseLoadString,
+		"loadstring":     baseLoad, // one function in LuaJIT 2.1
 		"collectgarbage": gc.collect,
 	}
 	for name, fn := range base {
@@ -32,6 +33,7 @@ func Open(L *lua.LState) {
 		tbl.RawSetString("format", L.NewFunction(strFormat))
 	}
 	if tbl, ok := g.RawGetString("math").(*lua.LTable); ok {
+		tbl.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has math.MaxFloat64
 		random, randomseed := newRandomFuncs(L)
 		tbl.RawSetString("random", random)
 		tbl.RawSetString("randomseed", randomseed)
@@ -351,13 +353,17 @@ func parseErrorText(name string, err error) string {
 	}
 	line := pe.Pos.Line
 	tok := pe.Token
+	msg := pe.Message
+	if msg == "syntax error" {
+		msg = "unexpected symbol" // LuaJIT's most common wording for what yacc calls this
+	}
 	if line == parse.EOF || tok == "EOF" {
 		tok = "<eof>"
 	}
 	if line == parse.EOF {
-		return name + ": " + pe.Message + " near '" + tok + "'"
+		return name + ": " + msg + " near '" + tok + "'"
 	}
-	return name + ":" + itoa(line) + ": " + pe.Message + " near '" + tok + "'"
+	return name + ":" + itoa(line) + ": " + msg + " near '" + tok + "'"
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -386,7 +392,9 @@ func baseLoad(L *lua.LState) int {
 			}
 			s, ok := r.(lua.LString)
 			if !ok {
-				raise(L, "reader function must return a string")
+				L.Push(lua.LNil)
+				L.Push(lua.LString("reader function must return a string"))
+				return 2
 			}
 			if len(s) == 0 {
 				break
@@ -420,23 +428,6 @@ func baseLoad(L *lua.LState) int {
 			typeError(L, 4, "table")
 		}
 		fn.Env = env
-	}
-	L.Push(fn)
-	return 1
-}
-
-// baseLoadString is loadstring(s [, chunkname]).
-func baseLoadString(L *lua.LState) int {
-	s := checkString(L, 1)
-	chunkname := s
-	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		chunkname = checkString(L, 2)
-	}
-	fn, msg := compile(L, []byte(s), chunkname)
-	if fn == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(msg))
-		return 2
 	}
 	L.Push(fn)
 	return 1

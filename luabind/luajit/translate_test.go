@@ -15,12 +15,12 @@ func TestProbeGopherLuaLexer(t *testing.T) {
 	cases := []struct {
 		src, got, luajit string
 	}{
-		{`return "\x41"`, "x41", "A"},               // backslash dropped
-		{`return "a\z   b"`, "az   b", "ab"},         // backslash dropped
-		{`return "\u{48}"`, "u{48}", "H"},            // backslash dropped
-		{`return "\256"`, "\x00", "(error)"},         // wraps instead of failing
-		{`return "\q"`, "q", "(error)"},              // accepted instead of failing
-		{`return "\65\066\0677"`, "ABC7", "ABC7"},    // decimal: right
+		{`return "\x41"`, "x41", "A"},             // backslash dropped
+		{`return "a\z   b"`, "az   b", "ab"},      // backslash dropped
+		{`return "\u{48}"`, "u{48}", "H"},         // backslash dropped
+		{`return "\256"`, "\x00", "(error)"},      // wraps instead of failing
+		{`return "\q"`, "q", "(error)"},           // accepted instead of failing
+		{`return "\65\066\0677"`, "ABC7", "ABC7"}, // decimal: right
 		{`return "\a\b\f\n\r\t\v\\\"\'"`, "\a\b\f\n\r\t\v\\\"'", "\a\b\f\n\r\t\v\\\"'"},
 		{"return \"a\\\nb\"", "a\nb", "a\nb"}, // escaped newline: right
 	}
