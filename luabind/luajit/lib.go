@@ -335,7 +335,7 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 	}
 	chunk, err := parse.Parse(strings.NewReader(string(tsrc)), name)
 	if err != nil {
-		return nil, parseErrorText(name, err)
+		return nil, parseErrorText(name, tsrc, err)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -346,7 +346,7 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 
 // parseErrorText reshapes a gopher-lua parse error as "chunk:line: message near 'token'".
 // The message is gopher-lua's own (LuaJIT's wording, e.g. "unexpected symbol", differs).
-func parseErrorText(name string, err error) string {
+func parseErrorText(name string, src []byte, err error) string {
 	pe, ok := err.(*parse.Error)
 	if !ok {
 		return name + ": " + strings.TrimSpace(err.Error())
@@ -361,7 +361,15 @@ func parseErrorText(name string, err error) string {
 		tok = "<eof>"
 	}
 	if line == parse.EOF {
-		return name + ": " + msg + " near '" + tok + "'"
+		line = 1 // LuaJIT reports the last line
+		for i := 0; i < len(src); {
+			if src[i] == '\n' || src[i] == '\r' {
+				i = eol(src, i)
+				line++
+				continue
+			}
+			i++
+		}
 	}
 	return name + ":" + itoa(line) + ": " + msg + " near '" + tok + "'"
 }

@@ -49,6 +49,8 @@ func TestLib(t *testing.T) {
 		{`load syntax long`, `return load("x = = 1", "a very long chunk name that goes on and on and on and on forever")`, `nil|[string "a very long chunk name that goes on and on an..."]:1: unexpected symbol near '='`},
 		{`load syntax file`, `return loadstring("x = = 1", "@file.lua")`, `nil|file.lua:1: unexpected symbol near '='`},
 		{`load syntax name`, `return loadstring("x = = 1", "=name")`, `nil|name:1: unexpected symbol near '='`},
+		{`load syntax eof`, `return load("return 1+")`, `nil|[string "return 1+"]:1: unexpected symbol near '<eof>'`},
+		{`load syntax line`, `return load("x = 1\ny = = 2")`, `nil|[string "x = 1..."]:2: unexpected symbol near '='`},
 		{`load eof`, `return load("x = 'abc")`, `nil|[string "x = 'abc"]:1: unfinished string near '<eof>'`},
 		{`load escape`, `return load("return '\\q'")`, `nil|[string "return '\q'"]:1: invalid escape sequence near '''`},
 		{`load translate`, `return load("return '\\x41\\z   \\u{42}'")()`, `AB`},
