@@ -49,6 +49,10 @@ func Translate(chunkname string, src []byte) ([]byte, error) {
 	n := len(src)
 	i := 0
 	for i < n {
+		if !special[src[i]] {
+			i++
+			continue
+		}
 		switch src[i] {
 		case '-':
 			if i+1 < n && src[i+1] == '-' {
@@ -77,6 +81,9 @@ func Translate(chunkname string, src []byte) ([]byte, error) {
 	}
 	return append(out, src[copied:]...), nil
 }
+
+// special marks the bytes that may start a comment or a string.
+var special = [256]bool{'-': true, '[': true, '"': true, '\'': true}
 
 // longOpen reports whether src[i] starts a long bracket "[", "="*lvl, "[".
 func longOpen(src []byte, i int) (int, bool) {
