@@ -1,8 +1,8 @@
 package wsnative
 
 import (
-	"io"
 	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
