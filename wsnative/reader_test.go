@@ -359,3 +359,26 @@ func TestReadFrameNoProgress(t *testing.T) {
 		t.Errorf("ReadFrame from a reader stuck at (0, nil) returned %v", err)
 	}
 }
+
+// After a timeout in a big frame, Release keeps the partial frame: in the
+// inline buffer when it fits, in the big one otherwise.
+func TestReleaseKeepsPartialFrame(t *testing.T) {
+	t.Parallel()
+	wire := AppendFrame(nil, true, OpBinary, payloadOf(5000), true, key)
+	for _, at := range []int{100, 600, 4000} {
+		src := newStepReader(wire, 0, at, os.ErrDeadlineExceeded)
+		src.chunk = 300
+		r := NewReader(src)
+		if _, err := r.ReadFrame(1<<20, true); err == nil {
+			t.Fatalf("stall at %d: no timeout", at)
+		}
+		r.Release()
+		if r.Buffered() != at || r.isSmall() != (at <= smallBufSize) {
+			t.Errorf("stall at %d: after Release %d buffered, inline %v", at, r.Buffered(), r.isSmall())
+		}
+		f, err := r.ReadFrame(1<<20, true)
+		if err != nil || !bytes.Equal(f.Payload, payloadOf(5000)) {
+			t.Errorf("stall at %d: ReadFrame after Release: %d bytes, %v", at, len(f.Payload), err)
+		}
+	}
+}
