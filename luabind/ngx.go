@@ -55,7 +55,7 @@ var ngxFuncs = map[string]lua.LGFunction{
 
 // openNgx installs the global ngx table (and print) in a state; every function finds the
 // request it serves from the calling thread, so one table serves all requests of a state.
-func openNgx(L *lua.LState, h *Host) {
+func openNgx(L *lua.LState, h *Host) *ngxTimeCache {
 	ngx := L.CreateTable(0, 160)
 	for k, v := range ngxConstants {
 		ngx.RawSetString(k, lua.LNumber(v))
@@ -84,7 +84,7 @@ func openNgx(L *lua.LState, h *Host) {
 	ngx.RawSetString("semaphore", L.Get(-1))
 	L.Pop(1)
 	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
-	registerNgxExtras(L, ngx)
+	clock := registerNgxExtras(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
 	mt := L.NewTable()
@@ -99,6 +99,7 @@ func openNgx(L *lua.LState, h *Host) {
 		loaded.RawSetString("ngx", ngx)
 		loaded.RawSetString("ngx.semaphore", ngx.RawGetString("semaphore"))
 	}
+	return clock
 }
 
 func ngxIndex(L *lua.LState) int {

@@ -36,9 +36,12 @@ func (c *ngxTimeCache) update() {
 	c.msec = int64(t.Nanosecond() / int(time.Millisecond))
 }
 
-// registerNgxTime sets the time functions on the ngx table, over a cache of its own.
-func registerNgxTime(L *lua.LState, ngx *lua.LTable) {
-	ngxTimeRegister(L, ngx, ngxTimeNewCache(time.Now, time.Local))
+// registerNgxTime sets the time functions on the ngx table, over a cache of its own, which
+// it returns: the host refreshes it as nginx's event loop would (see lthread.block).
+func registerNgxTime(L *lua.LState, ngx *lua.LTable) *ngxTimeCache {
+	c := ngxTimeNewCache(time.Now, time.Local)
+	ngxTimeRegister(L, ngx, c)
+	return c
 }
 
 // ngxTimeRegister sets the time functions over the given cache (tests pass a fake clock).

@@ -122,6 +122,7 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 	defer v.drop()
 	r.vm = v
 	v.baton.Lock()
+	v.clock.update()
 	L, _ := v.L.NewThread()
 	r.L = L
 	if setup != nil {

@@ -6,11 +6,10 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/luajit"
+
 	luasrc "github.com/luaws/luaws/lua"
 )
-
-// translateSource rewrites LuaJIT-only syntax gopher-lua does not parse the same way.
-func translateSource(chunkname string, src []byte) []byte { return src }
 
 // preloadEntry is one module require finds before looking at files: Lua source compiled at
 // start-up, or a Go loader.
@@ -75,6 +74,7 @@ func (h *Host) newState() *lua.LState {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	luajit.Open(L) // LuaJIT's tostring, math.random, xpcall, load, table.new, ...
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	pkg.RawSetString("path", lua.LString(h.luaPath))
 	pkg.RawSetString("cpath", lua.LString(""))

@@ -87,6 +87,7 @@ func (t *lthread) block(L *lua.LState, f func()) {
 	defer func() {
 		t.req.vm.baton.Lock()
 		L.G.CurrentThread = L
+		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 	}()
 	f()
 }

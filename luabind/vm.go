@@ -15,6 +15,7 @@ type vm struct {
 	L     *lua.LState
 	baton sync.Mutex // held by the one light thread running Lua in this state
 	own   bool       // a request's own state: closed when its request and timers are done
+	clock *ngxTimeCache
 	refs  atomic.Int32
 }
 
@@ -28,8 +29,8 @@ func (v *vm) drop() {
 
 func (h *Host) newVM() *vm {
 	L := h.newState()
-	openNgx(L, h)
-	return &vm{L: L}
+	clock := openNgx(L, h)
+	return &vm{L: L, clock: clock}
 }
 
 // worker returns the vm a new request runs in: nil (a fresh one) when the code cache is off,
