@@ -279,10 +279,14 @@ func numberToString(f float64) string {
 
 /* ===== configuration ===== */
 
-// argInit is json_arg_init: at most n arguments.
+// argInit is json_arg_init: at most n arguments, padded with nil to n so that results
+// pushed later land above them.
 func argInit(L *lua.LState, n int) {
 	if L.GetTop() > n {
 		argError(L, n+1, "found too many arguments")
+	}
+	for L.GetTop() < n {
+		L.Push(lua.LNil)
 	}
 }
 

@@ -168,7 +168,7 @@ func (d *decoder) value(tok *token) lua.LValue {
 	switch tok.typ {
 	case tString:
 		return lua.LString(tok.str)
-	case tNumber:
+	case tNumber, tInteger:
 		return d.nums.number(tok.num)
 	case tBoolean:
 		return lua.LBool(tok.b)
@@ -391,7 +391,7 @@ func (d *decoder) numberToken(tok *token) {
 	case '.', 'e', 'E', 'x':
 		goto float
 	}
-	tok.typ = tNumber
+	tok.typ = tInteger
 	tok.num = float64(n)
 	d.pos = end
 	return

@@ -283,18 +283,29 @@ func metaError(err error) *jsonError {
 	return &jsonError{msg: err.Error()}
 }
 
+// cInt is C's double-to-int conversion on x86-64 (cvttsd2si): out-of-range values become
+// INT_MIN.
+func cInt(f float64) int32 {
+	if f >= 1<<31 || f < -(1<<31) || math.IsNaN(f) {
+		return math.MinInt32
+	}
+	return int32(f)
+}
+
 // arrayLength is lua_array_length: the array size if every key is a positive integer, -1
-// for an object; errors on an excessively sparse array unless conversion is on.
+// (or any negative number) for an object; errors on an excessively sparse array unless
+// conversion is on. Like the C code it keeps the largest key in an int: a key of 2^31 or
+// more turns it into INT_MIN, and the table is then encoded as an object.
 func (e *encoder) arrayLength(t *lua.LTable) int {
 	// The array part first, without boxing keys.
 	maxN := t.MaxN()
-	items := 0
+	var items int32
 	for i := 1; i <= maxN; i++ {
 		if t.RawGetInt(i) != lua.LNil {
 			items++
 		}
 	}
-	max := float64(maxN)
+	max := int32(maxN) // gopher-lua's array part is below MaxArrayIndex (2^26)
 	var k lua.LValue
 	if maxN == 0 {
 		k, _ = t.Next(lua.LNil)
@@ -310,21 +321,18 @@ func (e *encoder) arrayLength(t *lua.LTable) int {
 		if f == 0 || math.Floor(f) != f || f < 1 {
 			return -1
 		}
-		if f > max {
-			max = f
+		if f > float64(max) {
+			max = cInt(f)
 		}
 		items++
 		k, _ = t.Next(k)
 	}
 	c := e.c
-	if c.sparseRatio > 0 && max > float64(items)*float64(c.sparseRatio) && max > float64(c.sparseSafe) {
+	if c.sparseRatio > 0 && int64(max) > int64(items)*int64(c.sparseRatio) && int64(max) > int64(c.sparseSafe) {
 		if !c.sparseConvert {
 			fail("Cannot serialise table: excessively sparse array")
 		}
 		return -1
-	}
-	if max > math.MaxInt32 {
-		return math.MaxInt32
 	}
 	return int(max)
 }
