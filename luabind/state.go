@@ -6,7 +6,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/cjson"
 	"github.com/luaws/luaws/luabind/luajit"
+	"github.com/luaws/luaws/luabind/resty"
 
 	luasrc "github.com/luaws/luaws/lua"
 )
@@ -92,6 +94,8 @@ func (h *Host) newState() *lua.LState {
 	for name, fn := range goModules {
 		preload.RawSetString(name, L.NewFunction(fn))
 	}
+	cjson.Preload(L)
+	resty.Preload(L)
 	return L
 }
 
