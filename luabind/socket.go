@@ -450,17 +450,13 @@ func ngxReqSocket(L *lua.LState) int {
 	if r.headersSent && !r.hijacked {
 		_ = http.NewResponseController(r.w).Flush()
 	}
-	conn, br, err := r.hijack()
+	conn, buffered, err := r.hijack()
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
-	var buffered []byte
-	if n := br.Buffered(); n > 0 {
-		p, _ := br.Peek(n)
-		buffered = append([]byte(nil), p...)
-	}
+
 	r.sock = newSocket(r, conn, buffered)
 	r.sock.raw = true
 	pushSocket(L, r.sock)
