@@ -108,8 +108,8 @@ func TestSeedEcho(t *testing.T) {
 		t.Errorf("no pong received for the ping")
 	}
 	ts.log.waitFor(t, "[info]")
-	if l := ts.log.lines("client ponged"); len(l) != 1 || !strings.Contains(l[0], "[info]") || !strings.Contains(l[0], "[lua] echo.lua:29: client ponged") {
-		t.Errorf("pong log lines = %q, want one [info] ... [lua] echo.lua:29: client ponged", l)
+	if l := ts.log.lines("client ponged"); len(l) != 1 || !strings.Contains(l[0], "[info]") || !strings.Contains(l[0], "[lua] echo.lua:30: client ponged") {
+		t.Errorf("pong log lines = %q, want one [info] ... [lua] echo.lua:30: client ponged", l)
 	}
 
 	// close: the handler leaves its loop and answers with send_close() (no status code)
