@@ -207,7 +207,7 @@ end`, wantStatus: 200, wantBody: "server_port=$PORT\nremote_addr=127.0.0.1\nhost
 		{name: "ngx.var no args", script: `ngx.say(tostring(ngx.var.args), " ", tostring(ngx.var.arg_a), " ", ngx.var.request_uri)`,
 			wantStatus: 200, wantBody: "nil nil /t\n"},
 		{name: "ngx.var POST", request: "POST /t HTTP/1.1\r\nHost: %s\r\nContent-Length: 3\r\nContent-Type: text/x\r\n\r\nabc",
-			script: `ngx.say(ngx.var.request_method, " ", ngx.req.get_method(), " ", ngx.var.content_type, " ", ngx.var.content_length)`,
+			script:     `ngx.say(ngx.var.request_method, " ", ngx.req.get_method(), " ", ngx.var.content_type, " ", ngx.var.content_length)`,
 			wantStatus: 200, wantBody: "POST POST text/x 3\n"},
 		{name: "ngx.req.get_headers", request: "GET /t HTTP/1.1\r\nHost: %s\r\nContent-Type: text/x\r\nX-Custom-Header: v1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n",
 			script: `local h = ngx.req.get_headers()
