@@ -163,8 +163,15 @@ type wsConn struct {
 // upgrade dials, sends a handshake for path and reads the 101.
 func (ts *testServer) upgrade(t testing.TB, path string, extra ...string) *wsConn {
 	t.Helper()
+	return ts.upgradeEarly(t, path, nil, extra...)
+}
+
+// upgradeEarly is upgrade with early bytes written right behind the request head, so that
+// they are there when the handler's first recv_frame starts, however slow the machine.
+func (ts *testServer) upgradeEarly(t testing.TB, path string, early []byte, extra ...string) *wsConn {
+	t.Helper()
 	c := ts.dial(t)
-	if _, err := io.WriteString(c, upgradeRequest(path, ts.addr, extra...)); err != nil {
+	if _, err := io.WriteString(c, upgradeRequest(path, ts.addr, extra...)+string(early)); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(c)

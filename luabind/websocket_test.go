@@ -187,10 +187,12 @@ func TestHandshakeError444(t *testing.T) {
 // recv_frame
 
 type recvStep struct {
-	waitLog  string // wait for this log text before the step
-	send     []byte
-	closeW   bool // half-close the connection (the server reads EOF)
-	closeAll bool
+	waitLog string // wait for this log text before the step
+	send    []byte
+	closeW  bool // half-close the connection (the server reads EOF)
+	// early: sent with the handshake request, so that the bytes are there before the first
+	// recv_frame starts (a timeout case must not depend on how fast the client is)
+	early bool
 }
 
 func repeatByte(c byte, n int) []byte { return bytes.Repeat([]byte{c}, n) }
@@ -325,7 +327,7 @@ func TestRecvFrame(t *testing.T) {
 			want: []string{"data=nil typ=nil err=failed to receive the first 2 bytes: timeout errtype=string fatal=nil",
 				"data=[hello] typ=text err=nil" + ok}},
 		{name: "first 2 bytes timeout after 1 byte, then the rest", query: "n=2&timeout=50",
-			steps: []recvStep{{send: hello[:1]}, {waitLog: "frame 1:", send: hello[1:]}},
+			steps: []recvStep{{send: hello[:1], early: true}, {waitLog: "frame 1:", send: hello[1:]}},
 			want: []string{"data=nil typ=nil err=failed to receive the first 2 bytes: timeout errtype=string fatal=nil",
 				"data=[hello] typ=text err=nil" + ok}},
 		{name: "first 2 bytes closed", query: "n=2",
@@ -336,15 +338,15 @@ func TestRecvFrame(t *testing.T) {
 			steps: []recvStep{{send: hello[:1], closeW: true}},
 			want:  []string{"data=nil typ=nil err=failed to receive the first 2 bytes: closed errtype=string fatal=true"}},
 		{name: "payload timeout mid-frame, then the rest", query: "n=2&timeout=50",
-			steps: []recvStep{{send: hello[:5]}, {waitLog: "frame 1:", send: hello[5:]}},
+			steps: []recvStep{{send: hello[:5], early: true}, {waitLog: "frame 1:", send: hello[5:]}},
 			want: []string{"data=nil typ=nil err=failed to read masking-len and payload: timeout errtype=string fatal=nil",
 				"data=[hello] typ=text err=nil" + ok}},
 		{name: "payload timeout in the masking key, then the rest", query: "n=3&timeout=50",
-			steps: []recvStep{{send: hello[:3]}, {waitLog: "frame 1:", send: hello[3:]}, {send: frame(true, 0x1, []byte("next"))}},
+			steps: []recvStep{{send: hello[:3], early: true}, {waitLog: "frame 1:", send: hello[3:]}, {send: frame(true, 0x1, []byte("next"))}},
 			want: []string{"data=nil typ=nil err=failed to read masking-len and payload: timeout errtype=string fatal=nil",
 				"data=[hello] typ=text err=nil" + ok, "data=[next] typ=text err=nil" + ok}},
 		{name: "16-bit length timeout, then the rest", query: "n=2&timeout=50",
-			steps: []recvStep{{send: frame(true, 0x1, repeatByte('x', 200))[:3]},
+			steps: []recvStep{{send: frame(true, 0x1, repeatByte('x', 200))[:3], early: true},
 				{waitLog: "frame 1:", send: frame(true, 0x1, repeatByte('x', 200))[3:]}},
 			want: []string{"data=nil typ=nil err=failed to receive the 2 byte payload length: timeout errtype=string fatal=nil",
 				"data=[<200 bytes>] typ=text err=nil" + ok}},
@@ -357,7 +359,11 @@ func TestRecvFrame(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ts := serveFile(t, testdataPath(t, "recv.lua"))
-			c := ts.upgrade(t, "/s?"+tc.query)
+			var early []byte
+			if len(tc.steps) > 0 && tc.steps[0].early {
+				early = tc.steps[0].send
+			}
+			c := ts.upgradeEarly(t, "/s?"+tc.query, early)
 			echoed := make(chan []byte, 1)
 			go func() {
 				_ = c.SetReadDeadline(time.Now().Add(2 * waitTimeout))
@@ -368,7 +374,7 @@ func TestRecvFrame(t *testing.T) {
 				if st.waitLog != "" {
 					ts.log.waitFor(t, st.waitLog)
 				}
-				if len(st.send) > 0 {
+				if len(st.send) > 0 && !st.early {
 					c.write(t, st.send)
 				}
 				if st.closeW {
