@@ -7,4 +7,4 @@ require (
 	github.com/yuin/gopher-lua v1.1.2
 )
 
-require github.com/gorilla/websocket v1.5.3 // indirect
+require github.com/gorilla/websocket v1.5.3
