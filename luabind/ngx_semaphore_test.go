@@ -168,8 +168,8 @@ return { sem = semaphore.new(0), mutex = semaphore.new(1), inside = 0, entered =
 // the same worker state (how a chat handler wakes every connection), in FIFO order.
 func TestSemaphoreAcrossRequests(t *testing.T) {
 	base, _, logs := rtServer(t, Config{}, semModule, map[string]string{
-		"/wait": `local m = require "semmod" local ok, err = m.sem:wait(10) ngx.print(tostring(ok), " ", tostring(err), " ", ngx.var.arg_id or "")`,
-		"/post": `local m = require "semmod" ngx.print(tostring(m.sem:post(tonumber(ngx.var.arg_n) or 1)))`,
+		"/wait":  `local m = require "semmod" local ok, err = m.sem:wait(10) ngx.print(tostring(ok), " ", tostring(err), " ", ngx.var.arg_id or "")`,
+		"/post":  `local m = require "semmod" ngx.print(tostring(m.sem:post(tonumber(ngx.var.arg_n) or 1)))`,
 		"/count": `local m = require "semmod" ngx.print(m.sem:count())`,
 	})
 	t.Run("post wakes a waiter of another request", func(t *testing.T) {
