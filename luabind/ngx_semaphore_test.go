@@ -247,3 +247,44 @@ func TestSemaphoreConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedState: with the code cache on (the default) every request of a worker runs in
+// one Lua state, so module-level tables (and the semaphores in them) are shared, as under
+// OpenResty; with CodeCacheOff each request starts afresh. Globals: lua-nginx-module 0.10.23
+// (Debian's, and every release since the "_G write guard") runs request code with _G as its
+// environment, so a global written by one request is seen by the next, and the first write
+// of a new global logs a warning (t/158-global-var.t; observed on nginx).
+func TestSharedState(t *testing.T) {
+	modules := map[string]string{"modstate": `local _M = { hits = 0 } return _M`}
+	locs := map[string]string{
+		"/module": `local m = require "modstate" m.hits = m.hits + 1 ngx.print(m.hits)`,
+		"/global": `local before = tostring(leaked) leaked = (leaked or 0) + 1 ngx.print(before, " ", tostring(_G.leaked))`,
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		path string
+		want []string // bodies of successive requests
+	}{
+		{"module tables are shared by the worker's requests", Config{}, "/module", []string{"1", "2", "3"}},
+		{"module tables are per request with the code cache off", Config{CodeCacheOff: true}, "/module", []string{"1", "1", "1"}},
+		{"globals are shared by the worker's requests, the first write warned about", Config{}, "/global",
+			[]string{"nil 1", "1 2", "2 3"}},
+		{"globals are per request with the code cache off", Config{CodeCacheOff: true}, "/global", []string{"nil 1", "nil 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, _, logs := rtServer(t, tc.cfg, modules, locs)
+			for i, want := range tc.want {
+				if got := get(t, http.DefaultClient, base+tc.path); got != want {
+					t.Errorf("request %d: %q, want %q", i+1, got, want)
+				}
+			}
+			if tc.path == "/global" && !tc.cfg.CodeCacheOff {
+				const warn = "writing a global Lua variable ('leaked') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables"
+				if n := strings.Count(logs.String(), warn); n != 1 {
+					t.Errorf("warning logged %d times, want once: %q\nlog:\n%s", n, warn, logs)
+				}
+			}
+		})
+	}
+}
