@@ -206,3 +206,46 @@ func TestWorker(t *testing.T) {
 		})
 	}
 }
+
+// TestLuaJITInHandlers: LuaJIT behaviour that handlers rely on, inside a request (chunks go
+// through luajit.Translate and states through luajit.Open). Expected values were printed by
+// the same Lua under Debian's nginx + lua-nginx-module (OpenResty's LuaJIT 2.1).
+func TestLuaJITInHandlers(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{`"\xNN" escapes`, `ngx.say("\x41\x62", "\x7a")`, "Abz\n"},
+		{`"\z" skips the line break and indentation`, "ngx.say(\"a\\z\n      b\")", "ab\n"},
+		{`"\u{...}" escapes`, `ngx.say("\u{48}\u{e9}" == "H\195\169", " ", #"\u{20AC}")`, "true 3\n"},
+		{`decimal escapes`, `ngx.say("\65\066")`, "AB\n"},
+		{"xpcall passes its extra arguments", `ngx.say(xpcall(function(a, b) return a + b end, debug.traceback, 1, 2))`, "true3\n"},
+		{"xpcall's handler gets the error",
+			`ngx.say(xpcall(function(a) error("e:" .. a, 0) end, function(m) return "h(" .. m .. ")" end, "x"))`, "falseh(e:x)\n"},
+		{"load(string, name)", `local f, err = load("return 1 + ...", "=chunk") ngx.say(f(41), " ", tostring(err))`, "42 nil\n"},
+		{"load of bad syntax", `ngx.say(load("x = = 1"))`, "nil[string \"x = = 1\"]:1: unexpected symbol near '='\n"},
+		{"load of bad syntax, named", `ngx.say(load("x = = 1", "=mine"))`, "nilmine:1: unexpected symbol near '='\n"},
+		{"loadstring", `ngx.say(loadstring("return 'ls'")())`, "ls\n"},
+		{`collectgarbage("count")`, `local c = collectgarbage("count") ngx.say(type(c), " ", c > 0)`, "number true\n"},
+		{"math.random after math.randomseed(0)",
+			`math.randomseed(0) ngx.say(math.random(1000), " ", math.random(1000), " ", math.random(1, 6), " ", math.random())`,
+			"795 699 4 0.7532286166836\n"},
+		{`string.format("%u") and friends`,
+			`ngx.say(string.format("%u %d %5.2f %x %s %q", 42, -3, 3.14159, 255, 1e15, "a\nb\0"))`,
+			"42 -3  3.14 ff 1e+15 \"a\\\nb\\0\"\n"},
+		{"unpack", `ngx.say(unpack({1, 2, 3}), " ", select("#", unpack({1, nil, 3}, 1, 3)), " ", unpack({4, 5}))`, "1 3 45\n"},
+		{`require "bit"`, `local bit = require "bit" ngx.say(bit.band(0xff, 0x0f), " ", bit.tohex(255), " ", bit.tobit(2^32 + 1))`, "15 000000ff 1\n"},
+		{"bit is a global, as LuaJIT opens it", `ngx.say(bit.band(0xff, 0x0f), " ", bit.bor(1, 2), " ", bit.bxor(5, 3), " ", bit.lshift(1, 31), " ",
+			 bit.rshift(-1, 28), " ", bit.arshift(-16, 2), " ", bit.tohex(255), " ", bit.bnot(0), " ", bit.tobit(2^32 + 1))`,
+			"15 3 6 -2147483648 15 -4 000000ff -1 1\n"},
+		{"tostring of numbers",
+			`ngx.say(tostring(1e15), " ", tostring(1/3), " ", tostring(-0.0), " ", tostring(0/0), " ", tostring(1/0), " ",
+			 tostring(-1/0), " ", tostring(2^53), " ", tostring(100), " ", tostring(1e100), " ", tostring(123456789012), " ", tostring(0.1))`,
+			"1e+15 0.33333333333333 -0 nan inf -inf 9.007199254741e+15 100 1e+100 123456789012 0.1\n"},
+		{"jit.version", `ngx.say(type(jit), " ", jit.version)`, "table LuaJIT 2.1.0-beta3\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, logs := threadTestServer(t, Config{}, tc.src)
+			if got := get(t, http.DefaultClient, url); got != tc.want {
+				t.Errorf("body = %q, want %q\nlog:\n%s", got, tc.want, logs)
+			}
+		})
+	}
+}
