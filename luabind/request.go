@@ -1,7 +1,6 @@
 package luabind
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +71,7 @@ type request struct {
 	conn     net.Conn
 	sock     *socket
 
+	detached     chan struct{} // closed on hijack: ServeHTTP may return
 	exited       bool
 	exitStatus   int
 	abortHandler *lua.LFunction
@@ -101,8 +101,20 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	v := h.worker()
-	failed, _ := r.run(hr.Context(), v, chunkMain(proto, v != nil), nil)
-	r.finish(failed)
+	// The handler runs on a goroutine of its own so that, once it takes the connection over
+	// (a websocket), ServeHTTP can return and net/http drops its per-connection buffers and
+	// goroutine: an idle websocket then costs only its Lua thread and frame reader.
+	r.detached = make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		failed, _ := r.run(context.Background(), v, chunkMain(proto, v != nil), nil)
+		r.finish(failed)
+	}()
+	select {
+	case <-done:
+	case <-r.detached:
+	}
 }
 
 // run runs the function main returns (with its arguments) as the entry light thread of
@@ -265,9 +277,9 @@ func (r *request) abortConn() {
 	panic(http.ErrAbortHandler)
 }
 
-// hijack takes the connection over from net/http: bytes the client sent after the request
-// head stay readable through the returned reader.
-func (r *request) hijack() (net.Conn, *bufio.Reader, error) {
+// hijack takes the connection over from net/http; it returns the bytes the client sent
+// after the request head, which net/http had buffered.
+func (r *request) hijack() (net.Conn, []byte, error) {
 	conn, brw, err := http.NewResponseController(r.w).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -275,7 +287,16 @@ func (r *request) hijack() (net.Conn, *bufio.Reader, error) {
 	r.hijacked = true
 	r.conn = conn
 	r.headersSent = true
-	return conn, brw.Reader, nil
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		buffered = append([]byte(nil), p...)
+	}
+	r.w = nil // it holds net/http's connection buffers; nothing writes through it any more
+	if r.detached != nil {
+		close(r.detached)
+	}
+	return conn, buffered, nil
 }
 
 func remoteIP(addr string) string {

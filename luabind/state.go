@@ -6,7 +6,9 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/cjson"
 	"github.com/luaws/luaws/luabind/luajit"
+	"github.com/luaws/luaws/luabind/resty"
 
 	luasrc "github.com/luaws/luaws/lua"
 )
@@ -45,10 +47,10 @@ func embeddedModules(_ *protoCache) ([]preloadEntry, error) {
 // call stack deep enough for real recursion, grown only when used.
 var stateOptions = lua.Options{
 	SkipOpenLibs:        true,
-	CallStackSize:       200000 / 100,
-	RegistrySize:        256,
+	CallStackSize:       1024,
+	RegistrySize:        128, // gopher-lua replaces anything smaller with 5120 slots (80 KiB)
 	RegistryMaxSize:     1024 * 1024,
-	RegistryGrowStep:    256,
+	RegistryGrowStep:    64,
 	MinimizeStackMemory: true,
 }
 
@@ -92,6 +94,8 @@ func (h *Host) newState() *lua.LState {
 	for name, fn := range goModules {
 		preload.RawSetString(name, L.NewFunction(fn))
 	}
+	cjson.Preload(L)
+	resty.Preload(L)
 	return L
 }
 
