@@ -245,7 +245,7 @@ func TestWebSocketClient(t *testing.T) {
 		{"option errors",
 			`local wb = client:new() show2(wb:connect("http://x/")) show2(wb:connect("$URL", {server_name = 1}))
 			 show2(wb:connect("$URL", {headers = "x"})) show2(wb:connect("$URL", {host = 1})) show2(wb:connect("$URL", {key = 1}))
-			 show(pcall(wb.connect, wb, "$URL", {client_cert = "x"}))`,
+			 local ok, err = pcall(wb.connect, wb, "$URL", {client_cert = "x"}) show(ok, (err:gsub("^.-client%.lua:%d+: ", "")))`,
 			"nil bad websocket uri\nnil SSL server_name must be a string\nnil custom headers must be a table\n" +
 				"nil custom host header must be a string\nnil custom Sec-WebSocket-Key must be a string\n" +
 				"false client_priv_key must be provided with client_cert\n"},
@@ -467,3 +467,125 @@ func TestWebSocketServerPushThread(t *testing.T) {
 
 var _ = bytes.Equal
 var _ = sort.Strings
+
+// protocolPrelude: a fake socket over scripted bytes (receive(n) / send(data)) for
+// resty.websocket.protocol, and hex helpers.
+const protocolPrelude = showLua + `local protocol = require "resty.websocket.protocol"
+local function unhex(h) return (h:gsub("%x%x", function(b) return string.char(tonumber(b, 16)) end)) end
+local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
+local function fake(bytes, sendfail)
+  local pos, s = 1, {out = {}}
+  function s:receive(n)
+    if pos + n - 1 > #bytes then pos = #bytes + 1 return nil, "closed" end
+    local d = bytes:sub(pos, pos + n - 1) pos = pos + n return d
+  end
+  function s:send(d) if sendfail then return nil, sendfail end self.out[#self.out + 1] = d return #d end
+  return s
+end
+`
+
+func hexOf(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+func frameBytes(fin bool, op byte, payload string, masked bool) string {
+	var b bytes.Buffer
+	wsnative.WriteFrame(&b, fin, op, []byte(payload), masked, [4]byte{1, 2, 3, 4})
+	return b.String()
+}
+
+// TestWebSocketProtocolRecvFrame: recv_frame on a fake socket, every outcome and error string.
+func TestWebSocketProtocolRecvFrame(t *testing.T) {
+	long := strings.Repeat("y", 200)
+	huge := strings.Repeat("z", 70000)
+	for _, tc := range []struct {
+		name, wire string
+		max        int
+		force      bool
+		want       string
+	}{
+		{"text", "\x81\x05hello", 100, false, "hello text nil"},
+		{"masked text, forced", frameBytes(true, 1, "hello", true), 100, true, "hello text nil"},
+		{"binary 16-bit length", frameBytes(true, 2, long, false), 1000, false, long + " binary nil"},
+		{"64-bit length", frameBytes(true, 1, huge, true), 100000, false, huge + " text nil"},
+		{"fragment", "\x01\x03abc", 100, false, "abc text again"},
+		{"continuation", "\x80\x03def", 100, false, "def continuation nil"},
+		{"ping", "\x89\x01p", 100, false, "p ping nil"},
+		{"pong", "\x8a\x00", 100, false, " pong nil"},
+		{"close without body", "\x88\x00", 100, false, " close nil"},
+		{"close with code and message", "\x88\x05\x03\xe8bye", 100, false, "bye close 1000"},
+		{"masked close", frameBytes(true, 8, "\x03\xe9bye", true), 100, true, "bye close 1001"},
+		{"close with a 1-byte body", "\x88\x01\x03", 100, false, "nil nil close frame with a body must carry a 2-byte status code"},
+		{"nothing", "", 100, false, "nil nil failed to receive the first 2 bytes: closed"},
+		{"one byte", "\x81", 100, false, "nil nil failed to receive the first 2 bytes: closed"},
+		{"RSV bits", "\xc1\x00", 100, false, "nil nil bad RSV1, RSV2, or RSV3 bits"},
+		{"reserved non-control", "\x83\x00", 100, false, "nil nil reserved non-control frames"},
+		{"reserved control", "\x8b\x00", 100, false, "nil nil reserved control frames"},
+		{"unmasked when forced", "\x81\x05hello", 100, true, "nil nil frame unmasked"},
+		{"2-byte length cut", "\x81\x7e\x00", 100, false, "nil nil failed to receive the 2 byte payload length: closed"},
+		{"8-byte length cut", "\x81\x7f\x00\x00", 100, false, "nil nil failed to receive the 8 byte payload length: closed"},
+		{"8-byte length, high word", "\x81\x7f\x00\x00\x00\x01\x00\x00\x00\x00", 100, false, "nil nil payload len too large"},
+		{"8-byte length, bit 31", "\x81\x7f\x00\x00\x00\x00\x80\x00\x00\x00", 100, false, "nil nil payload len too large"},
+		{"long control frame", "\x89\x7e\x00\x7e", 1000, false, "nil nil too long payload for control frame"},
+		{"fragmented control frame", "\x09\x00", 100, false, "nil nil fragmented control frame"},
+		{"exceeding max payload len", "\x81\x05hello", 4, false, "nil nil exceeding max payload len"},
+		{"payload cut", "\x81\x05hel", 100, false, "nil nil failed to read masking-len and payload: closed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			force := "false"
+			if tc.force {
+				force = "true"
+			}
+			body, logs := runLua(t, Config{}, protocolPrelude+`show(protocol.recv_frame(fake(unhex("$WIRE")), $MAX, `+force+`))`,
+				map[string]string{"WIRE": hexOf([]byte(tc.wire)), "MAX": itoa(tc.max)})
+			if body != tc.want+"\n" {
+				t.Errorf("body %.200q, want %.200q\n%s", body, tc.want+"\n", logs)
+			}
+		})
+	}
+}
+
+// TestWebSocketProtocolBuildSend: build_frame and send_frame bytes and errors, masking keys as
+// LuaJIT draws them after math.randomseed(0) (observed on OpenResty), and the exports.
+func TestWebSocketProtocolBuildSend(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"exactly 5 exported keys",
+			`local ks = {} for k in pairs(protocol) do ks[#ks + 1] = k end table.sort(ks) show(#ks, table.concat(ks, ","))`,
+			"5 _VERSION,build_frame,new_tab,recv_frame,send_frame\n"},
+		{"build_frame unmasked",
+			`show(hex(protocol.build_frame(true, 1, 5, "hello", false))) show(hex(protocol.build_frame(false, 0, 0, "", false)))
+			 show(hex(protocol.build_frame(true, 2, 200, string.rep("a", 200), false):sub(1, 5)))
+			 show(hex(protocol.build_frame(true, 1, 70000, string.rep("a", 70000), false):sub(1, 11)))`,
+			"810568656c6c6f\n0000\n827e00c861\n817f000000000001117061\n"},
+		{"build_frame masked after math.randomseed(0)",
+			`math.randomseed(0) show(hex(protocol.build_frame(true, 1, 5, "hello", true))) show(hex(protocol.build_frame(true, 2, 3, "abc", true)))`,
+			"8185cb511a84a33476e8a4\n8283b2e7fec4d3859d\n"},
+		{"build_frame payload too big",
+			`show(protocol.build_frame(true, 1, 0x80000000, "", false))`,
+			"nil payload too big\n"},
+		{"send_frame",
+			`local s = fake("") show(protocol.send_frame(s, true, 1, "hello", 100, false)) show(protocol.send_frame(s, true, 2, nil, 100, false))
+			 show(protocol.send_frame(s, true, 1, 42, 100, false)) show(hex(table.concat(s.out)))
+			 math.randomseed(0) s = fake("") show(protocol.send_frame(s, true, 1, "hello", 100, true)) show(hex(s.out[1]))`,
+			"7\n2\n4\n810568656c6c6f82008102" + "3432" + "\n11\n8185cb511a84a33476e8a4\n"},
+		{"send_frame errors",
+			`local s = fake("") show(protocol.send_frame(s, true, 1, "hello", 4, false))
+			 show(protocol.send_frame(s, true, 9, string.rep("x", 126), 1000, false))
+			 show(protocol.send_frame(s, false, 9, "x", 1000, false))
+			 show(protocol.send_frame(fake("", "closed"), true, 1, "x", 100, false))
+			 show(#s.out)`,
+			"nil payload too big\nnil too much payload for control frame\nnil fragmented control frame\nnil failed to send frame: closed\n0\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, logs := runLua(t, Config{}, protocolPrelude+tc.src, nil)
+			if body != tc.want {
+				t.Errorf("body:\n%s\nwant:\n%s\nlog:\n%s", body, tc.want, logs)
+			}
+		})
+	}
+}
