@@ -418,12 +418,12 @@ func TestWebSocketServerPushThread(t *testing.T) {
 		local server = require "resty.websocket.server"
 		local wb = assert(server:new{timeout = 5000})
 		local pusher = ngx.thread.spawn(function()
-		  for i = 1, 20 do local ok, err = wb:send_text("push " .. i) if not ok then return end ngx.sleep(0.002) end
+		  for i = 1, 20 do local ok, err = wb:send_text("push " .. i) if not ok then ngx.log(ngx.ERR, "push: ", err) return end ngx.sleep(0.002) end
 		end)
 		while true do
 		  local data, typ, err = wb:recv_frame()
-		  if not data or typ == "close" then break end
-		  wb:send_text("echo " .. data)
+		  if not data then ngx.log(ngx.ERR, "recv_frame: ", err) break end if typ == "close" then break end
+		  local ok, err = wb:send_text("echo " .. data) if not ok then ngx.log(ngx.ERR, "echo: ", err) break end
 		end
 		ngx.thread.wait(pusher)
 		wb:send_close()`, nil)
