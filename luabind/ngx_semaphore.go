@@ -1,6 +1,8 @@
 package luabind
 
 import (
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -8,12 +10,19 @@ import (
 )
 
 // ngx.semaphore (lua-resty-core's): a post from one light thread wakes a waiter in another,
-// in the same request or another request of the same Lua state.
+// in the same request or another request of the same Lua state. Woken waiters resume in the
+// order they waited: post queues them for the baton in that order.
 
 type semaphore struct {
 	mu      sync.Mutex
 	count   int
-	waiters []chan struct{} // FIFO; buffered(1)
+	waiters []*semWaiter // FIFO
+}
+
+type semWaiter struct {
+	t       *lthread
+	wake    chan struct{} // closed when the baton reaches the woken waiter
+	dropped bool          // taken off the queue by post because its thread was killed
 }
 
 const semaphoreTypeName = "ngx.semaphore"
@@ -26,20 +35,19 @@ func openNgxSemaphore(L *lua.LState) int {
 	return 1
 }
 
-// semaphore.new(n?) -> sema | nil, err
+// semaphore.new(n?) -> sema: a table holding the native semaphore, as lua-resty-core's is.
 func semNew(L *lua.LState) int {
 	n := 0
-	if v := L.Get(1); v != lua.LNil {
-		f, ok := v.(lua.LNumber)
-		if !ok || f < 0 {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("no memory"))
-			return 2
-		}
+	if f, ok := toNumber(L.Get(1)); ok {
 		n = int(f)
+	}
+	if n < 0 {
+		L.RaiseError("no negative number")
 	}
 	ud := L.NewUserData()
 	ud.Value = &semaphore{count: n}
+	obj := L.CreateTable(0, 1)
+	obj.RawSetString("sem", ud)
 	mt := L.GetTypeMetatable(semaphoreTypeName)
 	if mt == lua.LNil {
 		t := L.NewTypeMetatable(semaphoreTypeName)
@@ -50,15 +58,34 @@ func semNew(L *lua.LState) int {
 		t.RawSetString("__index", methods)
 		mt = t
 	}
-	ud.Metatable = mt
-	L.Push(ud)
+	obj.Metatable = mt
+	L.Push(obj)
 	return 1
 }
 
+// toNumber converts as Lua's tonumber: numbers and numeric strings.
+func toNumber(v lua.LValue) (float64, bool) {
+	switch v := v.(type) {
+	case lua.LNumber:
+		return float64(v), true
+	case lua.LString:
+		str := strings.TrimSpace(string(v))
+		if f, err := strconv.ParseFloat(str, 64); err == nil {
+			return f, true
+		}
+		if i, err := strconv.ParseInt(str, 0, 64); err == nil {
+			return float64(i), true
+		}
+	}
+	return 0, false
+}
+
 func checkSema(L *lua.LState) *semaphore {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if s, ok := ud.Value.(*semaphore); ok {
-			return s
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		if ud, ok := t.RawGetString("sem").(*lua.LUserData); ok {
+			if s, ok := ud.Value.(*semaphore); ok {
+				return s
+			}
 		}
 	}
 	L.RaiseError("not a semaphore instance")
@@ -68,9 +95,13 @@ func checkSema(L *lua.LState) *semaphore {
 // sema:wait(timeout) -> true | nil, "timeout" (timeout 0) | false, "timeout"
 func semWait(L *lua.LState) int {
 	s := checkSema(L)
-	timeout := float64(L.OptNumber(2, 0))
-	if timeout < 0 {
-		L.RaiseError("bad \"timeout\" argument")
+	f, ok := toNumber(L.Get(2))
+	if !ok {
+		// lua-resty-core computes seconds * 1000 first
+		L.RaiseError("attempt to perform arithmetic on local 'seconds' (%s value)", L.Get(2).Type().String())
+	}
+	if f < 0 {
+		L.RaiseError("no negative number")
 	}
 	s.mu.Lock()
 	if s.count > 0 {
@@ -79,47 +110,45 @@ func semWait(L *lua.LState) int {
 		L.Push(lua.LTrue)
 		return 1
 	}
-	if timeout == 0 {
+	if f == 0 {
 		s.mu.Unlock()
 		L.Push(lua.LNil)
 		L.Push(lua.LString("timeout"))
 		return 2
 	}
-	ch := make(chan struct{}, 1)
-	s.waiters = append(s.waiters, ch)
-	s.mu.Unlock()
-
 	t := threadOf(L)
 	if t == nil {
+		s.mu.Unlock()
 		L.RaiseError("no request found")
 	}
+	w := &semWaiter{t: t, wake: make(chan struct{})}
+	s.waiters = append(s.waiters, w)
+	s.mu.Unlock()
+
+	v := t.req.vm
+	t.release()
+	tm := time.NewTimer(time.Duration(f * float64(time.Second)))
 	got := false
-	t.block(L, func() {
-		tm := time.NewTimer(time.Duration(timeout * float64(time.Second)))
-		defer tm.Stop()
-		select {
-		case <-ch:
-			got = true
-		case <-tm.C:
-		case <-t.ctx.Done():
-		}
-	})
+	select {
+	case <-w.wake: // posted, and the baton is ours
+		got = true
+	case <-tm.C:
+	case <-t.ctx.Done():
+	}
+	tm.Stop()
 	if !got {
 		s.mu.Lock()
-		removed := false
-		for i, w := range s.waiters {
-			if w == ch {
-				s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
-				removed = true
-				break
-			}
-		}
+		removed := s.remove(w) || w.dropped
 		s.mu.Unlock()
-		if !removed { // posted while we were timing out: the resource is ours
-			<-ch
+		if removed {
+			v.baton.Lock()
+		} else {
+			<-w.wake // posted meanwhile: the baton comes with the resource
 			got = true
 		}
 	}
+	L.G.CurrentThread = L
+	v.clock.update()
 	if got {
 		L.Push(lua.LTrue)
 		return 1
@@ -129,18 +158,45 @@ func semWait(L *lua.LState) int {
 	return 2
 }
 
-// sema:post(n?): n resources (default 1); waiters are woken in order.
+func (s *semaphore) remove(w *semWaiter) bool {
+	for i, x := range s.waiters {
+		if x == w {
+			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// sema:post(n?): n resources (default 1); waiters are woken in the order they waited.
 func semPost(L *lua.LState) int {
 	s := checkSema(L)
-	n := L.OptInt(2, 1)
-	if n < 0 {
-		L.RaiseError("bad \"n\" argument")
+	n := 1
+	if v := L.Get(2); v != lua.LNil {
+		f, ok := toNumber(v)
+		if !ok || f < 1 {
+			L.RaiseError("positive number required")
+		}
+		n = int(f)
 	}
+	t := threadOf(L)
 	s.mu.Lock()
 	for n > 0 && len(s.waiters) > 0 {
 		w := s.waiters[0]
 		s.waiters = s.waiters[1:]
-		w <- struct{}{}
+		if w.t.ctx.Err() != nil {
+			w.dropped = true // killed: it takes nothing
+			continue
+		}
+		if t != nil && w.t.req.vm == t.req.vm {
+			t.req.vm.baton.enqueue(w.wake)
+		} else {
+			// posted from another state (or from Go): the waiter takes the baton itself
+			go func(w *semWaiter) {
+				w.t.req.vm.baton.Lock()
+				close(w.wake)
+			}(w)
+		}
 		n--
 	}
 	s.count += n
@@ -149,11 +205,17 @@ func semPost(L *lua.LState) int {
 	return 1
 }
 
-// sema:count(): resources available, or minus the number of waiters.
+// sema:count(): resources available, or minus the number of (live) waiters.
 func semCount(L *lua.LState) int {
 	s := checkSema(L)
 	s.mu.Lock()
-	c := s.count - len(s.waiters)
+	live := 0
+	for _, w := range s.waiters {
+		if w.t.ctx.Err() == nil {
+			live++
+		}
+	}
+	c := s.count - live
 	s.mu.Unlock()
 	L.Push(lua.LNumber(c))
 	return 1

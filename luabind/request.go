@@ -108,7 +108,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		failed, _ := r.run(context.Background(), v, chunkMain(proto, v != nil), nil)
+		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
 		r.finish(failed)
 	}()
 	select {
@@ -120,8 +120,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // run runs the function main returns (with its arguments) as the entry light thread of
 // a request in v and waits for every light thread it spawned. It reports whether the entry
 // thread died of an error (and the error). With v nil the request gets a state of its own
-// (lua_code_cache off); in a shared state its code gets a globals table of its own, as in
-// lua-nginx-module.
+// (lua_code_cache off).
 func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua.LFunction, []lua.LValue), setup func(*lua.LState)) (bool, error) {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
@@ -164,14 +163,11 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 	return false, nil
 }
 
-// chunkMain instantiates a compiled chunk as a request's main function.
-func chunkMain(proto *lua.FunctionProto, shared bool) func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+// chunkMain instantiates a compiled chunk as a request's main function (with _G as its
+// environment, as lua-nginx-module runs request code).
+func chunkMain(proto *lua.FunctionProto) func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
 	return func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
-		fn := L.NewFunctionFromProto(proto)
-		if shared {
-			fn.Env = requestGlobals(L)
-		}
-		return fn, nil
+		return L.NewFunctionFromProto(proto), nil
 	}
 }
 
@@ -185,7 +181,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 		return err
 	}
 	r := &request{host: h, start: time.Now()}
-	_, err = r.run(ctx, nil, chunkMain(proto, false), setup)
+	_, err = r.run(ctx, nil, chunkMain(proto), setup)
 	return err
 }
 

@@ -1,8 +1,9 @@
 package luabind
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"github.com/luaws/luaws/errlog"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -13,7 +14,7 @@ import (
 // worker's connections, as under nginx. With it off, each request gets a fresh vm.
 type vm struct {
 	L     *lua.LState
-	baton sync.Mutex // held by the one light thread running Lua in this state
+	baton baton // held by the one light thread running Lua in this state
 	own   bool       // a request's own state: closed when its request and timers are done
 	clock *ngxTimeCache
 	refs  atomic.Int32
@@ -30,6 +31,7 @@ func (v *vm) drop() {
 func (h *Host) newVM() *vm {
 	L := h.newState()
 	clock := openNgx(L, h)
+	guardGlobals(L)
 	return &vm{L: L, clock: clock}
 }
 
@@ -43,13 +45,20 @@ func (h *Host) worker() *vm {
 	return h.workers[int(n)%len(h.workers)]
 }
 
-// requestGlobals is the globals table of a request's code in a shared state: reads fall
-// through to _G, writes stay with the request (lua-nginx-module does the same, so that one
-// request's globals do not leak into another's).
-func requestGlobals(L *lua.LState) *lua.LTable {
-	env := L.CreateTable(0, 4)
+// guardGlobals installs lua-nginx-module's "_G write guard": request code runs with _G as its
+// environment (a global one request writes is seen by the next), and creating a new global
+// from a request or timer logs a warning, once per global.
+func guardGlobals(L *lua.LState) {
 	mt := L.CreateTable(0, 1)
-	mt.RawSetString("__index", L.G.Global)
-	env.Metatable = mt
-	return env
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		if t := threadOf(L); t != nil {
+			if k, ok := L.Get(2).(lua.LString); ok {
+				t.req.host.log.Log(errlog.Warn, &t.req.logc, "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('"+
+					string(k)+"') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables")
+			}
+		}
+		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
+		return 0
+	}))
+	L.G.Global.Metatable = mt
 }

@@ -1,0 +1,48 @@
+package luabind
+
+import "sync"
+
+// baton is the right to run Lua in a state. It is handed over in FIFO order, and a holder can
+// queue a blocked thread as a future owner (enqueue), so that threads woken in some order
+// (ngx.semaphore's post, say) run in that order, as OpenResty resumes them.
+type baton struct {
+	mu    sync.Mutex
+	held  bool
+	queue []chan struct{}
+}
+
+// Lock waits for the baton.
+func (b *baton) Lock() {
+	b.mu.Lock()
+	if !b.held {
+		b.held = true
+		b.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	b.queue = append(b.queue, ch)
+	b.mu.Unlock()
+	<-ch
+}
+
+// Unlock passes the baton to the first in line, or frees it.
+func (b *baton) Unlock() {
+	b.mu.Lock()
+	if len(b.queue) > 0 {
+		ch := b.queue[0]
+		b.queue = b.queue[1:]
+		b.mu.Unlock()
+		close(ch)
+		return
+	}
+	b.held = false
+	b.mu.Unlock()
+}
+
+// enqueue puts ch in line for the baton (the caller holds it): when the baton reaches ch, ch
+// is closed and its waiter owns the baton without calling Lock.
+func (b *baton) enqueue(ch chan struct{}) {
+	b.mu.Lock()
+	b.queue = append(b.queue, ch)
+	b.mu.Unlock()
+}
