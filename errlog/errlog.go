@@ -114,6 +114,7 @@ func (l *Logger) Enabled(level int) bool { return level <= l.level }
 // ", client: ..." suffix. The zero Conn means no request context.
 type Conn struct {
 	ID      uint64
+	Context string // e.g. "ngx.timer": ", context: ngx.timer" follows the message
 	Client  string
 	Server  string
 	Request string // the request line, e.g. "GET /s HTTP/1.1"
@@ -140,6 +141,10 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 		b = append(b, ' ')
 	}
 	b = append(b, msg...)
+	if c != nil && c.Context != "" {
+		b = append(b, ", context: "...)
+		b = append(b, c.Context...)
+	}
 	if c != nil && c.Client != "" {
 		b = append(b, ", client: "...)
 		b = append(b, c.Client...)

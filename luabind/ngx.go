@@ -201,6 +201,10 @@ func ngxSleep(L *lua.LState) int {
 }
 
 func ngxGetPhase(L *lua.LState) int {
-	L.Push(lua.LString("content"))
+	phase := "content"
+	if t := threadOf(L); t != nil && t.req.phase != "" {
+		phase = t.req.phase
+	}
+	L.Push(lua.LString(phase))
 	return 1
 }

@@ -85,7 +85,7 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) 
 }
 
 func output(L *lua.LState, newline bool, fname string) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L)
 	if r.hijacked && r.sock != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
@@ -120,7 +120,7 @@ func ngxPrint(L *lua.LState) int { return output(L, false, "print") }
 
 // ngx.flush(wait): pushes buffered output to the client.
 func ngxFlush(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L)
 	if r.hijacked {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
@@ -143,7 +143,7 @@ func ngxFlush(L *lua.LState) int {
 
 // ngx.eof(): no more output; the response completes when the handler ends.
 func ngxEOF(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L)
 	if r.eof {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("seen eof"))
@@ -159,7 +159,7 @@ func ngxEOF(L *lua.LState) int {
 }
 
 func ngxSendHeaders(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L)
 	if r.headersSent {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("header already sent"))

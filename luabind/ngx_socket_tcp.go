@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -93,13 +94,13 @@ func sockConnect(L *lua.LState) int {
 		}
 		if v, ok := opts.RawGetString("pool_size").(lua.LNumber); ok {
 			if v <= 0 {
-				L.ArgError(optIdx, "bad \"pool_size\" option value: "+fmtNumber(float64(v)))
+				argError(L, optIdx, "bad \"pool_size\" option value: "+fmtNumber(float64(v)))
 			}
 			size = int(v)
 		}
 		if v, ok := opts.RawGetString("backlog").(lua.LNumber); ok {
 			if v < 0 {
-				L.ArgError(optIdx, "bad \"backlog\" option value: "+fmtNumber(float64(v)))
+				argError(L, optIdx, "bad \"backlog\" option value: "+fmtNumber(float64(v)))
 			}
 			backlog = int(v)
 		}
@@ -113,22 +114,32 @@ func sockConnect(L *lua.LState) int {
 	s.poolName = poolName
 
 	pools := s.req.host.pools
-	if conn, reused := pools.take(poolName); conn != nil {
-		s.conn, s.reused = conn, reused
+	if conn, reused, counted := pools.take(poolName); conn != nil {
+		s.conn, s.reused, s.counted = conn, reused, counted
 		L.Push(lua.LNumber(1))
 		return 1
 	}
 
 	var err error
 	var conn net.Conn
+	dialAddr := addr
 	t.block(L, func() {
 		ctx, cancel := context.WithTimeout(t.ctx, s.connectTimeout)
 		defer cancel()
-		if err = pools.acquire(ctx, poolName, size, backlog); err != nil {
+		for {
+			err = pools.acquire(ctx, poolName, size, backlog)
+			if err != errIdleAvailable {
+				break
+			}
+			if c, reused, counted := pools.take(poolName); c != nil {
+				conn, s.reused, s.counted, err = c, reused, counted, nil
+				return
+			}
+		}
+		if err != nil {
 			return
 		}
 		s.counted = backlog >= 0
-		dialAddr := addr
 		if network == "tcp" {
 			var ip string
 			ip, err = s.req.host.resolve(ctx, addr)
@@ -148,8 +159,7 @@ func sockConnect(L *lua.LState) int {
 		s.closed = true
 		msg := connectError(err)
 		if s.req.host.sockLog {
-			lvl := errlog.Err
-			s.req.host.log.Log(lvl, &s.req.logc, "lua tcp socket connect failed: "+msg)
+			s.req.host.log.Log(errlog.Err, &s.req.logc, connectLogLine(err, msg, dialAddr))
 		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(msg))
@@ -158,6 +168,22 @@ func sockConnect(L *lua.LState) int {
 	s.conn = conn
 	L.Push(lua.LNumber(1))
 	return 1
+}
+
+// connectLogLine is nginx's error log line for a failed cosocket connect.
+func connectLogLine(err error, msg, addr string) string {
+	var errno syscall.Errno
+	switch {
+	case msg == "timeout":
+		return "lua tcp socket connect timed out, when connecting to " + addr
+	case errors.As(err, &errno):
+		text := errno.Error()
+		if text != "" {
+			text = strings.ToUpper(text[:1]) + text[1:]
+		}
+		return "connect() failed (" + strconv.Itoa(int(errno)) + ": " + text + ")"
+	}
+	return "lua tcp socket connect failed: " + msg
 }
 
 // connectError words a failed connect as lua-nginx-module does.
@@ -266,7 +292,11 @@ func sockSSLHandshake(L *lua.LState) int {
 			msg = r
 		}
 		if s.req.host.sockLog {
-			s.req.host.log.Log(errlog.Err, &s.req.logc, "lua ssl certificate verify error: ("+msg+")")
+			line := "lua ssl certificate verify error: (" + msg + ")"
+			if msg == "certificate host mismatch" {
+				line = "lua ssl certificate does not match host \"" + serverName + "\""
+			}
+			s.req.host.log.Log(errlog.Err, &s.req.logc, line)
 		}
 		s.shut()
 		L.Push(lua.LNil)
@@ -369,7 +399,7 @@ func sockSetKeepalive(L *lua.LState) int {
 		L.Push(lua.LString("not supported on the request socket"))
 		return 2
 	}
-	if s.reading || s.writing {
+	if s.reading || s.writing > 0 {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("socket busy"))
 		return 2
@@ -419,7 +449,9 @@ func sockReceiveUntil(L *lua.LState) int {
 	s := checkSocket(L, 1)
 	pattern := L.CheckString(2)
 	if pattern == "" {
-		L.ArgError(2, "pattern is empty")
+		L.Push(lua.LNil)
+		L.Push(lua.LString("pattern is empty"))
+		return 2
 	}
 	inclusive := false
 	if opts, ok := L.Get(3).(*lua.LTable); ok {
@@ -462,7 +494,7 @@ func sockReceiveUntil(L *lua.LState) int {
 		s.pullFrameBuffer()
 		for {
 			if i := bytes.Index(s.rbuf, pat); i >= 0 {
-				if size > 0 && i > size {
+				if size > 0 && i >= size && i > 0 {
 					L.Push(lua.LString(s.rbuf[:size]))
 					s.rbuf = s.rbuf[size:]
 					return 1

@@ -219,6 +219,6 @@ func ngxThreadKill(L *lua.LState) int {
 	}
 	t.user.status = threadDead
 	t.kill()
-	L.Push(lua.LTrue)
+	L.Push(lua.LNumber(1))
 	return 1
 }

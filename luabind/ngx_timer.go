@@ -57,18 +57,31 @@ func ngxTimerEvery(L *lua.LState) int { return startTimer(L, true) }
 func startTimer(L *lua.LState, every bool) int {
 	r := requestOf(L)
 	h := r.host
-	delay := float64(L.CheckNumber(1))
-	if delay < 0 || (every && delay == 0) {
-		L.ArgError(1, "bad \"delay\" argument")
+	if n := L.GetTop(); n < 2 {
+		luaError(L, "expecting at least 2 arguments but got %d", n)
 	}
-	fn := L.CheckFunction(2)
+	dv, ok := L.Get(1).(lua.LNumber)
+	if !ok {
+		argError(L, 1, "number expected, got "+L.Get(1).Type().String())
+	}
+	fn, ok := L.Get(2).(*lua.LFunction)
+	if !ok || fn.IsG {
+		argError(L, 2, "Lua function expected")
+	}
+	delay := float64(dv)
+	if every && delay == 0 {
+		luaError(L, "delay cannot be zero")
+	}
+	if delay < 0 {
+		delay = 0
+	}
 	args := make([]lua.LValue, 0, L.GetTop()-2)
 	for i := 3; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
 	}
 	tm := h.timers
 	tm.mu.Lock()
-	if tm.exiting {
+	if tm.exiting && delay > 0 {
 		tm.mu.Unlock()
 		L.Push(lua.LNil)
 		L.Push(lua.LString("process exiting"))
@@ -92,12 +105,14 @@ func startTimer(L *lua.LState, every bool) int {
 		defer v.drop()
 		for {
 			premature := false
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-tm.stop:
-				t.Stop()
-				premature = true
+			if d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-tm.stop:
+					t.Stop()
+					premature = true
+				}
 			}
 			tm.mu.Lock()
 			tm.pending--
@@ -109,7 +124,8 @@ func startTimer(L *lua.LState, every bool) int {
 			tm.running++
 			tm.mu.Unlock()
 
-			cb := &request{host: h, start: time.Now()}
+			cb := &request{host: h, start: time.Now(), phase: "timer", logc: r.logc}
+			cb.logc.Context = "ngx.timer"
 			_, _ = cb.run(context.Background(), v, func(*lua.LState) (*lua.LFunction, []lua.LValue) {
 				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)
 			}, nil)

@@ -31,8 +31,7 @@ func ngxVarIndex(L *lua.LState) int {
 		return 1
 	}
 	if r.r == nil {
-		L.Push(lua.LNil)
-		return 1
+		luaError(L, "API disabled in the current context")
 	}
 	if s, ok := r.variable(name); ok {
 		L.Push(lua.LString(s))

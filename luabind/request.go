@@ -72,6 +72,7 @@ type request struct {
 	sock     *socket
 
 	detached     chan struct{} // closed on hijack: ServeHTTP may return
+	phase        string        // "" for content; "timer" in ngx.timer callbacks
 	exited       bool
 	exitStatus   int
 	abortHandler *lua.LFunction
@@ -189,7 +190,21 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 func httpRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
 	if r.r == nil {
-		L.RaiseError("API disabled in the current context")
+		luaError(L, "API disabled in the current context")
+	}
+	return r
+}
+
+// outputRequestOf is requestOf for the output APIs (ngx.say, ngx.exit, ...), which name the
+// context they are disabled in.
+func outputRequestOf(L *lua.LState) *request {
+	r := requestOf(L)
+	if r.r == nil {
+		ctx := r.phase
+		if ctx == "timer" {
+			ctx = "ngx.timer"
+		}
+		luaError(L, "API disabled in the context of %s", ctx)
 	}
 	return r
 }
@@ -226,7 +241,12 @@ func (r *request) threadAborted(kind string, err error) {
 	msg := err.Error()
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
-		msg = ae.Object.String()
+		switch o := ae.Object.(type) {
+		case lua.LString, lua.LNumber:
+			msg = luaToString(o)
+		default:
+			msg = "unknown reason" // lua-nginx-module words any other error value so
+		}
 		if ae.StackTrace != "" {
 			msg += "\n" + ae.StackTrace
 		}

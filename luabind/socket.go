@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -27,8 +28,10 @@ type socket struct {
 
 	readTimeout, sendTimeout, connectTimeout time.Duration
 
-	closed           bool
-	reading, writing bool
+	closed  bool
+	reading bool
+	writing int        // sends under way (queued on wmu)
+	wmu     sync.Mutex // one write at a time on the wire
 
 	// cosockets only
 	raw        bool   // the request's own connection: no connect, no pool
@@ -79,26 +82,25 @@ func deadline(d time.Duration) time.Time {
 	return time.Now().Add(d)
 }
 
-// pushSocket pushes s as a Lua userdata with the socket methods.
-func pushSocket(L *lua.LState, s *socket) *lua.LUserData {
+// pushSocket pushes s as OpenResty shapes a cosocket object: a table holding the native
+// socket at [1], with the methods in its metatable.
+func pushSocket(L *lua.LState, s *socket) *lua.LTable {
 	ud := L.NewUserData()
 	ud.Value = s
-	ud.Metatable = L.GetTypeMetatable(socketTypeName)
-	if ud.Metatable == lua.LNil {
-		mt := L.NewTypeMetatable(socketTypeName)
+	obj := L.CreateTable(1, 0)
+	obj.RawSetInt(1, ud)
+	mt, ok := L.GetTypeMetatable(socketTypeName).(*lua.LTable)
+	if !ok {
+		mt = L.NewTypeMetatable(socketTypeName)
 		methods := L.CreateTable(0, len(socketMethods))
 		for k, fn := range socketMethods {
 			methods.RawSetString(k, L.NewFunction(fn))
 		}
 		mt.RawSetString("__index", methods)
-		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-			L.Push(lua.LString("tcp socket"))
-			return 1
-		}))
-		ud.Metatable = mt
 	}
-	L.Push(ud)
-	return ud
+	obj.Metatable = mt
+	L.Push(obj)
+	return obj
 }
 
 var socketMethods = map[string]lua.LGFunction{
@@ -119,19 +121,19 @@ var socketMethods = map[string]lua.LGFunction{
 
 // checkSocket returns the socket of argument n; a method call on something else raises.
 func checkSocket(L *lua.LState, n int) *socket {
-	if ud, ok := L.Get(n).(*lua.LUserData); ok {
-		if s, ok := ud.Value.(*socket); ok {
-			return s
-		}
+	if s, ok := isSocket(L.Get(n)); ok {
+		return s
 	}
-	L.ArgError(n, "socket expected")
+	argError(L, n, "table expected, got "+L.Get(n).Type().String())
 	return nil
 }
 
 func isSocket(v lua.LValue) (*socket, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		s, ok := ud.Value.(*socket)
-		return s, ok
+	if t, ok := v.(*lua.LTable); ok {
+		if ud, ok := t.RawGetInt(1).(*lua.LUserData); ok {
+			s, ok := ud.Value.(*socket)
+			return s, ok
+		}
 	}
 	return nil, false
 }
@@ -256,46 +258,54 @@ func (s *socket) pushPartial(L *lua.LState, err error, op string) int {
 // sock:receiveany(max) -> data | nil, err
 func sockReceiveAny(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	max := L.CheckInt(2)
-	if max <= 0 {
-		L.ArgError(2, "bad max argument")
+	max, ok := L.Get(2).(lua.LNumber)
+	if !ok || max <= 0 {
+		argError(L, 2, "bad max argument")
 	}
 	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return 2
 	}
+	if s.reading {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("socket busy reading"))
+		return 2
+	}
+	s.reading = true
+	defer func() { s.reading = false }()
 	s.pullFrameBuffer()
 	if len(s.rbuf) == 0 {
 		if err := s.fill(L, threadOf(L)); err != nil {
-			reason := s.ioFailed(L, "read", err)
-			L.Push(lua.LNil)
-			L.Push(lua.LString(reason))
-			return 2
+			return s.pushPartial(L, err, "read")
 		}
 	}
-	n := min(max, len(s.rbuf))
+	n := min(int(max), len(s.rbuf))
 	L.Push(lua.LString(s.rbuf[:n]))
 	s.rbuf = s.rbuf[n:]
 	return 1
 }
 
-// appendSendData flattens send()'s argument: a string, number or (nested) array of them.
-func appendSendData(L *lua.LState, b []byte, v lua.LValue) []byte {
+// appendSendData flattens send()'s argument as lua-nginx-module does: a string, a number,
+// or a (nested) array of strings and numbers; on its own, nil and booleans are sent as
+// their names.
+func appendSendData(L *lua.LState, b []byte, v lua.LValue, top bool) []byte {
 	switch v := v.(type) {
 	case lua.LString:
 		return append(b, v...)
 	case lua.LNumber:
 		return append(b, fmtNumber(float64(v))...)
-	case lua.LBool:
-		return append(b, luaToString(v)...)
+	case lua.LBool, *lua.LNilType:
+		if top {
+			return append(b, luaToString(v)...)
+		}
 	case *lua.LTable:
 		for i := 1; i <= v.Len(); i++ {
-			b = appendSendData(L, b, v.RawGetInt(i))
+			b = appendSendData(L, b, v.RawGetInt(i), false)
 		}
 		return b
 	}
-	L.ArgError(2, "bad data type "+v.Type().String()+" found")
+	argError(L, 2, "bad data type "+v.Type().String()+" found")
 	return b
 }
 
@@ -307,16 +317,11 @@ func sockSend(L *lua.LState) int {
 		L.Push(lua.LString("closed"))
 		return 2
 	}
-	if s.writing {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("socket busy writing"))
-		return 2
-	}
 	var data []byte
 	if str, ok := L.Get(2).(lua.LString); ok {
 		data = []byte(str)
 	} else {
-		data = appendSendData(L, nil, L.Get(2))
+		data = appendSendData(L, nil, L.Get(2), true)
 	}
 	n, err := s.write(L, func(c net.Conn) (int, error) { return c.Write(data) })
 	if err != nil {
@@ -329,16 +334,22 @@ func sockSend(L *lua.LState) int {
 	return 1
 }
 
-// write runs one write with the send timeout, the baton released and "busy" marked.
+// write runs one write with the send timeout and the baton released. Writes of several
+// threads to one socket go out one after the other: OpenResty completes a send that fits the
+// socket buffer without yielding, so its scripts never see two sends overlap; queueing keeps
+// that true here rather than failing the second with "socket busy writing".
 func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error) {
 	t := threadOf(L)
-	s.writing = true
-	defer func() { s.writing = false }()
+	s.writing++
+	defer func() { s.writing-- }()
 	var n int
 	var err error
-	t.blockOn(L, s.conn, func() {
-		_ = s.conn.SetWriteDeadline(deadline(s.sendTimeout))
-		n, err = f(s.conn)
+	conn := s.conn
+	t.blockOn(L, conn, func() {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
+		n, err = f(conn)
 	})
 	if err == nil && t.ctx.Err() != nil {
 		err = net.ErrClosed
@@ -349,7 +360,7 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 func timeoutArg(L *lua.LState, n int) time.Duration {
 	ms := float64(L.CheckNumber(n))
 	if ms < 0 {
-		L.RaiseError("bad timeout value")
+		luaError(L, "bad timeout value")
 	}
 	return time.Duration(ms * float64(time.Millisecond))
 }

@@ -35,6 +35,9 @@ type idleConn struct {
 
 var errTooManyWaiting = errors.New("too many waiting connect operations")
 
+// errIdleAvailable tells a queued connect that a connection went back to the pool: take it.
+var errIdleAvailable = errors.New("an idle connection is available")
+
 func newConnPools() *connPools { return &connPools{pools: make(map[string]*connPool)} }
 
 // pool returns (creating it with size/backlog on first use, as OpenResty does: the size of a
@@ -48,25 +51,26 @@ func (p *connPools) pool(name string, size, backlog int) *connPool {
 	return cp
 }
 
-// take returns a live idle connection of the pool, or nil.
-func (p *connPools) take(name string) (net.Conn, int) {
+// take returns a live idle connection of the pool (and whether it counts against the pool's
+// backlog limit), or nil.
+func (p *connPools) take(name string) (net.Conn, int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp := p.pools[name]
 	if cp == nil {
-		return nil, 0
+		return nil, 0, false
 	}
 	for len(cp.idle) > 0 {
 		ic := cp.idle[len(cp.idle)-1]
 		cp.idle = cp.idle[:len(cp.idle)-1]
 		ic.timer.Stop()
 		if connAlive(ic.conn) {
-			return ic.conn, ic.reused + 1
+			return ic.conn, ic.reused + 1, cp.backlog >= 0
 		}
 		_ = ic.conn.Close()
 		cp.release()
 	}
-	return nil, 0
+	return nil, 0, false
 }
 
 // acquire counts a new connection against a backlog-limited pool, waiting in the backlog
@@ -79,6 +83,10 @@ func (p *connPools) acquire(ctx context.Context, name string, size, backlog int)
 		return nil
 	}
 	for cp.open >= cp.size {
+		if len(cp.idle) > 0 {
+			p.mu.Unlock()
+			return errIdleAvailable
+		}
 		if cp.waiting >= cp.backlog {
 			p.mu.Unlock()
 			return errTooManyWaiting
@@ -134,6 +142,10 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 		cp.release()
 	}
 	ic := &idleConn{conn: conn, reused: reused}
+	if cp.waiting > 0 { // a queued connect may take it
+		close(cp.wake)
+		cp.wake = make(chan struct{})
+	}
 	d := timeout
 	if d <= 0 {
 		d = 1<<63 - 1

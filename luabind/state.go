@@ -77,6 +77,12 @@ func (h *Host) newState() *lua.LState {
 		L.Call(1, 0)
 	}
 	luajit.Open(L) // LuaJIT's tostring, math.random, xpcall, load, table.new, ...
+	// LuaJIT opens bit as a global too
+	L.Push(L.NewFunction(openBit))
+	L.Call(0, 1)
+	bitlib := L.Get(-1)
+	L.Pop(1)
+	L.SetGlobal("bit", bitlib)
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	pkg.RawSetString("path", lua.LString(h.luaPath))
 	pkg.RawSetString("cpath", lua.LString(""))
@@ -96,6 +102,9 @@ func (h *Host) newState() *lua.LState {
 	}
 	cjson.Preload(L)
 	resty.Preload(L)
+	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
+		loaded.RawSetString("bit", bitlib)
+	}
 	return L
 }
 

@@ -15,7 +15,7 @@ import (
 type vm struct {
 	L     *lua.LState
 	baton baton // held by the one light thread running Lua in this state
-	own   bool       // a request's own state: closed when its request and timers are done
+	own   bool  // a request's own state: closed when its request and timers are done
 	clock *ngxTimeCache
 	refs  atomic.Int32
 }

@@ -237,13 +237,9 @@ func wsSendFrame(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
-	if s.closed || s.conn == nil || s.writing {
-		reason := "closed"
-		if s.writing {
-			reason = "socket busy writing"
-		}
+	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
-		L.Push(lua.LString("failed to send frame: " + reason))
+		L.Push(lua.LString("failed to send frame: closed"))
 		return 2
 	}
 	var key [4]byte
