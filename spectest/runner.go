@@ -185,6 +185,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.List {
+		rep = &terminal{w: o.Stdout} // --list prints "file:line: name" lines whatever the format
+	}
 	if _, err := framework(); err != nil {
 		return nil, fmt.Errorf("spec framework: %w", err)
 	}
