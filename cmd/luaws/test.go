@@ -90,6 +90,14 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Paths = fs.Args()
+	known := false
+	for _, f := range spectest.Formats {
+		known = known || f == o.Output
+	}
+	if !known {
+		fmt.Fprintf(stderr, "luaws test: unknown output format %q (want %s)\n", o.Output, strings.Join(spectest.Formats, ", "))
+		return 2
+	}
 	if seed != 0 {
 		o.Shuffle, o.Seed = true, seed
 	}
