@@ -26,9 +26,10 @@ const (
 	Debug
 )
 
-var levelNames = [...]string{"stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"}
+// levelNames are nginx's, which leave the stderr level's name empty ("[] " in a line).
+var levelNames = [...]string{"", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"}
 
-// LevelName returns nginx's name of a level ("error" for Err).
+// LevelName returns nginx's name of a level ("error" for Err, "" for Stderr).
 func LevelName(level int) string {
 	if level < 0 || level >= len(levelNames) {
 		return "unknown"

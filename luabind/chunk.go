@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/luabind/luajit"
 	"github.com/yuin/gopher-lua/parse"
 )
 
@@ -29,9 +31,13 @@ func newProtoCache() *protoCache {
 	return &protoCache{files: make(map[string]fileProto)}
 }
 
-// compile parses src as a chunk named chunkname (shown in errors and ngx.log lines).
+// compile parses src as a chunk named chunkname (shown in errors and ngx.log lines), after
+// rewriting what LuaJIT parses differently ("\xNN", "\z", "\u{...}").
 func compile(chunkname string, src []byte) (*lua.FunctionProto, error) {
-	src = translateSource(chunkname, src)
+	src, err := luajit.Translate(chunkname, src)
+	if err != nil {
+		return nil, err
+	}
 	chunk, err := parse.Parse(bytes.NewReader(src), chunkname)
 	if err != nil {
 		return nil, err

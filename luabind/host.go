@@ -40,6 +40,14 @@ type Config struct {
 	SocketPoolSize int
 	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (default 60s).
 	SocketKeepaliveTimeout time.Duration
+	// CheckClientAbort is lua_check_client_abort: notice clients that go away early.
+	CheckClientAbort bool
+	// CodeCacheOff is "lua_code_cache off": a fresh Lua state per request. By default requests
+	// share their worker's state, as under OpenResty.
+	CodeCacheOff bool
+	// Workers is worker_processes: how many shared Lua states requests are spread over
+	// (default 1, nginx's default). Each state runs one light thread at a time.
+	Workers int
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -57,6 +65,10 @@ type Host struct {
 	roots            *x509.CertPool
 	poolSize         int
 	keepaliveTimeout time.Duration
+
+	workers    []*vm
+	nextWorker atomic.Uint32
+	timers     *timers
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
@@ -77,6 +89,7 @@ func NewHost(cfg Config) (*Host, error) {
 	}
 	h.luaPath = expandLuaPath(cfg.LuaPath)
 	h.pools = newConnPools()
+	h.timers = newTimers()
 	h.poolSize = cfg.SocketPoolSize
 	if h.poolSize <= 0 {
 		h.poolSize = 30
@@ -104,6 +117,15 @@ func NewHost(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("compile embedded modules: %w", err)
 	}
 	h.preloaded = entries
+	if !cfg.CodeCacheOff {
+		n := cfg.Workers
+		if n <= 0 {
+			n = 1
+		}
+		for i := 0; i < n; i++ {
+			h.workers = append(h.workers, h.newVM())
+		}
+	}
 	return h, nil
 }
 

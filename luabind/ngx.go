@@ -50,10 +50,12 @@ var ngxFuncs = map[string]lua.LGFunction{
 	"send_headers": ngxSendHeaders,
 	"sleep":        ngxSleep,
 	"get_phase":    ngxGetPhase,
+	"on_abort":     ngxOnAbort,
 }
 
-// openNgx installs the global ngx table (and print) for a request's state.
-func openNgx(L *lua.LState, r *request) {
+// openNgx installs the global ngx table (and print) in a state; every function finds the
+// request it serves from the calling thread, so one table serves all requests of a state.
+func openNgx(L *lua.LState, h *Host) *ngxTimeCache {
 	ngx := L.CreateTable(0, 160)
 	for k, v := range ngxConstants {
 		ngx.RawSetString(k, lua.LNumber(v))
@@ -76,8 +78,13 @@ func openNgx(L *lua.LState, r *request) {
 	ngx.RawSetString("worker", newWorkerTable(L))
 	ngx.RawSetString("thread", newThreadTable(L))
 	ngx.RawSetString("socket", newSocketTable(L))
-	ngx.RawSetString("shared", shdict.Bind(L, r.host.cfg.SharedDicts))
-	registerNgxExtras(L, ngx)
+	ngx.RawSetString("timer", newTimerTable(L))
+	L.Push(L.NewFunction(openNgxSemaphore))
+	L.Call(0, 1)
+	ngx.RawSetString("semaphore", L.Get(-1))
+	L.Pop(1)
+	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
+	clock := registerNgxExtras(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
 	mt := L.NewTable()
@@ -90,7 +97,9 @@ func openNgx(L *lua.LState, r *request) {
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
 		loaded.RawSetString("ngx", ngx)
+		loaded.RawSetString("ngx.semaphore", ngx.RawGetString("semaphore"))
 	}
+	return clock
 }
 
 func ngxIndex(L *lua.LState) int {
@@ -171,7 +180,7 @@ func newWorkerTable(L *lua.LState) *lua.LTable {
 		return 1
 	}))
 	t.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LFalse)
+		L.Push(lua.LBool(requestOf(L).host.Exiting()))
 		return 1
 	}))
 	return t

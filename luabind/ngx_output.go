@@ -18,7 +18,9 @@ func (r *request) sendHeaders() {
 	h := r.w.Header()
 	h["Server"] = []string{"luaws"}
 	for _, f := range r.header.fields {
-		h[f.name] = f.values
+		// canonical keys: net/http looks headers up that way (a "content-type" key would not
+		// stop it from adding a Content-Type of its own)
+		h[http.CanonicalHeaderKey(f.name)] = f.values
 	}
 	if r.header.index("Content-Type") < 0 {
 		h["Content-Type"] = []string{r.host.cfg.DefaultType}

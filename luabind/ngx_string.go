@@ -344,13 +344,18 @@ func ngxStrEscape(s string, typ int) string {
 		return s
 	}
 	const hexdig = "0123456789ABCDEF"
-	buf := make([]byte, 0, len(s)+2*n)
+	buf := make([]byte, len(s)+2*n)
+	j := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if tab[c] {
-			buf = append(buf, '%', hexdig[c>>4], hexdig[c&0xf])
+			buf[j] = '%'
+			buf[j+1] = hexdig[c>>4]
+			buf[j+2] = hexdig[c&0xf]
+			j += 3
 		} else {
-			buf = append(buf, c)
+			buf[j] = c
+			j++
 		}
 	}
 	return string(buf)

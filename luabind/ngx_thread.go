@@ -7,7 +7,7 @@ import (
 )
 
 // ngx.thread: light threads (lua-nginx-module's "user threads"). Each runs on its own
-// goroutine; the baton (request.baton) keeps Lua single-threaded per request.
+// goroutine; the baton of the Lua state (vm.baton) keeps Lua single-threaded per state.
 
 var ngxThreadFuncs = map[string]lua.LGFunction{
 	"spawn": ngxThreadSpawn,
@@ -49,7 +49,7 @@ func (t *lthread) release() {
 		close(c)
 		return
 	}
-	t.req.baton.Unlock()
+	t.req.vm.baton.Unlock()
 }
 
 // ngx.thread.spawn(f, ...) runs f as a new light thread at once, until it blocks or ends, then
@@ -59,12 +59,20 @@ func ngxThreadSpawn(L *lua.LState) int {
 	if parent == nil {
 		L.RaiseError("no request found")
 	}
-	r := parent.req
 	fn := L.CheckFunction(1)
 	args := make([]lua.LValue, 0, L.GetTop()-1)
 	for i := 2; i <= L.GetTop(); i++ {
 		args = append(args, L.Get(i))
 	}
+	child := parent.req.spawn(L, parent, fn, args)
+	L.G.CurrentThread = L
+	L.Push(child.L)
+	return 1
+}
+
+// spawn starts fn(args...) as a user thread of r, child of parent. The caller holds the baton;
+// the child runs first and hands the baton back when it first blocks or ends.
+func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args []lua.LValue) *lthread {
 	co, _ := L.NewThread()
 	child := r.newThread(co)
 	child.user = &userThread{parent: parent, done: make(chan struct{}), handoff: make(chan struct{})}
@@ -74,7 +82,7 @@ func ngxThreadSpawn(L *lua.LState) int {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		// The baton is ours: the parent waits on handoff without touching it.
+		// The baton is ours: the spawner waits on handoff without touching it.
 		co.G.CurrentThread = co
 		co.Push(fn)
 		for _, a := range args {
@@ -105,9 +113,7 @@ func ngxThreadSpawn(L *lua.LState) int {
 		child.release()
 	}()
 	<-handoff
-	L.G.CurrentThread = L
-	L.Push(co)
-	return 1
+	return child
 }
 
 // errorValue is the error object a failed thread returns to ngx.thread.wait.

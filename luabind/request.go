@@ -1,7 +1,6 @@
 package luabind
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -49,8 +48,8 @@ type request struct {
 	L    *lua.LState
 	logc errlog.Conn
 
-	// baton: only the light thread holding it runs Lua.
-	baton   sync.Mutex
+	// vm is the Lua state the request runs in; its baton lets one light thread run at a time.
+	vm      *vm
 	ctx     context.Context
 	cancel  context.CancelFunc
 	entry   *lthread
@@ -72,11 +71,13 @@ type request struct {
 	conn     net.Conn
 	sock     *socket
 
-	exited     bool
-	exitStatus int
-	ngxCtx     lua.LValue
-	vars       map[string]lua.LValue // variables assigned with ngx.var.x = ...
-	requestID  string
+	detached     chan struct{} // closed on hijack: ServeHTTP may return
+	exited       bool
+	exitStatus   int
+	abortHandler *lua.LFunction
+	ngxCtx       lua.LValue
+	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
+	requestID    string
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -99,40 +100,79 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	failed, _ := r.run(hr.Context(), proto, nil)
-	r.finish(failed)
+	v := h.worker()
+	// The handler runs on a goroutine of its own so that, once it takes the connection over
+	// (a websocket), ServeHTTP can return and net/http drops its per-connection buffers and
+	// goroutine: an idle websocket then costs only its Lua thread and frame reader.
+	r.detached = make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		failed, _ := r.run(context.Background(), v, chunkMain(proto, v != nil), nil)
+		r.finish(failed)
+	}()
+	select {
+	case <-done:
+	case <-r.detached:
+	}
 }
 
-// run runs proto as the entry light thread of a fresh state and waits for every light thread
-// it spawned. It reports whether the entry thread died of an error (and the error).
-func (r *request) run(ctx context.Context, proto *lua.FunctionProto, setup func(*lua.LState)) (bool, error) {
+// run runs the function main returns (with its arguments) as the entry light thread of
+// a request in v and waits for every light thread it spawned. It reports whether the entry
+// thread died of an error (and the error). With v nil the request gets a state of its own
+// (lua_code_cache off); in a shared state its code gets a globals table of its own, as in
+// lua-nginx-module.
+func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua.LFunction, []lua.LValue), setup func(*lua.LState)) (bool, error) {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	defer r.cancel()
 
-	L := r.host.newState()
-	defer L.Close()
+	if v == nil {
+		v = r.host.newVM()
+		v.own = true
+	}
+	v.hold()
+	defer v.drop()
+	r.vm = v
+	v.baton.Lock()
+	v.clock.update()
+	L, _ := v.L.NewThread()
 	r.L = L
-	openNgx(L, r)
 	if setup != nil {
 		setup(L)
 	}
-
-	r.baton.Lock()
 	r.entry = r.newThread(L)
-	L.Push(L.NewFunctionFromProto(proto))
-	err := L.PCall(0, 0, nil)
+	done := make(chan struct{})
+	defer close(done)
+	r.watchAbort(done)
+	fn, args := main(L)
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), 0, nil)
 	failed := err != nil && !r.exited
 	if failed {
 		r.threadAborted("entry", err)
 		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
-	r.baton.Unlock()
+	v.baton.Unlock()
 	r.wg.Wait() // the request lives on while user threads run
 	if failed {
 		return true, err
 	}
 	return false, nil
+}
+
+// chunkMain instantiates a compiled chunk as a request's main function.
+func chunkMain(proto *lua.FunctionProto, shared bool) func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+	return func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+		fn := L.NewFunctionFromProto(proto)
+		if shared {
+			fn.Env = requestGlobals(L)
+		}
+		return fn, nil
+	}
 }
 
 // RunChunk runs Lua source in a fresh state outside of any HTTP request, the way
@@ -145,7 +185,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 		return err
 	}
 	r := &request{host: h, start: time.Now()}
-	_, err = r.run(ctx, proto, setup)
+	_, err = r.run(ctx, nil, chunkMain(proto, false), setup)
 	return err
 }
 
@@ -237,9 +277,9 @@ func (r *request) abortConn() {
 	panic(http.ErrAbortHandler)
 }
 
-// hijack takes the connection over from net/http: bytes the client sent after the request
-// head stay readable through the returned reader.
-func (r *request) hijack() (net.Conn, *bufio.Reader, error) {
+// hijack takes the connection over from net/http; it returns the bytes the client sent
+// after the request head, which net/http had buffered.
+func (r *request) hijack() (net.Conn, []byte, error) {
 	conn, brw, err := http.NewResponseController(r.w).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -247,7 +287,16 @@ func (r *request) hijack() (net.Conn, *bufio.Reader, error) {
 	r.hijacked = true
 	r.conn = conn
 	r.headersSent = true
-	return conn, brw.Reader, nil
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		buffered = append([]byte(nil), p...)
+	}
+	r.w = nil // it holds net/http's connection buffers; nothing writes through it any more
+	if r.detached != nil {
+		close(r.detached)
+	}
+	return conn, buffered, nil
 }
 
 func remoteIP(addr string) string {

@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -438,9 +439,17 @@ func sockSetOption(L *lua.LState) int {
 func ngxReqSocket(L *lua.LState) int {
 	r := httpRequestOf(L)
 	if !L.ToBool(1) {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("request body sockets are not supported; use ngx.req.socket(true) or ngx.req.read_body"))
-		return 2
+		// The request body as a read-only cosocket.
+		if r.bodyRead || r.hijacked {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("request body already exists"))
+			return 2
+		}
+		r.bodyRead = true
+		s := newSocket(r, bodyConn{body: r.r.Body}, nil)
+		s.raw = true
+		pushSocket(L, s)
+		return 1
 	}
 	if r.sock != nil {
 		L.Push(lua.LNil)
@@ -450,19 +459,35 @@ func ngxReqSocket(L *lua.LState) int {
 	if r.headersSent && !r.hijacked {
 		_ = http.NewResponseController(r.w).Flush()
 	}
-	conn, br, err := r.hijack()
+	conn, buffered, err := r.hijack()
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
-	var buffered []byte
-	if n := br.Buffered(); n > 0 {
-		p, _ := br.Peek(n)
-		buffered = append([]byte(nil), p...)
-	}
+
 	r.sock = newSocket(r, conn, buffered)
 	r.sock.raw = true
 	pushSocket(L, r.sock)
 	return 1
 }
+
+// bodyConn makes the request body readable through the socket methods (ngx.req.socket()):
+// reads come from the body; writes are refused; deadlines are the HTTP server's.
+type bodyConn struct {
+	net.Conn // nil: only the methods below are used
+	body     io.ReadCloser
+}
+
+func (b bodyConn) Read(p []byte) (int, error) {
+	if b.body == nil {
+		return 0, io.EOF
+	}
+	return b.body.Read(p)
+}
+
+func (bodyConn) Write([]byte) (int, error)        { return 0, errors.New("not supported") }
+func (bodyConn) Close() error                     { return nil }
+func (bodyConn) SetDeadline(time.Time) error      { return nil }
+func (bodyConn) SetReadDeadline(time.Time) error  { return nil }
+func (bodyConn) SetWriteDeadline(time.Time) error { return nil }

@@ -6,11 +6,12 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/cjson"
+	"github.com/luaws/luaws/luabind/luajit"
+	"github.com/luaws/luaws/luabind/resty"
+
 	luasrc "github.com/luaws/luaws/lua"
 )
-
-// translateSource rewrites LuaJIT-only syntax gopher-lua does not parse the same way.
-func translateSource(chunkname string, src []byte) []byte { return src }
 
 // preloadEntry is one module require finds before looking at files: Lua source compiled at
 // start-up, or a Go loader.
@@ -46,10 +47,10 @@ func embeddedModules(_ *protoCache) ([]preloadEntry, error) {
 // call stack deep enough for real recursion, grown only when used.
 var stateOptions = lua.Options{
 	SkipOpenLibs:        true,
-	CallStackSize:       200000 / 100,
-	RegistrySize:        256,
+	CallStackSize:       1024,
+	RegistrySize:        128, // gopher-lua replaces anything smaller with 5120 slots (80 KiB)
 	RegistryMaxSize:     1024 * 1024,
-	RegistryGrowStep:    256,
+	RegistryGrowStep:    64,
 	MinimizeStackMemory: true,
 }
 
@@ -75,6 +76,7 @@ func (h *Host) newState() *lua.LState {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	luajit.Open(L) // LuaJIT's tostring, math.random, xpcall, load, table.new, ...
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	pkg.RawSetString("path", lua.LString(h.luaPath))
 	pkg.RawSetString("cpath", lua.LString(""))
@@ -92,6 +94,8 @@ func (h *Host) newState() *lua.LState {
 	for name, fn := range goModules {
 		preload.RawSetString(name, L.NewFunction(fn))
 	}
+	cjson.Preload(L)
+	resty.Preload(L)
 	return L
 }
 

@@ -11,9 +11,13 @@ import (
 
 // A light thread (the entry thread or one from ngx.thread.spawn) is a gopher-lua thread of the
 // request's state, running on a goroutine of its own. The request's baton makes sure only one
-// of them runs Lua at a time; a blocking operation releases it (see block). DESIGN.md explains
+// of them runs Lua at a time; a blocking operation releases it (see block). The baton belongs
+// to the Lua state (vm), so with a worker's shared state it also serialises the requests that
+// share it, as one nginx worker does. DESIGN.md explains
 // why goroutines rather than coroutines: LuaJIT code may block inside pcall, metamethods,
 // iterators and callbacks, where gopher-lua cannot yield.
+//
+// (The request's baton is the baton of the vm it runs in.)
 type lthread struct {
 	req    *request
 	L      *lua.LState
@@ -81,8 +85,9 @@ func (r *request) newThread(L *lua.LState) *lthread {
 func (t *lthread) block(L *lua.LState, f func()) {
 	t.release()
 	defer func() {
-		t.req.baton.Lock()
+		t.req.vm.baton.Lock()
 		L.G.CurrentThread = L
+		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 	}()
 	f()
 }

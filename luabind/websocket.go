@@ -60,17 +60,13 @@ func wsAccept(L *lua.LState) int {
 	r.header.set("Content-Type", nil)
 	r.status = 101
 
-	conn, br, err := r.hijack()
+	conn, buffered, err := r.hijack()
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send response header: " + err.Error()))
 		return 2
 	}
-	var buffered []byte
-	if n := br.Buffered(); n > 0 {
-		buffered, _ = br.Peek(n)
-		buffered = append([]byte(nil), buffered...)
-	}
+
 	s := newSocket(r, conn, buffered)
 	s.raw = true
 	r.sock = s

@@ -50,6 +50,12 @@ type Options struct {
 	KeepAlive   KeepAlive
 	TLSCert     string
 	TLSKey      string
+	// CheckClientAbort is lua_check_client_abort (the seed's location turns it on).
+	CheckClientAbort bool
+	// CodeCacheOff gives each request a fresh Lua state (lua_code_cache off).
+	CodeCacheOff bool
+	// Workers is worker_processes: shared Lua states requests are spread over (default 1).
+	Workers int
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 }
@@ -79,7 +85,8 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("shared dict %s: %w", d.Name, err)
 		}
 	}
-	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts}
+	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
+		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {
@@ -218,6 +225,7 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting and waits (up to ctx) for requests to end.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.host.Shutdown(ctx)
 	if s.hs == nil {
 		return nil
 	}

@@ -12,46 +12,50 @@ import (
 // Protocol errors returned by [Reader.ReadFrame]. Their text is exactly what
 // lua-resty-websocket's recv_frame returns for the same violation.
 var (
-	// ErrBadRSV: a reserved bit is set and no extension was negotiated
-	// (section 5.2).
+	// ErrBadRSV means a reserved bit is set; no extension is ever
+	// negotiated (section 5.2).
 	ErrBadRSV = errors.New("bad RSV1, RSV2, or RSV3 bits")
-	// ErrReservedNonControl: opcode 0x3-0x7 (section 5.2).
+	// ErrReservedNonControl means opcode 0x3-0x7 (section 5.2).
 	ErrReservedNonControl = errors.New("reserved non-control frames")
-	// ErrReservedControl: opcode 0xB-0xF (section 5.2).
+	// ErrReservedControl means opcode 0xB-0xF (section 5.2).
 	ErrReservedControl = errors.New("reserved control frames")
-	// ErrUnmasked: a client sent an unmasked frame (section 5.1).
+	// ErrUnmasked means a client sent an unmasked frame (section 5.1).
 	ErrUnmasked = errors.New("frame unmasked")
-	// ErrLenTooLarge: a 64-bit length that does not fit 31 bits, the most
-	// OpenResty accepts.
+	// ErrLenTooLarge means a 64-bit length that does not fit 31 bits, the
+	// most OpenResty accepts.
 	ErrLenTooLarge = errors.New("payload len too large")
-	// ErrControlTooLong: a control frame with more than 125 bytes of
+	// ErrControlTooLong means a control frame with more than 125 bytes of
 	// payload (section 5.5).
 	ErrControlTooLong = errors.New("too long payload for control frame")
-	// ErrFragmentedControl: a control frame without FIN (section 5.5). The
-	// sending side reports the same text.
+	// ErrFragmentedControl means a control frame without FIN (section
+	// 5.5). CheckSend returns it too: upstream uses the same text.
 	ErrFragmentedControl = errors.New("fragmented control frame")
-	// ErrExceedMax: the payload is longer than the caller's limit.
+	// ErrExceedMax means the payload is longer than the caller's limit.
 	ErrExceedMax = errors.New("exceeding max payload len")
-	// ErrCloseBody: a close frame with a 1-byte body (section 5.5.1).
+	// ErrCloseBody means a close frame with a 1-byte body (section 5.5.1).
 	ErrCloseBody = errors.New("close frame with a body must carry a 2-byte status code")
 )
 
 // Errors returned by [CheckSend], with the text of upstream's send_frame.
 var (
-	// ErrSendTooBig: the payload is longer than the caller's limit.
+	// ErrSendTooBig means the payload is longer than the caller's limit.
 	ErrSendTooBig = errors.New("payload too big")
-	// ErrSendControlTooLong: a control frame with more than 125 bytes.
+	// ErrSendControlTooLong means a control frame of more than 125 bytes.
 	ErrSendControlTooLong = errors.New("too much payload for control frame")
-	// ErrFrameTooBig: a payload longer than 2^31-1 bytes, which upstream's
-	// frame builder refuses.
+	// ErrFrameTooBig means a payload longer than 2^31-1 bytes, which
+	// upstream's frame builder refuses.
 	ErrFrameTooBig = errors.New("failed to build frame: payload too big")
 )
 
 // Stages of reading a frame, as named in upstream's recv_frame errors.
 const (
-	StageFirst2  = "failed to receive the first 2 bytes"
-	StageLen16   = "failed to receive the 2 byte payload length"
-	StageLen64   = "failed to receive the 8 byte payload length"
+	// StageFirst2 is the first two bytes of the header.
+	StageFirst2 = "failed to receive the first 2 bytes"
+	// StageLen16 is the 16-bit extended payload length.
+	StageLen16 = "failed to receive the 2 byte payload length"
+	// StageLen64 is the 64-bit extended payload length.
+	StageLen64 = "failed to receive the 8 byte payload length"
+	// StagePayload is the masking key and the payload.
 	StagePayload = "failed to read masking-len and payload"
 )
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"sync"
 )
 
 // maxSendLen is the longest payload upstream's frame builder encodes: it
@@ -14,6 +15,16 @@ const maxSendLen = 0x7fffffff
 // for a single Write; longer payloads go out as they are, beside the header,
 // with writev where the writer supports it.
 const copyLimit = class0Size
+
+// vecWrite holds what a gathered write of header and payload needs, pooled
+// so that building the net.Buffers does not allocate.
+type vecWrite struct {
+	hdr  [maxHeaderLen]byte
+	arr  [2][]byte
+	bufs net.Buffers
+}
+
+var vecPool = sync.Pool{New: func() any { return new(vecWrite) }}
 
 // headerLen returns the length of the header AppendHeader writes.
 func headerLen(length int, masked bool) int {
@@ -109,9 +120,12 @@ func WriteFrame(w io.Writer, fin bool, opcode byte, payload []byte, masked bool,
 		return n, err
 	}
 	if !masked {
-		var hdr [maxHeaderLen]byte
-		bufs := net.Buffers{AppendHeader(hdr[:0], fin, opcode, len(payload), false, key), payload}
-		n, err := bufs.WriteTo(w)
+		v := vecPool.Get().(*vecWrite)
+		v.arr = [2][]byte{AppendHeader(v.hdr[:0], fin, opcode, len(payload), false, key), payload}
+		v.bufs = v.arr[:]
+		n, err := v.bufs.WriteTo(w)
+		v.arr, v.bufs = [2][]byte{}, nil // do not keep the caller's payload alive
+		vecPool.Put(v)
 		return int(n), err
 	}
 	buf, class := getBuf(class2Size)

@@ -64,6 +64,11 @@ Flags:
   --root DIR              serve static files from DIR (nginx's root); default: the demo page
   --lua-path PATH         lua_package_path: ";"-separated templates, ";;" = the default path
   --shared-dict NAME=SIZE a lua_shared_dict, e.g. dogs=10m (repeatable)
+  --lua-code-cache on|off lua_code_cache: "on" (default) runs every request of a worker in one
+                          shared Lua state, as OpenResty does; "off" gives each its own
+  --workers N             worker_processes: how many shared Lua states (default 1)
+  --check-client-abort on|off
+                          lua_check_client_abort (default on, as in the blog post's location)
   --error-log FILE        error log file (default: standard error)
   --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
   --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
@@ -93,6 +98,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&so.TLSCert, "tls-cert", "", "")
 	fs.StringVar(&so.TLSKey, "tls-key", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
+	codeCache := onOff{v: true}
+	abort := onOff{v: true}
+	fs.Var(&codeCache, "lua-code-cache", "")
+	fs.Var(&abort, "check-client-abort", "")
+	fs.IntVar(&so.Workers, "workers", 1, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,5 +116,31 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	so.Locations, so.SharedDicts = locs, dicts
+	so.CodeCacheOff, so.CheckClientAbort = !codeCache.v, abort.v
+	if so.Workers < 1 {
+		return nil, fmt.Errorf("--workers must be at least 1")
+	}
 	return o, nil
+}
+
+// onOff is an nginx-style on/off flag.
+type onOff struct{ v bool }
+
+func (f *onOff) String() string {
+	if f.v {
+		return "on"
+	}
+	return "off"
+}
+
+func (f *onOff) Set(s string) error {
+	switch s {
+	case "on":
+		f.v = true
+	case "off":
+		f.v = false
+	default:
+		return fmt.Errorf("want on or off, got %q", s)
+	}
+	return nil
 }

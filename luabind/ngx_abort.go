@@ -1,0 +1,57 @@
+package luabind
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
+)
+
+// ngx.on_abort(f): f runs as a user thread when the client closes its connection early
+// (lua_check_client_abort on). Without a handler, such an abort ends the request: every
+// light thread is killed, as nginx finalizes it with 499.
+func ngxOnAbort(L *lua.LState) int {
+	r := httpRequestOf(L)
+	fn := L.CheckFunction(1)
+	if !r.host.cfg.CheckClientAbort {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("lua_check_client_abort is off"))
+		return 2
+	}
+	if r.abortHandler != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("duplicate call"))
+		return 2
+	}
+	r.abortHandler = fn
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+// watchAbort waits for the client to go away while the handler runs (net/http cancels the
+// request's context when it sees the connection close) and reacts as nginx does.
+func (r *request) watchAbort(done <-chan struct{}) {
+	if r.r == nil || !r.host.cfg.CheckClientAbort {
+		return
+	}
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-r.r.Context().Done():
+		}
+		v := r.vm
+		v.baton.Lock()
+		defer v.baton.Unlock()
+		if r.hijacked || r.exited || r.entry == nil || r.entry.ctx.Err() != nil {
+			return
+		}
+		r.host.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
+		if r.abortHandler != nil {
+			r.spawn(r.L, r.entry, r.abortHandler, nil)
+			return
+		}
+		r.exited = true
+		r.exitStatus = 499
+		r.killAll()
+	}()
+}

@@ -1,0 +1,156 @@
+package luabind
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ngx.timer: callbacks run later as their own "request-less" entry threads in the Lua state
+// that created them, with premature = true when the server shuts down first. Their errors
+// are logged and end only that callback.
+
+// timers tracks a host's pending and running timers (lua_max_pending_timers and
+// lua_max_running_timers: 1024 and 256 by default).
+type timers struct {
+	mu      sync.Mutex
+	pending int
+	running int
+	exiting bool
+	stop    chan struct{} // closed on shutdown: pending timers fire prematurely
+	wg      sync.WaitGroup
+}
+
+const (
+	maxPendingTimers = 1024
+	maxRunningTimers = 256
+)
+
+func newTimers() *timers { return &timers{stop: make(chan struct{})} }
+
+func newTimerTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 4)
+	t.RawSetString("at", L.NewFunction(ngxTimerAt))
+	t.RawSetString("every", L.NewFunction(ngxTimerEvery))
+	t.RawSetString("running_count", L.NewFunction(func(L *lua.LState) int {
+		tm := requestOf(L).host.timers
+		tm.mu.Lock()
+		defer tm.mu.Unlock()
+		L.Push(lua.LNumber(tm.running))
+		return 1
+	}))
+	t.RawSetString("pending_count", L.NewFunction(func(L *lua.LState) int {
+		tm := requestOf(L).host.timers
+		tm.mu.Lock()
+		defer tm.mu.Unlock()
+		L.Push(lua.LNumber(tm.pending))
+		return 1
+	}))
+	return t
+}
+
+func ngxTimerAt(L *lua.LState) int    { return startTimer(L, false) }
+func ngxTimerEvery(L *lua.LState) int { return startTimer(L, true) }
+
+func startTimer(L *lua.LState, every bool) int {
+	r := requestOf(L)
+	h := r.host
+	delay := float64(L.CheckNumber(1))
+	if delay < 0 || (every && delay == 0) {
+		L.ArgError(1, "bad \"delay\" argument")
+	}
+	fn := L.CheckFunction(2)
+	args := make([]lua.LValue, 0, L.GetTop()-2)
+	for i := 3; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	tm := h.timers
+	tm.mu.Lock()
+	if tm.exiting {
+		tm.mu.Unlock()
+		L.Push(lua.LNil)
+		L.Push(lua.LString("process exiting"))
+		return 2
+	}
+	if tm.pending >= maxPendingTimers {
+		tm.mu.Unlock()
+		L.Push(lua.LNil)
+		L.Push(lua.LString("too many pending timers"))
+		return 2
+	}
+	tm.pending++
+	tm.wg.Add(1)
+	tm.mu.Unlock()
+
+	v := r.vm
+	v.hold()
+	d := time.Duration(delay * float64(time.Second))
+	go func() {
+		defer tm.wg.Done()
+		defer v.drop()
+		for {
+			premature := false
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-tm.stop:
+				t.Stop()
+				premature = true
+			}
+			tm.mu.Lock()
+			tm.pending--
+			if tm.running >= maxRunningTimers && !premature {
+				tm.mu.Unlock()
+				h.log.Log(4, nil, "lua_max_running_timers are not enough")
+				return
+			}
+			tm.running++
+			tm.mu.Unlock()
+
+			cb := &request{host: h, start: time.Now()}
+			_, _ = cb.run(context.Background(), v, func(*lua.LState) (*lua.LFunction, []lua.LValue) {
+				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)
+			}, nil)
+
+			tm.mu.Lock()
+			tm.running--
+			again := every && !premature && !tm.exiting
+			if again {
+				tm.pending++
+			}
+			tm.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+// Shutdown makes ngx.worker.exiting() true and fires pending timers with premature = true,
+// then waits for running callbacks (up to ctx).
+func (h *Host) Shutdown(ctx context.Context) {
+	tm := h.timers
+	tm.mu.Lock()
+	if !tm.exiting {
+		tm.exiting = true
+		close(tm.stop)
+	}
+	tm.mu.Unlock()
+	done := make(chan struct{})
+	go func() { tm.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Exiting reports whether Shutdown was called.
+func (h *Host) Exiting() bool {
+	h.timers.mu.Lock()
+	defer h.timers.mu.Unlock()
+	return h.timers.exiting
+}

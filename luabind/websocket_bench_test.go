@@ -1,0 +1,156 @@
+package luabind_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Benchmarks of scripts/echo.lua served by luaws against a pure-gorilla echo server, both on
+// loopback with a gorilla client, in the same run. The luaws sub-benchmark reports
+// "x_gorilla": its ns/op divided by the gorilla baseline's (lower is better, 1 = as fast).
+//
+//	go test ./luabind/ -run '^$' -bench . -benchmem
+
+// gorillaEcho is the baseline: a pure-Go echo server.
+func gorillaEcho(b *testing.B) string {
+	up := websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(mt, msg); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return "ws://" + srv.Listener.Addr().String() + "/s"
+}
+
+func luawsEcho(b *testing.B) string {
+	return serveFile(b, echoScript(b)).wsURL("/s")
+}
+
+var benchServers = []struct {
+	name string
+	url  func(*testing.B) string
+}{
+	{"gorilla", gorillaEcho}, // first: the baseline
+	{"luaws", luawsEcho},
+}
+
+// baseline remembers the gorilla figure of each benchmark (its last, largest run).
+var baseline sync.Map
+
+func report(b *testing.B, server string) {
+	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	if server == "gorilla" {
+		baseline.Store(b.Name(), per)
+		return
+	}
+	key := b.Name()[:len(b.Name())-len("luaws")] + "gorilla"
+	if g, ok := baseline.Load(key); ok {
+		b.ReportMetric(per/g.(float64), "x_gorilla")
+	}
+}
+
+func roundTrip(b *testing.B, c *websocket.Conn, msg []byte) {
+	if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+		b.Fatal(err)
+	}
+	_, got, err := c.ReadMessage()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(got) != len(msg) {
+		b.Fatalf("echo of %d bytes came back with %d", len(msg), len(got))
+	}
+}
+
+func benchEcho(b *testing.B, size, conns int) {
+	msg := bytes.Repeat([]byte("e"), size)
+	for _, s := range benchServers {
+		b.Run(s.name, func(b *testing.B) {
+			url := s.url(b)
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			if conns == 1 {
+				c, _, err := dialer.Dial(url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				roundTrip(b, c, msg)
+				b.ResetTimer()
+				for range b.N {
+					roundTrip(b, c, msg)
+				}
+				b.StopTimer()
+				report(b, s.name)
+				return
+			}
+			b.SetParallelism((conns + 1) / 2) // GOMAXPROCS x this many connections
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				c, _, err := dialer.Dial(url, nil)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer c.Close()
+				for pb.Next() {
+					roundTrip(b, c, msg)
+				}
+			})
+			b.StopTimer()
+			report(b, s.name)
+		})
+	}
+}
+
+func BenchmarkEcho64(b *testing.B)          { benchEcho(b, 64, 1) }
+func BenchmarkEcho16K(b *testing.B)         { benchEcho(b, 16<<10, 1) }
+func BenchmarkEcho64Parallel(b *testing.B)  { benchEcho(b, 64, 50) }
+func BenchmarkEcho16KParallel(b *testing.B) { benchEcho(b, 16<<10, 50) }
+
+// BenchmarkHandshakeEchoClose: per op, a new connection, the handshake, one 64-byte echo and
+// the close handshake.
+func BenchmarkHandshakeEchoClose(b *testing.B) {
+	msg := bytes.Repeat([]byte("h"), 64)
+	for _, s := range benchServers {
+		b.Run(s.name, func(b *testing.B) {
+			url := s.url(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				c, _, err := dialer.Dial(url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				roundTrip(b, c, msg)
+				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(waitTimeout))
+				for {
+					if _, _, err := c.NextReader(); err != nil {
+						break
+					}
+				}
+				c.Close()
+			}
+			b.StopTimer()
+			report(b, s.name)
+		})
+	}
+}

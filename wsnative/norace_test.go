@@ -1,0 +1,5 @@
+//go:build !race
+
+package wsnative
+
+const raceEnabled = false
