@@ -6,6 +6,7 @@
 package spectest
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
 // Status is the outcome of one test (or of a block's hook, or of loading a file).
@@ -343,8 +345,38 @@ func (fr *fileRun) openHost(L *lua.LState) int {
 		"perm":   fr.luaPerm,
 		"begin":  fr.luaBegin,
 		"finish": fr.luaFinish,
+		"load":   luaLoad,
 	})
 	L.Push(m)
+	return 1
+}
+
+// luaLoad is loadfile for spec files with luaws's handler treatment: LuaJIT's string escapes
+// ("\xNN", "\z", "\u{...}") are translated first, as for content_by_lua_file.
+func luaLoad(L *lua.LState) int {
+	path := L.CheckString(1)
+	fail := func(err error) int {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	src, err = luajit.Translate(path, src)
+	if err != nil {
+		return fail(err)
+	}
+	chunk, err := parse.Parse(bytes.NewReader(src), path)
+	if err != nil {
+		return fail(err)
+	}
+	proto, err := lua.Compile(chunk, path)
+	if err != nil {
+		return fail(err)
+	}
+	L.Push(L.NewFunctionFromProto(proto))
 	return 1
 }
 

@@ -578,7 +578,7 @@ end
 
 -- run loads the spec file and runs (or lists) it.
 function M.run()
-    local chunk, err = loadfile(cfg.file)
+    local chunk, err = host.load(cfg.file)
     if not chunk then
         report(root, "error", tostring(err), "", 0, "(load)")
         root.name = cfg.file

@@ -71,8 +71,8 @@ function M.fake_socket(script)
     return setmetatable({ script = script or {}, pos = 1, buf = "", sent = {}, reads = {} }, mt)
 end
 
--- hex "81 02 68 69" is the bytes 0x81 0x02 0x68 0x69 (spaces optional). gopher-lua does not read
--- "\xNN" escapes in string literals, so specs write bytes this way.
+-- hex "81 02 68 69" is the bytes 0x81 0x02 0x68 0x69 (spaces optional): frames read better as
+-- hex dumps than as escapes.
 function M.hex(s)
     local out = {}
     for h in s:gsub("%s", ""):gmatch("..") do
