@@ -1,0 +1,5 @@
+describe("busy", function()
+  it("never yields", function()
+    while true do end
+  end)
+end)
