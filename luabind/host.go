@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
 )
@@ -57,6 +59,8 @@ type Host struct {
 	roots            *x509.CertPool
 	poolSize         int
 	keepaliveTimeout time.Duration
+
+	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
 }
 
 // NewHost checks cfg and compiles the embedded modules once.

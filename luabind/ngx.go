@@ -192,6 +192,10 @@ func ngxSleep(L *lua.LState) int {
 }
 
 func ngxGetPhase(L *lua.LState) int {
+	if t := threadOf(L); t != nil && t.req.phase != "" {
+		L.Push(lua.LString(t.req.phase))
+		return 1
+	}
 	L.Push(lua.LString("content"))
 	return 1
 }

@@ -77,6 +77,7 @@ type request struct {
 	ngxCtx     lua.LValue
 	vars       map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	requestID  string
+	phase      string // set by PhaseHandler (phases.go): "rewrite", "access", ...; "" = content
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
