@@ -26,6 +26,8 @@ type respWriter struct {
 	status   int
 	bytes    int64
 	hijacked bool
+	site     *Site
+	conn     net.Conn
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -49,7 +51,15 @@ func (w *respWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil {
-		w.hijacked = true
+		w.hijacked, w.conn = true, c
+		if s := w.site; s != nil {
+			s.mu.Lock()
+			if s.taken == nil {
+				s.taken = map[net.Conn]struct{}{}
+			}
+			s.taken[c] = struct{}{}
+			s.mu.Unlock()
+		}
 	}
 	return c, brw, err
 }

@@ -32,6 +32,9 @@ type Site struct {
 	mu        sync.Mutex
 	listeners []*siteListener
 	wg        sync.WaitGroup
+	stopping  bool
+	active    sync.WaitGroup        // requests in their handler (websockets included)
+	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
 }
 
 // VServer is one server{} block.
@@ -397,7 +400,10 @@ func (s *Site) Serve() error {
 		go func() {
 			defer s.wg.Done()
 			err := sl.hs.Serve(sl.ln)
-			if errors.Is(err, http.ErrServerClosed) {
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if errors.Is(err, http.ErrServerClosed) || stopping {
 				err = nil
 			}
 			errc <- err
@@ -413,11 +419,40 @@ func (s *Site) Serve() error {
 	return first
 }
 
-// Shutdown stops accepting on every listener and waits (up to ctx) for requests to end.
-func (s *Site) Shutdown(ctx context.Context) error {
+// StopAccepting closes the listeners; requests under way carry on (a reload).
+func (s *Site) StopAccepting() {
 	s.mu.Lock()
+	s.stopping = true
 	ls := s.listeners
 	s.mu.Unlock()
+	for _, sl := range ls {
+		sl.ln.Close()
+	}
+}
+
+// Shutdown stops accepting on every listener and waits (up to ctx) for requests to end,
+// websocket handlers included; when ctx ends first, the connections handlers took over get a
+// close frame with status 1001 (going away) and are closed.
+func (s *Site) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	ls := s.listeners
+	s.mu.Unlock()
+	defer func() {
+		done := make(chan struct{})
+		go func() { s.active.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.mu.Lock()
+			for c := range s.taken {
+				_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				_, _ = c.Write([]byte{0x88, 0x02, 0x03, 0xe9}) // close, 1001
+				_ = c.Close()
+			}
+			s.mu.Unlock()
+		}
+	}()
 	var wg sync.WaitGroup
 	errs := make([]error, len(ls))
 	for i, sl := range ls {
@@ -453,9 +488,16 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		if v == nil {
 			v = sl.deflt
 		}
-		rw := &respWriter{ResponseWriter: w}
+		s.active.Add(1)
+		defer s.active.Done()
+		rw := &respWriter{ResponseWriter: w, site: s}
 		start := time.Now()
 		defer func() {
+			if rw.conn != nil {
+				s.mu.Lock()
+				delete(s.taken, rw.conn)
+				s.mu.Unlock()
+			}
 			if s.Access != nil {
 				s.Access.log(r, rw, start)
 			}

@@ -29,6 +29,9 @@ func main() {
 
 // run is main without the process exit, so that tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
+	if isNginxStyle(args) {
+		return runNginx(args, stdout, stderr)
+	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
