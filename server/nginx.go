@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -632,6 +633,20 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType}
 	var ph luabind.Phases
 	lua := false
+	host, err := b.host(sc)
+	if err != nil {
+		return nil, err
+	}
+	check := func(x *ngxconf.Directive, c luabind.Chunk) error {
+		if err := host.CheckChunk(c); err != nil {
+			what := "inlined Lua code"
+			if c.File != "" {
+				what = "Lua file"
+			}
+			return emerg(x, "failed to load %s: %s", what, luaSyntaxError(err))
+		}
+		return nil
+	}
 	for _, x := range d.Block {
 		switch x.Name {
 		case "set":
@@ -675,6 +690,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			if !x.Lua && len(x.Args) > 2 {
 				args = x.Args[2:]
 			}
+			if err := check(x, c); err != nil {
+				return nil, err
+			}
 			ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
 			lua = true
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
@@ -693,14 +711,13 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			if *slot != nil {
 				return nil, emerg(x, "\"%s\" directive is duplicate", x.Name)
 			}
+			if err := check(x, c); err != nil {
+				return nil, err
+			}
 			cc := c
 			*slot = &cc
 			lua = true
 		}
-	}
-	host, err := b.host(sc)
-	if err != nil {
-		return nil, err
 	}
 	lh.Vars = host
 	var static http.Handler
@@ -727,4 +744,16 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 func logConn(r *http.Request, serverName string) *errlog.Conn {
 	return &errlog.Conn{Client: hostOnly(r.RemoteAddr), Server: serverName,
 		Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+}
+
+// gopherSyntax is gopher-lua's parse error: "CHUNK line:2(column:12) near '=':   syntax error".
+var gopherSyntax = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*?)\s*$`)
+
+// luaSyntaxError words a compile error as LuaJIT does: "CHUNK:2: syntax error near '='".
+func luaSyntaxError(err error) string {
+	msg := strings.TrimSpace(err.Error())
+	if m := gopherSyntax.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s:%s: %s near '%s'", m[1], m[2], m[4], m[3])
+	}
+	return msg
 }
