@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +94,7 @@ func TestFromNginx(t *testing.T) {
 	}
 	tests := []struct {
 		url, host, want string
-		header       string // "Name: value" expected, or ""
+		header          string // "Name: value" expected, or ""
 	}{
 		{base + "/init", "", "200 hello 1 example.org\n", "X-Server: example"},
 		{base + "/init", "", "200 hello 1 example.org\n", ""}, // init's dict write happened once
@@ -141,5 +142,32 @@ func TestFromNginx(t *testing.T) {
 	}
 	if !strings.Contains(log, "[lua] log_by_lua(nginx.conf:") || !strings.Contains(log, "logged log") {
 		t.Errorf("log_by_lua line missing:\n%s", log)
+	}
+}
+
+// BenchmarkInitReplay measures what replaying init_by_lua costs a request: the same content
+// handler with and without an init chunk that requires a module and builds a table.
+func BenchmarkInitReplay(b *testing.B) {
+	for _, tc := range []struct{ name, init string }{
+		{"none", ""},
+		{"init", `init_by_lua_block { local ws = require "resty.websocket.server"; config = {} for i = 1, 50 do config[i] = "v" .. i end }`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			conf := "http { " + tc.init + " server { listen 127.0.0.1:0; location = /x { content_by_lua_block { ngx.say(\"ok\") } } } }"
+			cfg, err := ngxconf.Parse("/x/nginx.conf", []byte(conf), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			site, err := FromNginx(cfg.Directives[0], NginxOptions{Prefix: "/x/", ConfDir: "/x", Log: errlog.New(io.Discard, errlog.Err)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := FindLocation(site.Servers[0].Locations, "/x").Handler
+			req := httptest.NewRequest("GET", "/x", nil)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
 	}
 }
