@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
@@ -313,7 +314,7 @@ func (s *Site) Listen() error {
 		lc := ka.listenConfig()
 		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
-			return fail(fmt.Errorf("bind() to %s failed (%w)", addr, errors.Unwrap(err)))
+			return fail(fmt.Errorf("bind() to %s failed (%s)", addr, errnoText(err)))
 		}
 		sl.ln = ln
 		bound = append(bound, sl)
@@ -553,4 +554,17 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// errnoText renders a system error as nginx does: "98: Address already in use".
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		if msg != "" {
+			msg = strings.ToUpper(msg[:1]) + msg[1:]
+		}
+		return fmt.Sprintf("%d: %s", int(errno), msg)
+	}
+	return err.Error()
 }
