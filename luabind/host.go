@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
 )
@@ -69,6 +71,7 @@ type Host struct {
 	workers    []*vm
 	nextWorker atomic.Uint32
 	timers     *timers
+	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
 }
 
 // NewHost checks cfg and compiles the embedded modules once.

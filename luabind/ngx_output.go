@@ -189,8 +189,8 @@ func ngxExit(L *lua.LState) int {
 		r.abortConn()
 	case !r.headersSent && status >= 200:
 		r.sendSpecial(status)
-	case !r.headersSent && status == 0:
-		r.sendHeaders()
+	case !r.headersSent && status == 0 && (r.phase == "" || r.phase == "content"):
+		r.sendHeaders() // in rewrite/access, ngx.exit(ngx.OK) goes on to the next phase
 	case status == -1: // ngx.ERROR: nginx drops the connection
 		r.abortConn()
 	}

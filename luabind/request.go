@@ -123,15 +123,20 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // thread died of an error (and the error). With v nil the request gets a state of its own
 // (lua_code_cache off).
 func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua.LFunction, []lua.LValue), setup func(*lua.LState)) (bool, error) {
-	r.ctx, r.cancel = context.WithCancel(ctx)
-	defer r.cancel()
+	release := r.attach(ctx, v, setup)
+	defer release()
+	return r.runEntry(main)
+}
 
+// attach binds the request to v (a fresh state when nil) and gives it its Lua thread, r.L;
+// the returned function lets go of both.
+func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) func() {
+	r.ctx, r.cancel = context.WithCancel(ctx)
 	if v == nil {
 		v = r.host.newVM()
 		v.own = true
 	}
 	v.hold()
-	defer v.drop()
 	r.vm = v
 	v.baton.Lock()
 	v.clock.update()
@@ -140,6 +145,19 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 	if setup != nil {
 		setup(L)
 	}
+	v.baton.Unlock()
+	return func() {
+		r.cancel()
+		v.drop()
+	}
+}
+
+// runEntry runs the function main returns as an entry light thread on r.L, then waits for
+// the user threads it spawned. It reports whether the entry thread died of an error.
+func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValue)) (bool, error) {
+	v, L := r.vm, r.L
+	v.baton.Lock()
+	v.clock.update()
 	r.entry = r.newThread(L)
 	done := make(chan struct{})
 	defer close(done)

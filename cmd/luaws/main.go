@@ -32,6 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "test" {
 		return runTest(args[1:], stdout, stderr)
 	}
+	if isNginxStyle(args) {
+		return runNginx(args, stdout, stderr)
+	}
 	opts, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -1,0 +1,392 @@
+package luabind
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
+)
+
+// Chunk is the Lua of one nginx *_by_lua* directive: a file (File) or inline source (Src,
+// named Name in errors and log lines, e.g. "content_by_lua(nginx.conf:56)").
+type Chunk struct {
+	Name string
+	Src  []byte
+	File string
+}
+
+// SetByLua is one set_by_lua* directive: $Var gets what the chunk returns; Args are ngx.arg.
+type SetByLua struct {
+	Var   string
+	Chunk Chunk
+	Args  []string
+}
+
+// Phases are the Lua handlers of one nginx location. They run in order in one Lua state per
+// request (so ngx.ctx and globals carry from one phase to the next, as under OpenResty):
+// set_by_lua*, rewrite_by_lua*, access_by_lua*, content_by_lua*, then log_by_lua* after the
+// response. A nil phase is skipped.
+type Phases struct {
+	Set                           []SetByLua
+	Rewrite, Access, Content, Log *Chunk
+	// Fallback serves the content phase when Content is nil (static files, return, ...).
+	Fallback http.Handler
+}
+
+// PhaseHandler serves a location's Phases.
+type PhaseHandler struct {
+	host     *Host
+	set      []setStep
+	phases   [4]phaseStep // rewrite, access, content, log
+	fallback http.Handler
+}
+
+type setStep struct {
+	name  string
+	args  []string
+	proto func() (*lua.FunctionProto, error)
+}
+
+type phaseStep struct {
+	name  string
+	proto func() (*lua.FunctionProto, error)
+}
+
+// chunkProto compiles c now (a syntax error fails start-up) and returns its proto getter.
+func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
+	if c.File != "" {
+		if _, err := h.protos.file(c.File); err != nil {
+			return nil, fmt.Errorf("load %s: %w", c.File, err)
+		}
+		file := c.File
+		return func() (*lua.FunctionProto, error) { return h.protos.file(file) }, nil
+	}
+	proto, err := compile(c.Name, c.Src)
+	if err != nil {
+		return nil, err
+	}
+	return func() (*lua.FunctionProto, error) { return proto, nil }, nil
+}
+
+// CheckChunk compiles c and reports its syntax error, if any (nginx -t).
+func (h *Host) CheckChunk(c Chunk) error {
+	_, err := h.chunkProto(&c)
+	return err
+}
+
+// PhaseHandler compiles every chunk of p now and returns the location's handler.
+func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
+	ph := &PhaseHandler{host: h, fallback: p.Fallback}
+	for _, s := range p.Set {
+		proto, err := h.chunkProto(&s.Chunk)
+		if err != nil {
+			return nil, err
+		}
+		ph.set = append(ph.set, setStep{name: s.Var, args: s.Args, proto: proto})
+	}
+	for i, c := range []*Chunk{p.Rewrite, p.Access, p.Content, p.Log} {
+		ph.phases[i].name = [...]string{"rewrite", "access", "content", "log"}[i]
+		if c == nil {
+			continue
+		}
+		proto, err := h.chunkProto(c)
+		if err != nil {
+			return nil, err
+		}
+		ph.phases[i].proto = proto
+	}
+	return ph, nil
+}
+
+// varsKey carries the values of the location's "set $var value;" directives (computed by
+// the server) into the request, where ngx.var reads and writes them.
+type varsKey struct{}
+
+// WithVars returns ctx carrying nginx variables defined by "set" for the request.
+func WithVars(ctx context.Context, vars map[string]string) context.Context {
+	return context.WithValue(ctx, varsKey{}, vars)
+}
+
+// Variable computes the built-in nginx variable $name for hr (as ngx.var.name would), for
+// the server's own use of variables in directive values.
+func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
+	r := &request{host: h, r: hr}
+	return r.variable(name)
+}
+
+// ServeHTTP runs the location's phases for one request, on a goroutine of its own so that
+// a websocket handler's ServeHTTP returns once it takes the connection over (see Handler).
+func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	r := &request{host: ph.host, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ph.serve(r)
+	}()
+	select {
+	case <-done:
+	case <-r.detached:
+	}
+}
+
+func (ph *PhaseHandler) serve(r *request) {
+	h, w, hr := ph.host, r.w, r.r
+	r.logc = errlog.Conn{
+		ID:      connID(hr),
+		Client:  remoteIP(hr.RemoteAddr),
+		Server:  h.cfg.ServerName,
+		Request: hr.Method + " " + hr.RequestURI + " " + hr.Proto,
+		Host:    hr.Host,
+	}
+	r.vars = map[string]lua.LValue{}
+	if vars, ok := hr.Context().Value(varsKey{}).(map[string]string); ok {
+		for k, v := range vars {
+			r.vars[k] = lua.LString(v)
+		}
+	}
+	v := h.worker()
+	release := r.attach(context.Background(), v, nil)
+	defer release()
+	L := r.L
+	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
+		r.replayInit(L)
+	}
+
+	failed := false
+	for _, s := range ph.set {
+		r.phase = "set"
+		v, err := r.runSet(L, s)
+		if err != nil {
+			failed = true
+			break
+		}
+		r.vars[s.name] = v
+	}
+	content := false
+	for i := 0; i < 3 && !failed; i++ {
+		st := ph.phases[i]
+		if st.proto == nil {
+			if i == 2 && ph.fallback != nil && !r.exited {
+				r.phase = "content"
+				ph.fallback.ServeHTTP(w, hr)
+				r.headersSent = true
+				content = true
+			}
+			continue
+		}
+		proto, err := st.proto()
+		if err != nil {
+			h.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
+			failed = true
+			break
+		}
+		r.phase = st.name
+		failed, _ = r.runPhase(L, proto)
+		if failed {
+			break
+		}
+		if i == 2 {
+			content = true
+			break
+		}
+		// rewrite/access: ngx.exit(ngx.OK) or a plain return goes on to the next phase;
+		// ngx.exit(status), output or a taken-over connection ends the request here.
+		if r.exited && r.exitStatus == 0 && !r.headersSent && !r.hijacked {
+			r.exited = false
+			continue
+		}
+		if r.exited || r.headersSent || r.hijacked {
+			content = true
+			break
+		}
+	}
+	if !content && !failed && !r.exited {
+		// No content handler: nginx would serve the location's static files; with none, 404.
+		r.exited, r.exitStatus = true, http.StatusNotFound
+	}
+	r.finish(failed)
+	if lp := ph.phases[3].proto; lp != nil {
+		if proto, err := lp(); err == nil {
+			r.phase = "log"
+			r.exited = false
+			r.runPhase(L, proto)
+		}
+	}
+}
+
+// runPhase runs proto as a new entry light thread of the request and waits for the user
+// threads it spawned, as request.run does for a lone content handler.
+func (r *request) runPhase(_ *lua.LState, proto *lua.FunctionProto) (bool, error) {
+	return r.runEntry(chunkMain(proto))
+}
+
+// runSet runs a set_by_lua chunk with ngx.arg set and returns its first result as a string.
+func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
+	proto, err := s.proto()
+	if err != nil {
+		return nil, err
+	}
+	args := L.CreateTable(len(s.args), 0)
+	for _, a := range s.args {
+		args.Append(lua.LString(a))
+	}
+	v := r.vm
+	v.baton.Lock()
+	ngx := L.GetGlobal("ngx").(*lua.LTable)
+	ngx.RawSetString("arg", args)
+	r.entry = r.newThread(L)
+	top := L.GetTop()
+	L.Push(L.NewFunctionFromProto(proto))
+	err = L.PCall(0, 1, nil)
+	r.entry.cancel()
+	ngx.RawSetString("arg", lua.LNil)
+	v.baton.Unlock()
+	if err != nil {
+		r.host.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to run set_by_lua*: %s", err.Error()))
+		L.SetTop(top)
+		return nil, err
+	}
+	res := L.Get(-1)
+	L.SetTop(top)
+	switch res.(type) {
+	case lua.LString, lua.LNumber:
+		return lua.LString(luaToString(res)), nil
+	}
+	return lua.LString(""), nil
+}
+
+// init_by_lua* and init_worker_by_lua*.
+//
+// Under OpenResty, init code runs once in the master's Lua VM and every request then sees
+// the globals and modules it set up. With lua_code_cache on (the default) luaws's requests
+// run in their worker's shared state, so RunInit runs the init chunks in each worker's state
+// (once per worker, as nginx forks its workers after init) — their globals and modules are
+// simply there. With lua_code_cache off each request has a fresh state, so:
+//   - RunInit runs the init chunks once, at start-up, in a state of their own: their side
+//     effects (shared dict writes, log lines, a start-up failure on error) happen once, as
+//     under nginx;
+//   - every request's state replays the same chunks before its first phase, so the globals
+//     and modules they set up are there; during the replay ngx.log/print are silent and
+//     ngx.shared.DICT writes are no-ops (reads work), so the replay repeats no side effect
+//     and cannot undo what requests wrote since.
+
+// SetInit compiles the init chunks (in order) that RunInit runs and requests replay.
+func (h *Host) SetInit(chunks []Chunk) error {
+	h.initProtos = nil
+	for i := range chunks {
+		get, err := h.chunkProto(&chunks[i])
+		if err != nil {
+			return err
+		}
+		proto, err := get()
+		if err != nil {
+			return err
+		}
+		h.initProtos = append(h.initProtos, proto)
+	}
+	return nil
+}
+
+// RunInit runs the init chunks once, outside of any request; an error is nginx's
+// "init_by_lua error: ..." that stops start-up.
+func (h *Host) RunInit() error {
+	targets := h.workers
+	if len(targets) == 0 {
+		targets = []*vm{nil} // a state of its own, for the side effects
+	}
+	for _, v := range targets {
+		for _, proto := range h.initProtos {
+			r := &request{host: h, start: time.Now(), phase: "init"}
+			if _, err := r.run(context.Background(), v, chunkMain(proto), nil); err != nil {
+				return fmt.Errorf("init_by_lua error: %s", luaErrorText(err))
+			}
+		}
+	}
+	return nil
+}
+
+func luaErrorText(err error) string {
+	if ae, ok := err.(*lua.ApiError); ok {
+		return ae.Object.String()
+	}
+	return err.Error()
+}
+
+// sharedProxySrc wraps ngx.shared so that writes do nothing while replaying is true.
+const sharedProxySrc = `
+local real, replaying = ...
+local writes = {set=true, safe_set=true, add=true, safe_add=true, replace=true, delete=true,
+  incr=true, lpush=true, rpush=true, lpop=true, rpop=true, flush_all=true, flush_expired=true,
+  expire=true, cas=true}
+local proxies = {}
+return setmetatable({}, {__index = function(_, name)
+  local p = proxies[name]
+  if p then return p end
+  local d = real[name]
+  if d == nil then return nil end
+  p = setmetatable({}, {__index = function(_, m)
+    local f = d[m]
+    if type(f) ~= "function" then return f end
+    return function(self, ...)
+      if self == p then self = d end
+      if writes[m] and replaying() then
+        if m == "incr" then return d:get((...)) end
+        return true
+      end
+      return f(self, ...)
+    end
+  end})
+  proxies[name] = p
+  return p
+end})
+`
+
+var sharedProxyProto = func() *lua.FunctionProto {
+	p, err := compile("=ngx.shared", []byte(sharedProxySrc))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// replayInit replays the init chunks in a request's state (see above).
+func (r *request) replayInit(L *lua.LState) {
+	if len(r.host.initProtos) == 0 {
+		return
+	}
+	ngx := L.GetGlobal("ngx").(*lua.LTable)
+	replaying := L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LBool(r.phase == "init"))
+		return 1
+	})
+	L.Push(L.NewFunctionFromProto(sharedProxyProto))
+	L.Push(ngx.RawGetString("shared"))
+	L.Push(replaying)
+	L.Call(2, 1)
+	ngx.RawSetString("shared", L.Get(-1))
+	L.Pop(1)
+	// ngx.log and print stay Go functions (their "[lua] file:line:" prefix looks one level up).
+	ngx.RawSetString("log", L.NewFunction(func(L *lua.LState) int {
+		if r.phase == "init" {
+			return 0
+		}
+		return ngxLog(L)
+	}))
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		if r.phase == "init" {
+			return 0
+		}
+		return ngxLuaPrint(L)
+	}))
+	r.phase = "init"
+	for _, proto := range r.host.initProtos {
+		if failed, err := r.runPhase(L, proto); failed {
+			r.host.log.Log(errlog.Err, &r.logc, "init_by_lua replay: "+luaErrorText(err))
+		}
+	}
+	r.phase = ""
+}

@@ -1,0 +1,401 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
+)
+
+// respWriter records the status and body size for the access log; it lets Hijack through.
+type respWriter struct {
+	http.ResponseWriter
+	status   int
+	bytes    int64
+	hijacked bool
+	site     *Site
+	conn     net.Conn
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *respWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.hijacked, w.conn = true, c
+		if s := w.site; s != nil {
+			s.mu.Lock()
+			if s.taken == nil {
+				s.taken = map[net.Conn]struct{}{}
+			}
+			s.taken[c] = struct{}{}
+			s.mu.Unlock()
+		}
+	}
+	return c, brw, err
+}
+
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Variables computes nginx's built-in variables for a request.
+type Variables interface {
+	Variable(r *http.Request, name string) (string, bool)
+}
+
+// expand replaces $name and ${name} in s: variables set in this request first, then built-ins.
+func expand(s string, r *http.Request, vs Variables, set map[string]string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		var name string
+		if s[j] == '{' {
+			k := strings.IndexByte(s[j:], '}')
+			if k < 0 {
+				b.WriteString(s[i:])
+				break
+			}
+			name, i = s[j+1:j+k], j+k
+		} else {
+			k := j
+			for k < len(s) && (s[k] == '_' || s[k] >= 'a' && s[k] <= 'z' || s[k] >= 'A' && s[k] <= 'Z' || s[k] >= '0' && s[k] <= '9') {
+				k++
+			}
+			if k == j {
+				b.WriteByte('$')
+				continue
+			}
+			name, i = s[j:k], k-1
+		}
+		name = strings.ToLower(name)
+		if v, ok := set[name]; ok {
+			b.WriteString(v)
+		} else if vs != nil {
+			v, _ := vs.Variable(r, name)
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// SetVar is "set $name value;".
+type SetVar struct{ Name, Value string }
+
+// Header is "add_header name value [always];".
+type Header struct {
+	Name, Value string
+	Always      bool
+}
+
+// Return is "return code [text|URL];".
+type Return struct {
+	Code int
+	Text string
+}
+
+// LocHandler runs a location's rewrite-module directives (set, return), adds its headers and
+// hands the request to its content (Lua phases or static files).
+type LocHandler struct {
+	Sets        []SetVar
+	Return      *Return
+	Headers     []Header
+	DefaultType string
+	Vars        Variables
+	Next        http.Handler
+}
+
+var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
+	303: true, 304: true, 307: true, 308: true}
+
+func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var vars map[string]string
+	if len(h.Sets) > 0 {
+		vars = map[string]string{}
+		for _, s := range h.Sets {
+			vars[s.Name] = expand(s.Value, r, h.Vars, vars)
+		}
+		r = r.WithContext(luabind.WithVars(r.Context(), vars))
+	}
+	if len(h.Headers) > 0 {
+		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
+	}
+	if h.Return != nil {
+		h.serveReturn(w, r, vars)
+		return
+	}
+	if h.Next == nil {
+		writeSpecial(w, r, http.StatusNotFound)
+		return
+	}
+	h.Next.ServeHTTP(w, r)
+}
+
+func respWriterOf(w http.ResponseWriter) *respWriter {
+	if rw, ok := w.(*respWriter); ok {
+		return rw
+	}
+	return &respWriter{ResponseWriter: w}
+}
+
+// headerWriter adds add_header fields when the response status allows them.
+type headerWriter struct {
+	*respWriter
+	h    *LocHandler
+	r    *http.Request
+	vars map[string]string
+	done bool
+}
+
+func (w *headerWriter) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		for _, hd := range w.h.Headers {
+			if hd.Always || addHeaderStatus[code] {
+				w.Header().Add(hd.Name, expand(hd.Value, w.r, w.h.Vars, w.vars))
+			}
+		}
+	}
+	w.respWriter.WriteHeader(code)
+}
+
+func (w *headerWriter) Write(p []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.respWriter.Write(p)
+}
+
+func (w *headerWriter) Unwrap() http.ResponseWriter { return w.respWriter }
+
+func (h *LocHandler) serveReturn(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+	ret := h.Return
+	text := expand(ret.Text, r, h.Vars, vars)
+	switch ret.Code {
+	case 301, 302, 303, 307, 308:
+		if text != "" {
+			w.Header().Set("Location", text)
+		}
+		writeSpecial(w, r, ret.Code)
+		return
+	}
+	if ret.Text == "" {
+		writeSpecial(w, r, ret.Code)
+		return
+	}
+	w.Header().Set("Server", "luaws")
+	w.Header().Set("Content-Type", h.DefaultType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(text)))
+	w.WriteHeader(ret.Code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(text))
+	}
+}
+
+// Static serves files as nginx's static and index modules do, from Root (the URI appended)
+// or Alias (the URI after the location's prefix appended).
+type Static struct {
+	Root, Alias string
+	LocPath     string // the location's prefix, for Alias
+	Index       []string
+	DefaultType string
+	Types       map[string]string // extension (no dot) -> type; nil: Go's table
+	Log         *errlog.Logger
+	LogConn     func(r *http.Request) *errlog.Conn
+}
+
+func (s *Static) file(uri string) string {
+	if s.Alias != "" {
+		rest := strings.TrimPrefix(uri, s.LocPath)
+		return s.Alias + rest
+	}
+	return s.Root + uri
+}
+
+func (s *Static) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeSpecial(w, r, http.StatusMethodNotAllowed)
+		return
+	}
+	uri := path.Clean("/" + r.URL.Path)
+	if strings.HasSuffix(r.URL.Path, "/") && uri != "/" {
+		uri += "/"
+	}
+	name := s.file(uri)
+	if strings.HasSuffix(uri, "/") {
+		for _, idx := range s.Index {
+			p := name + idx
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				s.serveFile(w, r, p, st)
+				return
+			}
+		}
+		if st, err := os.Stat(name); err == nil && st.IsDir() {
+			s.logf(r, errlog.Err, "directory index of \"%s\" is forbidden", name)
+			writeSpecial(w, r, http.StatusForbidden)
+			return
+		}
+		s.notFound(w, r, name+firstOr(s.Index, "index.html"))
+		return
+	}
+	st, err := os.Stat(name)
+	if err != nil {
+		s.notFound(w, r, name)
+		return
+	}
+	if st.IsDir() {
+		loc := uri + "/"
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", loc)
+		writeSpecial(w, r, http.StatusMovedPermanently)
+		return
+	}
+	s.serveFile(w, r, name, st)
+}
+
+func firstOr(ss []string, d string) string {
+	if len(ss) > 0 {
+		return ss[0]
+	}
+	return d
+}
+
+func (s *Static) notFound(w http.ResponseWriter, r *http.Request, name string) {
+	s.logf(r, errlog.Err, "open() \"%s\" failed (2: No such file or directory)", name)
+	writeSpecial(w, r, http.StatusNotFound)
+}
+
+func (s *Static) logf(r *http.Request, level int, format string, args ...any) {
+	if s.Log == nil {
+		return
+	}
+	var c *errlog.Conn
+	if s.LogConn != nil {
+		c = s.LogConn(r)
+	}
+	s.Log.Logf(level, c, format, args...)
+}
+
+func (s *Static) serveFile(w http.ResponseWriter, r *http.Request, name string, st fs.FileInfo) {
+	f, err := os.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			s.logf(r, errlog.Err, "open() \"%s\" failed (13: Permission denied)", name)
+			writeSpecial(w, r, http.StatusForbidden)
+			return
+		}
+		s.notFound(w, r, name)
+		return
+	}
+	defer f.Close()
+	ext := strings.TrimPrefix(filepath.Ext(name), ".")
+	ctype := ""
+	if s.Types != nil {
+		ctype = s.Types[strings.ToLower(ext)]
+	} else if ext != "" {
+		ctype = mime.TypeByExtension("." + ext)
+	}
+	if ctype == "" {
+		ctype = s.DefaultType
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Server", "luaws")
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// AccessLog writes nginx's "combined" format.
+type AccessLog struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+}
+
+// OpenAccessLog opens (appends to) an access log.
+func OpenAccessLog(p string) (*AccessLog, error) {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open() \"%s\" failed (%w)", p, err)
+	}
+	return &AccessLog{path: p, f: f}, nil
+}
+
+// Reopen reopens the file (USR1).
+func (a *AccessLog) Reopen() error {
+	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	old := a.f
+	a.f = f
+	a.mu.Unlock()
+	return old.Close()
+}
+
+// Close closes the file.
+func (a *AccessLog) Close() error { return a.f.Close() }
+
+func (a *AccessLog) log(r *http.Request, w *respWriter, _ time.Time) {
+	status := w.status
+	if w.hijacked && status == 0 {
+		status = http.StatusSwitchingProtocols
+		if r.Header.Get("Upgrade") == "" {
+			status = 444 // closed without a response
+		}
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	user := "-"
+	if u, _, ok := r.BasicAuth(); ok {
+		user = u
+	}
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	line := fmt.Sprintf("%s - %s [%s] \"%s %s %s\" %d %d \"%s\" \"%s\"\n",
+		hostOnly(r.RemoteAddr), user, time.Now().Format("02/Jan/2006:15:04:05 -0700"),
+		r.Method, r.RequestURI, r.Proto, status, w.bytes, dash(r.Referer()), dash(r.UserAgent()))
+	a.mu.Lock()
+	_, _ = a.f.WriteString(line)
+	a.mu.Unlock()
+}

@@ -1,0 +1,759 @@
+package server
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/luabind/shdict"
+	"github.com/luaws/luaws/ngxconf"
+)
+
+// NginxOptions say how FromNginx resolves paths and reports what it does not implement.
+type NginxOptions struct {
+	Prefix  string // nginx's -p, ending in "/"
+	ConfDir string // the directory of the main configuration file
+	Log     *errlog.Logger
+	// Ignored is called once per directive name luaws accepts without implementing.
+	Ignored func(d *ngxconf.Directive, why string)
+	// Opened collects files opened for logging (closed by the caller on exit).
+	Opened func(closer interface{ Close() error })
+}
+
+// NginxSite is a Site built from an http{} block, with what the command needs around it.
+type NginxSite struct {
+	*Site
+	// Hosts are the Lua hosts, one per distinct set of Lua settings (server name,
+	// resolver, lua_socket_log_errors, ...).
+	Hosts []*luabind.Host
+	// Init is init_by_lua* then init_worker_by_lua* (already run once by FromNginx).
+	Init []luabind.Chunk
+	// Logs are the error logs opened by error_log at http/server level (reopened by USR1).
+	Logs []*errlog.Logger
+}
+
+// emerg is a configuration error at d.
+func emerg(d *ngxconf.Directive, format string, args ...any) error {
+	return &ngxconf.Error{Msg: fmt.Sprintf(format, args...), File: d.File, Line: d.Line}
+}
+
+// scope is what a level (http, server, location) passes down to the levels inside it.
+type scope struct {
+	root, alias  string
+	rootSet      bool
+	index        []string
+	defaultType  string
+	headers      []Header
+	sockLog      *bool
+	resolver     string
+	trusted      string
+	poolSize     int
+	poolTimeout  time.Duration
+	maxBody      int64
+	log          *errlog.Logger
+	sslCert      string
+	sslKey       string
+	clientCA     string
+	verifyClient string
+	serverName   string
+	types        map[string]string
+}
+
+type builder struct {
+	o       NginxOptions
+	site    *NginxSite
+	dicts   *shdict.Registry
+	luaPath string
+	hosts   map[string]*luabind.Host
+	ignored map[string]bool
+}
+
+// FromNginx builds a Site from the http{} block of an nginx configuration: its servers,
+// locations and Lua handlers, every Lua chunk compiled (and init_by_lua* run) now.
+func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
+	b := &builder{o: o, dicts: shdict.NewRegistry(), hosts: map[string]*luabind.Host{}, ignored: map[string]bool{}}
+	b.site = &NginxSite{Site: &Site{Log: o.Log}}
+	sc := scope{root: o.Prefix + "html", index: []string{"index.html"}, defaultType: "text/plain",
+		log: o.Log, maxBody: 1 << 20}
+	// Lua-wide settings first: they apply to every host, whatever their position.
+	for _, d := range http.Block {
+		switch d.Name {
+		case "lua_package_path":
+			if len(d.Args) != 1 {
+				return nil, nargs(d)
+			}
+			b.luaPath = d.Args[0]
+		case "lua_shared_dict":
+			if len(d.Args) != 2 {
+				return nil, nargs(d)
+			}
+			n, err := shdict.ParseSize(d.Args[1])
+			if err != nil {
+				return nil, emerg(d, "invalid lua shared dict size \"%s\"", d.Args[1])
+			}
+			if err := b.dicts.Add(d.Args[0], n); err != nil {
+				return nil, emerg(d, "%v", err)
+			}
+		}
+	}
+	if err := b.settings(http.Block, &sc, "http"); err != nil {
+		return nil, err
+	}
+	var init []luabind.Chunk
+	for _, d := range http.Block {
+		switch d.Name {
+		case "init_by_lua", "init_by_lua_block", "init_by_lua_file",
+			"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file":
+			c, err := b.chunk(d)
+			if err != nil {
+				return nil, err
+			}
+			init = append(init, c)
+		case "server":
+			v, err := b.server(d, sc)
+			if err != nil {
+				return nil, err
+			}
+			b.site.Servers = append(b.site.Servers, v)
+		}
+	}
+	if len(b.site.Servers) == 0 {
+		return nil, emerg(http, "no \"server\" block in \"http\"")
+	}
+	b.site.Init = init
+	for _, h := range b.site.Hosts {
+		h.SetInit(init)
+	}
+	if len(b.site.Hosts) == 0 {
+		h, err := b.host(sc)
+		if err != nil {
+			return nil, err
+		}
+		h.SetInit(init)
+	}
+	b.site.ConnContext = b.site.Hosts[0].ConnContext
+	if err := b.site.Hosts[0].RunInit(); err != nil {
+		return nil, err
+	}
+	return b.site, nil
+}
+
+func nargs(d *ngxconf.Directive) error {
+	return emerg(d, "invalid number of arguments in \"%s\" directive", d.Name)
+}
+
+func (b *builder) ignore(d *ngxconf.Directive, why string) {
+	if b.ignored[d.Name] || b.o.Ignored == nil {
+		return
+	}
+	b.ignored[d.Name] = true
+	b.o.Ignored(d, why)
+}
+
+// path resolves a relative path against the prefix.
+func (b *builder) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return b.o.Prefix + p
+}
+
+// confPath resolves a relative path against the configuration directory (ssl_* files).
+func (b *builder) confPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(b.o.ConfDir, p)
+}
+
+func onOff(d *ngxconf.Directive) (bool, error) {
+	if len(d.Args) != 1 {
+		return false, nargs(d)
+	}
+	switch d.Args[0] {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, emerg(d, "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"", d.Args[0], d.Name)
+}
+
+// accepted are directives luaws takes as they are: they change nothing luaws does, or
+// luaws's behaviour already is what they ask for.
+var accepted = map[string]bool{
+	"server_tokens": true, "lingering_close": true, "lingering_time": true, "lingering_timeout": true,
+	"lua_code_cache": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
+	"resolver_timeout": true, "ssl_protocols": true, "ssl_ciphers": true, "ssl_prefer_server_ciphers": true,
+	"ssl_session_cache": true, "ssl_session_timeout": true, "ssl_verify_depth": true,
+	"sendfile": true, "tcp_nopush": true, "tcp_nodelay": true, "charset": true,
+	"client_header_timeout": true, "client_body_timeout": true, "send_timeout": true,
+	"lua_package_path": true, "lua_shared_dict": true, "log_format": true, "server_name_in_redirect": true,
+}
+
+// settings applies a level's directives to sc; nested blocks are handled by the caller.
+func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) error {
+	var headers []Header
+	for _, d := range ds {
+		var err error
+		switch d.Name {
+		case "root", "alias":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			if d.Name == "alias" && level != "location" {
+				return emerg(d, "\"alias\" directive is not allowed here")
+			}
+			p := b.path(d.Args[0])
+			if d.Name == "root" {
+				sc.root, sc.alias, sc.rootSet = strings.TrimSuffix(p, "/"), "", true
+			} else {
+				sc.alias, sc.root = p, ""
+			}
+		case "index":
+			if len(d.Args) == 0 {
+				return nargs(d)
+			}
+			sc.index = d.Args
+		case "default_type":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.defaultType = d.Args[0]
+		case "add_header":
+			if len(d.Args) < 2 || len(d.Args) > 3 {
+				return nargs(d)
+			}
+			h := Header{Name: d.Args[0], Value: d.Args[1]}
+			if len(d.Args) == 3 {
+				if d.Args[2] != "always" {
+					return emerg(d, "invalid parameter \"%s\"", d.Args[2])
+				}
+				h.Always = true
+			}
+			headers = append(headers, h)
+		case "lua_socket_log_errors":
+			var on bool
+			if on, err = onOff(d); err == nil {
+				sc.sockLog = &on
+			}
+		case "resolver":
+			if len(d.Args) == 0 {
+				return nargs(d)
+			}
+			sc.resolver = ""
+			for _, a := range d.Args {
+				if strings.Contains(a, "=") {
+					continue // ipv6=off, valid=30s: luaws asks for A records only
+				}
+				if sc.resolver == "" {
+					sc.resolver = a
+				}
+			}
+		case "lua_ssl_trusted_certificate":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.trusted = b.confPath(d.Args[0])
+		case "lua_socket_pool_size":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			n, err := strconv.Atoi(d.Args[0])
+			if err != nil || n <= 0 {
+				return emerg(d, "invalid value \"%s\" in \"%s\" directive", d.Args[0], d.Name)
+			}
+			sc.poolSize = n
+		case "lua_socket_keepalive_timeout":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			t, err := ParseTime(d.Args[0])
+			if err != nil {
+				return emerg(d, "invalid value \"%s\" in \"%s\" directive", d.Args[0], d.Name)
+			}
+			sc.poolTimeout = t
+		case "client_max_body_size":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			n, err := shdict.ParseSize(d.Args[0])
+			if err != nil {
+				return emerg(d, "\"%s\" directive invalid value", d.Name)
+			}
+			sc.maxBody = n
+		case "keepalive_timeout":
+			if len(d.Args) < 1 || len(d.Args) > 2 {
+				return nargs(d)
+			}
+			t, err := ParseTime(d.Args[0])
+			if err != nil {
+				return emerg(d, "\"%s\" directive invalid value", d.Name)
+			}
+			if level == "http" || b.site.KeepaliveTimeout == 0 {
+				b.site.KeepaliveTimeout = t
+			}
+		case "error_log":
+			lg, err := b.openLog(d)
+			if err != nil {
+				return err
+			}
+			sc.log = lg
+		case "access_log":
+			if len(d.Args) == 0 {
+				return nargs(d)
+			}
+			if d.Args[0] == "off" {
+				b.site.Access = nil
+				break
+			}
+			if b.site.Access == nil || level == "http" {
+				al, err := OpenAccessLog(b.path(d.Args[0]))
+				if err != nil {
+					return emerg(d, "%v", err)
+				}
+				if b.o.Opened != nil {
+					b.o.Opened(al)
+				}
+				b.site.Access = al
+			}
+		case "ssl_certificate":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.sslCert = b.confPath(d.Args[0])
+		case "ssl_certificate_key":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.sslKey = b.confPath(d.Args[0])
+		case "ssl_client_certificate", "ssl_trusted_certificate":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.clientCA = b.confPath(d.Args[0])
+		case "ssl_verify_client":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			sc.verifyClient = d.Args[0]
+		case "types":
+			sc.types = map[string]string{}
+			for _, t := range d.Block {
+				for _, ext := range t.Args {
+					sc.types[strings.ToLower(ext)] = t.Name
+				}
+			}
+		case "lua_package_cpath":
+			b.ignore(d, "Lua C modules cannot load in luaws")
+		case "server", "location", "listen", "server_name", "set", "return", "include", "if",
+			"init_by_lua", "init_by_lua_block", "init_by_lua_file",
+			"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file",
+			"set_by_lua", "set_by_lua_block", "set_by_lua_file",
+			"rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
+			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
+			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
+			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
+			// handled by the caller
+		default:
+			if !accepted[d.Name] {
+				b.ignore(d, "not implemented by luaws")
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if headers != nil {
+		sc.headers = headers // add_header at a level replaces the inherited ones, as in nginx
+	}
+	return nil
+}
+
+// openLog opens an http/server-level error_log.
+func (b *builder) openLog(d *ngxconf.Directive) (*errlog.Logger, error) {
+	if len(d.Args) < 1 || len(d.Args) > 2 {
+		return nil, nargs(d)
+	}
+	level := errlog.Err
+	if len(d.Args) == 2 {
+		l, err := errlog.ParseLevel(d.Args[1])
+		if err != nil {
+			return nil, emerg(d, "invalid log level \"%s\"", d.Args[1])
+		}
+		level = l
+	}
+	p := d.Args[0]
+	if p != "stderr" {
+		p = b.path(p)
+	}
+	lg, err := errlog.Open(p, level)
+	if err != nil {
+		return nil, emerg(d, "%v", err)
+	}
+	b.site.Logs = append(b.site.Logs, lg)
+	if b.o.Opened != nil {
+		b.o.Opened(lg)
+	}
+	return lg, nil
+}
+
+// host returns the Lua host for a scope's Lua settings (hosts are shared when equal).
+func (b *builder) host(sc scope) (*luabind.Host, error) {
+	key := fmt.Sprintf("%q|%v|%q|%q|%d|%v|%p|%q", sc.serverName, sc.sockLog == nil || *sc.sockLog,
+		sc.resolver, sc.trusted, sc.poolSize, sc.poolTimeout, sc.log, sc.defaultType)
+	if h := b.hosts[key]; h != nil {
+		return h, nil
+	}
+	h, err := luabind.NewHost(luabind.Config{
+		LuaPath:                b.luaPath,
+		Log:                    sc.log,
+		ServerName:             sc.serverName,
+		SocketLogErrors:        sc.sockLog,
+		DefaultType:            sc.defaultType,
+		SharedDicts:            b.dicts,
+		Resolver:               sc.resolver,
+		NoResolver:             sc.resolver == "",
+		TrustedCertificate:     sc.trusted,
+		SocketPoolSize:         sc.poolSize,
+		SocketKeepaliveTimeout: sc.poolTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.hosts[key] = h
+	b.site.Hosts = append(b.site.Hosts, h)
+	return h, nil
+}
+
+// server builds one server{} block.
+func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
+	v := &VServer{Pos: d.Pos()}
+	names := ngxconf.Find(d.Block, "server_name")
+	for _, n := range names {
+		v.Names = append(v.Names, n.Args...)
+	}
+	sc.serverName = ""
+	if len(v.Names) > 0 {
+		sc.serverName = v.Names[0]
+	}
+	if err := b.settings(d.Block, &sc, "server"); err != nil {
+		return nil, err
+	}
+	v.MaxBodySize = sc.maxBody
+	anySSL := false
+	for _, l := range ngxconf.Find(d.Block, "listen") {
+		if len(l.Args) == 0 {
+			return nil, nargs(l)
+		}
+		addr, err := NormalizeListen(l.Args[0])
+		if err != nil {
+			return nil, emerg(l, "%v", err)
+		}
+		ls := Listen{Addr: addr}
+		for _, p := range l.Args[1:] {
+			switch {
+			case p == "ssl":
+				ls.SSL, anySSL = true, true
+			case p == "default_server" || p == "default":
+				ls.DefaultServer = true
+			case strings.HasPrefix(p, "so_keepalive="):
+				if err := ls.KeepAlive.Set(strings.TrimPrefix(p, "so_keepalive=")); err != nil {
+					return nil, emerg(l, "%v", err)
+				}
+			case p == "reuseport", p == "http2", p == "deferred", p == "bind", p == "ipv6only=on",
+				p == "ipv6only=off", strings.HasPrefix(p, "backlog="), strings.HasPrefix(p, "rcvbuf="),
+				strings.HasPrefix(p, "sndbuf="), strings.HasPrefix(p, "fastopen="):
+			default:
+				return nil, emerg(l, "invalid parameter \"%s\"", p)
+			}
+		}
+		v.Listens = append(v.Listens, ls)
+	}
+	if len(v.Listens) == 0 {
+		v.Listens = []Listen{{Addr: "0.0.0.0:80"}}
+	}
+	if anySSL {
+		cfg, err := b.serverTLS(d, sc)
+		if err != nil {
+			return nil, err
+		}
+		v.TLS = cfg
+	}
+	for _, ld := range ngxconf.Find(d.Block, "location") {
+		l, err := b.location(ld, sc, "")
+		if err != nil {
+			return nil, err
+		}
+		v.Locations = append(v.Locations, l)
+	}
+	// Server-level set/return run before any location (nginx's server rewrite phase); with
+	// no location matching, the server's own root serves.
+	def, err := b.content(d, sc, "/", true)
+	if err != nil {
+		return nil, err
+	}
+	v.Locations = append(v.Locations, &Loc{Modifier: "", Path: "", Handler: def})
+	if ret := ngxconf.Find(d.Block, "return"); len(ret) > 0 {
+		h, err := b.content(d, sc, "/", true)
+		if err != nil {
+			return nil, err
+		}
+		v.Locations = []*Loc{{Modifier: "", Path: "", Handler: h}}
+	}
+	return v, nil
+}
+
+func (b *builder) serverTLS(d *ngxconf.Directive, sc scope) (*tls.Config, error) {
+	if sc.sslCert == "" {
+		return nil, emerg(d, "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive")
+	}
+	cert, err := tls.LoadX509KeyPair(sc.sslCert, sc.sslKey)
+	if err != nil {
+		return nil, emerg(d, "cannot load certificate \"%s\": %v", sc.sslCert, err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	switch sc.verifyClient {
+	case "", "off":
+	case "on", "optional", "optional_no_ca":
+		if sc.clientCA == "" && sc.verifyClient != "optional_no_ca" {
+			return nil, emerg(d, "no ssl_client_certificate for ssl_verify_client")
+		}
+		pool := x509.NewCertPool()
+		if sc.clientCA != "" {
+			pem, err := os.ReadFile(sc.clientCA)
+			if err != nil {
+				return nil, emerg(d, "cannot load \"%s\": %v", sc.clientCA, err)
+			}
+			pool.AppendCertsFromPEM(pem)
+		}
+		cfg.ClientCAs = pool
+		switch sc.verifyClient {
+		case "on":
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		case "optional":
+			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		default:
+			cfg.ClientAuth = tls.RequestClientCert
+		}
+	default:
+		return nil, emerg(d, "invalid value \"%s\" in \"ssl_verify_client\" directive", sc.verifyClient)
+	}
+	return cfg, nil
+}
+
+// location builds a location{} block and those nested in it.
+func (b *builder) location(d *ngxconf.Directive, sc scope, parent string) (*Loc, error) {
+	l := &Loc{}
+	switch len(d.Args) {
+	case 1:
+		l.Path = d.Args[0]
+		if strings.HasPrefix(l.Path, "@") {
+			l.Modifier = "@"
+		} else if strings.HasPrefix(l.Path, "=") && len(l.Path) > 1 {
+			l.Modifier, l.Path = "=", l.Path[1:]
+		} else if strings.HasPrefix(l.Path, "~*") && len(l.Path) > 2 {
+			l.Modifier, l.Path = "~*", l.Path[2:]
+		} else if strings.HasPrefix(l.Path, "~") && len(l.Path) > 1 {
+			l.Modifier, l.Path = "~", l.Path[1:]
+		} else if strings.HasPrefix(l.Path, "^~") && len(l.Path) > 2 {
+			l.Modifier, l.Path = "^~", l.Path[2:]
+		}
+	case 2:
+		switch d.Args[0] {
+		case "=", "^~", "~", "~*":
+			l.Modifier, l.Path = d.Args[0], d.Args[1]
+		default:
+			return nil, emerg(d, "invalid location modifier \"%s\"", d.Args[0])
+		}
+	default:
+		return nil, nargs(d)
+	}
+	if parent != "" && (l.Modifier == "" || l.Modifier == "^~") && !strings.HasPrefix(l.Path, parent) {
+		return nil, emerg(d, "location \"%s\" is outside location \"%s\"", l.Path, parent)
+	}
+	if err := b.settings(d.Block, &sc, "location"); err != nil {
+		return nil, err
+	}
+	for _, nd := range ngxconf.Find(d.Block, "location") {
+		n, err := b.location(nd, sc, l.Path)
+		if err != nil {
+			return nil, err
+		}
+		l.Nested = append(l.Nested, n)
+	}
+	h, err := b.content(d, sc, l.Path, false)
+	if err != nil {
+		return nil, err
+	}
+	l.Handler = h
+	if l.Modifier == "~" || l.Modifier == "~*" {
+		if err := (&VServer{Locations: []*Loc{l}}).compile(); err != nil {
+			return nil, emerg(d, "%v", err)
+		}
+	}
+	return l, nil
+}
+
+// chunk reads a *_by_lua* directive: inline source (named as lua-nginx-module names it) or
+// a file.
+func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
+	if len(d.Args) < 1 {
+		return luabind.Chunk{}, nargs(d)
+	}
+	src := d.Args[len(d.Args)-1]
+	if strings.HasPrefix(d.Name, "set_by_lua") {
+		if len(d.Args) < 2 {
+			return luabind.Chunk{}, nargs(d)
+		}
+		src = d.Args[1]
+	}
+	if strings.HasSuffix(d.Name, "_file") {
+		p := b.path(src)
+		if _, err := os.Stat(p); err != nil {
+			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
+		}
+		return luabind.Chunk{File: p}, nil
+	}
+	return luabind.Chunk{Name: d.Chunkname(), Src: []byte(src)}, nil
+}
+
+// content builds the handler of a location (or, with server set, of a server's own level):
+// set and return, add_header, the Lua phases, static files.
+func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
+	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType}
+	var ph luabind.Phases
+	lua := false
+	host, err := b.host(sc)
+	if err != nil {
+		return nil, err
+	}
+	check := func(x *ngxconf.Directive, c luabind.Chunk) error {
+		if err := host.CheckChunk(c); err != nil {
+			what := "inlined Lua code"
+			if c.File != "" {
+				what = "Lua file"
+			}
+			return emerg(x, "failed to load %s: %s", what, luaSyntaxError(err))
+		}
+		return nil
+	}
+	for _, x := range d.Block {
+		switch x.Name {
+		case "set":
+			if len(x.Args) != 2 {
+				return nil, nargs(x)
+			}
+			if !strings.HasPrefix(x.Args[0], "$") {
+				return nil, emerg(x, "invalid variable name \"%s\"", x.Args[0])
+			}
+			lh.Sets = append(lh.Sets, SetVar{Name: strings.ToLower(x.Args[0][1:]), Value: x.Args[1]})
+		case "return":
+			if len(x.Args) < 1 || len(x.Args) > 2 {
+				return nil, nargs(x)
+			}
+			code, err := strconv.Atoi(x.Args[0])
+			ret := &Return{Code: code}
+			switch {
+			case err != nil && len(x.Args) == 1 &&
+				(strings.HasPrefix(x.Args[0], "http://") || strings.HasPrefix(x.Args[0], "https://") || strings.HasPrefix(x.Args[0], "$scheme")):
+				ret = &Return{Code: 302, Text: x.Args[0]}
+			case err != nil || code < 0 || code > 999:
+				return nil, emerg(x, "invalid return code \"%s\"", x.Args[0])
+			case len(x.Args) == 2:
+				ret.Text = x.Args[1]
+			}
+			if lh.Return == nil {
+				lh.Return = ret
+			}
+		case "set_by_lua", "set_by_lua_block", "set_by_lua_file":
+			if server {
+				continue
+			}
+			c, err := b.chunk(x)
+			if err != nil {
+				return nil, err
+			}
+			if len(x.Args) < 2 || !strings.HasPrefix(x.Args[0], "$") {
+				return nil, emerg(x, "invalid variable name")
+			}
+			var args []string
+			if !x.Lua && len(x.Args) > 2 {
+				args = x.Args[2:]
+			}
+			if err := check(x, c); err != nil {
+				return nil, err
+			}
+			ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
+			lua = true
+		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
+			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
+			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
+			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
+			if server && !strings.HasPrefix(x.Name, "rewrite") && !strings.HasPrefix(x.Name, "access") && !strings.HasPrefix(x.Name, "log") {
+				return nil, emerg(x, "\"%s\" directive is not allowed here", x.Name)
+			}
+			c, err := b.chunk(x)
+			if err != nil {
+				return nil, err
+			}
+			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
+				"content": &ph.Content, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
+			if *slot != nil {
+				return nil, emerg(x, "\"%s\" directive is duplicate", x.Name)
+			}
+			if err := check(x, c); err != nil {
+				return nil, err
+			}
+			cc := c
+			*slot = &cc
+			lua = true
+		}
+	}
+	lh.Vars = host
+	var static http.Handler
+	if ph.Content == nil {
+		st := &Static{Root: sc.root, Alias: sc.alias, LocPath: locPath, Index: sc.index,
+			DefaultType: sc.defaultType, Types: sc.types, Log: sc.log}
+		st.LogConn = func(r *http.Request) *errlog.Conn { return logConn(r, sc.serverName) }
+		static = st
+	}
+	if lua {
+		ph.Fallback = static
+		h, err := host.PhaseHandler(ph)
+		if err != nil {
+			return nil, emerg(d, "%v", err)
+		}
+		lh.Next = h
+	} else {
+		lh.Next = static
+	}
+	return lh, nil
+}
+
+// logConn is the request context of a server-side log line.
+func logConn(r *http.Request, serverName string) *errlog.Conn {
+	return &errlog.Conn{Client: hostOnly(r.RemoteAddr), Server: serverName,
+		Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+}
+
+// gopherSyntax is gopher-lua's parse error: "CHUNK line:2(column:12) near '=':   syntax error".
+var gopherSyntax = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*?)\s*$`)
+
+// luaSyntaxError words a compile error as LuaJIT does: "CHUNK:2: syntax error near '='".
+func luaSyntaxError(err error) string {
+	msg := strings.TrimSpace(err.Error())
+	if m := gopherSyntax.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s:%s: %s near '%s'", m[1], m[2], m[4], m[3])
+	}
+	return msg
+}

@@ -1,0 +1,570 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+)
+
+// Site is nginx's http{} block: virtual servers (server{} blocks) on their listeners. Build
+// one from an nginx.conf with FromNginx, then Listen, Serve and Shutdown it.
+type Site struct {
+	Servers []*VServer
+	Log     *errlog.Logger
+	Access  *AccessLog // nil: no access log
+	// KeepaliveTimeout is keepalive_timeout (idle time between requests); 0 means 75s.
+	KeepaliveTimeout time.Duration
+	// ConnContext numbers connections for log lines (a luabind.Host's ConnContext).
+	ConnContext func(context.Context, net.Conn) context.Context
+
+	mu        sync.Mutex
+	listeners []*siteListener
+	wg        sync.WaitGroup
+	stopping  bool
+	active    sync.WaitGroup        // requests in their handler (websockets included)
+	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
+}
+
+// VServer is one server{} block.
+type VServer struct {
+	// Names are the server_name values: exact names, "*.example.com", "www.example.*",
+	// ".example.com" (both), or "~regex".
+	Names     []string
+	Listens   []Listen
+	Locations []*Loc
+	// TLS serves the ssl listens: certificate and client verification of this server.
+	TLS *tls.Config
+	// MaxBodySize is client_max_body_size (0: unlimited).
+	MaxBodySize int64
+	// Pos is where the server block starts ("FILE:LINE").
+	Pos string
+
+	namesRe []*regexp.Regexp
+}
+
+// Listen is one listen directive.
+type Listen struct {
+	Addr          string // host:port, "0.0.0.0:80" for a bare port
+	SSL           bool
+	DefaultServer bool
+	KeepAlive     KeepAlive
+}
+
+// Loc is one location{} block (or the server's implicit one).
+type Loc struct {
+	// Modifier is "=", "^~", "" (prefix), "~", "~*" or "@" (named).
+	Modifier string
+	Path     string
+	Nested   []*Loc
+	Handler  http.Handler
+	re       *regexp.Regexp
+}
+
+// compile prepares regex locations and server names.
+func (v *VServer) compile() error {
+	var walk func([]*Loc) error
+	walk = func(ls []*Loc) error {
+		for _, l := range ls {
+			switch l.Modifier {
+			case "~", "~*":
+				expr := l.Path
+				if l.Modifier == "~*" {
+					expr = "(?i)" + expr
+				}
+				re, err := regexp.Compile(expr)
+				if err != nil {
+					return fmt.Errorf("location %s %s: %w", l.Modifier, l.Path, err)
+				}
+				l.re = re
+			}
+			if err := walk(l.Nested); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(v.Locations); err != nil {
+		return err
+	}
+	for _, n := range v.Names {
+		if strings.HasPrefix(n, "~") {
+			re, err := regexp.Compile(n[1:])
+			if err != nil {
+				return fmt.Errorf("server_name %s: %w", n, err)
+			}
+			v.namesRe = append(v.namesRe, re)
+		}
+	}
+	return nil
+}
+
+// FindLocation picks the location for a URI path as nginx does: an exact "=" match; else
+// the longest prefix (searching the locations nested in it); unless that prefix is "^~",
+// the first matching regex wins over it; else the prefix.
+func FindLocation(locs []*Loc, uri string) *Loc {
+	l, _ := findLocation(locs, uri)
+	return l
+}
+
+func findLocation(locs []*Loc, uri string) (*Loc, bool) {
+	var best *Loc
+	for _, l := range locs {
+		switch l.Modifier {
+		case "=":
+			if l.Path == uri {
+				return l, true
+			}
+		case "", "^~":
+			if strings.HasPrefix(uri, l.Path) && (best == nil || len(l.Path) > len(best.Path)) {
+				best = l
+			}
+		}
+	}
+	noregex := false
+	if best != nil {
+		noregex = best.Modifier == "^~"
+		if len(best.Nested) > 0 {
+			if n, done := findLocation(best.Nested, uri); n != nil {
+				if done {
+					return n, true
+				}
+				best = n
+			}
+		}
+	}
+	if !noregex {
+		for _, l := range locs {
+			if l.re != nil && l.re.MatchString(uri) {
+				if len(l.Nested) > 0 {
+					if n, _ := findLocation(l.Nested, uri); n != nil {
+						return n, true
+					}
+				}
+				return l, true
+			}
+		}
+	}
+	return best, false
+}
+
+// NamedLocation finds "location @name".
+func (v *VServer) NamedLocation(name string) *Loc {
+	for _, l := range v.Locations {
+		if l.Modifier == "@" && l.Path == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// matchName reports how well host matches the server's names: 4 exact, 3 leading wildcard,
+// 2 trailing wildcard, 1 regex, 0 none; n is the length of the wildcard match.
+func (v *VServer) matchName(host string) (rank, n int) {
+	for _, name := range v.Names {
+		name = strings.ToLower(name)
+		switch {
+		case strings.HasPrefix(name, "~"):
+		case name == host:
+			return 4, len(name)
+		case strings.HasPrefix(name, "*.") && strings.HasSuffix(host, name[1:]):
+			if rank < 3 || len(name) > n {
+				rank, n = 3, len(name)
+			}
+		case strings.HasPrefix(name, ".") && (host == name[1:] || strings.HasSuffix(host, name)):
+			if rank < 3 || len(name) > n {
+				rank, n = 3, len(name)
+			}
+		case strings.HasSuffix(name, ".*") && strings.HasPrefix(host, name[:len(name)-1]):
+			if rank < 2 || (rank == 2 && len(name) > n) {
+				rank, n = 2, len(name)
+			}
+		}
+	}
+	if rank > 0 {
+		return rank, n
+	}
+	for _, re := range v.namesRe {
+		if re.MatchString(host) {
+			return 1, 0
+		}
+	}
+	return 0, 0
+}
+
+// siteListener is one bound socket and the servers listening on it.
+type siteListener struct {
+	addr    string
+	ln      net.Listener
+	hs      *http.Server
+	servers []*VServer // in configuration order
+	deflt   *VServer
+	tls     bool
+}
+
+// pick chooses the virtual server for a host name (from Host or SNI).
+func (sl *siteListener) pick(host string) *VServer {
+	host = strings.ToLower(strings.TrimSuffix(hostOnly(host), "."))
+	var best *VServer
+	bestRank, bestN := 0, 0
+	for _, v := range sl.servers {
+		r, n := v.matchName(host)
+		if r > bestRank || (r == bestRank && r > 0 && n > bestN) {
+			best, bestRank, bestN = v, r, n
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return sl.deflt
+}
+
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.Trim(h, "[]")
+}
+
+// NormalizeListen turns nginx's listen address ("80", "*:80", "127.0.0.1:80", "[::]:80",
+// "localhost:80") into host:port.
+func NormalizeListen(a string) (string, error) {
+	if _, err := strconv.Atoi(a); err == nil {
+		return "0.0.0.0:" + a, nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		// "127.0.0.1" alone: port 80
+		if net.ParseIP(a) != nil || !strings.Contains(a, ":") {
+			return net.JoinHostPort(a, "80"), nil
+		}
+		return "", fmt.Errorf("invalid listen address %q", a)
+	}
+	if host == "*" || host == "" {
+		host = "0.0.0.0"
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return "", fmt.Errorf("invalid port in %q", a)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// Listen binds every listen address of every server (each address once, shared by the
+// servers naming it). On an error nothing stays bound.
+func (s *Site) Listen() error {
+	byAddr := map[string]*siteListener{}
+	var order []string
+	for _, v := range s.Servers {
+		if err := v.compile(); err != nil {
+			return err
+		}
+		for _, l := range v.Listens {
+			sl := byAddr[l.Addr]
+			if sl == nil {
+				sl = &siteListener{addr: l.Addr}
+				byAddr[l.Addr] = sl
+				order = append(order, l.Addr)
+			}
+			if !containsServer(sl.servers, v) {
+				sl.servers = append(sl.servers, v)
+			}
+			if l.DefaultServer {
+				if sl.deflt != nil && sl.deflt != v {
+					return fmt.Errorf("a duplicate default server for %s in %s", l.Addr, v.Pos)
+				}
+				sl.deflt = v
+			}
+			if l.SSL {
+				sl.tls = true
+			}
+		}
+	}
+	var bound []*siteListener
+	fail := func(err error) error {
+		for _, sl := range bound {
+			sl.ln.Close()
+		}
+		return err
+	}
+	for _, addr := range order {
+		sl := byAddr[addr]
+		if sl.deflt == nil {
+			sl.deflt = sl.servers[0]
+		}
+		var ka KeepAlive
+		for _, v := range sl.servers {
+			for _, l := range v.Listens {
+				if l.Addr == addr && l.KeepAlive.On {
+					ka = l.KeepAlive
+				}
+			}
+		}
+		lc := ka.listenConfig()
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			return fail(fmt.Errorf("bind() to %s failed (%s)", addr, errnoText(err)))
+		}
+		sl.ln = ln
+		bound = append(bound, sl)
+		if sl.tls {
+			cfg, err := sl.tlsConfig()
+			if err != nil {
+				return fail(err)
+			}
+			sl.ln = tls.NewListener(ln, cfg)
+		}
+		idle := s.KeepaliveTimeout
+		if idle <= 0 {
+			idle = 75 * time.Second
+		}
+		sl.hs = &http.Server{
+			Handler:           s.handler(sl),
+			ConnContext:       s.ConnContext,
+			ReadHeaderTimeout: 60 * time.Second,
+			IdleTimeout:       idle,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          log.New(logWriter{s.Log}, "", 0),
+			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		}
+	}
+	s.mu.Lock()
+	s.listeners = bound
+	s.mu.Unlock()
+	return nil
+}
+
+func containsServer(vs []*VServer, v *VServer) bool {
+	for _, x := range vs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// tlsConfig picks each handshake's certificate and client verification by SNI.
+func (sl *siteListener) tlsConfig() (*tls.Config, error) {
+	var withTLS []*VServer
+	for _, v := range sl.servers {
+		if v.TLS != nil {
+			withTLS = append(withTLS, v)
+		}
+	}
+	if len(withTLS) == 0 {
+		return nil, fmt.Errorf("no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive on %s", sl.addr)
+	}
+	return &tls.Config{
+		NextProtos: []string{"http/1.1"},
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			v := sl.pick(hello.ServerName)
+			if v == nil || v.TLS == nil {
+				v = withTLS[0]
+			}
+			return v.TLS, nil
+		},
+	}, nil
+}
+
+// Addrs returns the bound addresses, in configuration order.
+func (s *Site) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, sl := range s.listeners {
+		out = append(out, sl.ln.Addr())
+	}
+	return out
+}
+
+// Serve serves every listener until Shutdown or Close; it returns the first error other
+// than the server being closed.
+func (s *Site) Serve() error {
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
+	errc := make(chan error, len(ls))
+	for _, sl := range ls {
+		sl := sl
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			err := sl.hs.Serve(sl.ln)
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if errors.Is(err, http.ErrServerClosed) || stopping {
+				err = nil
+			}
+			errc <- err
+		}()
+	}
+	var first error
+	for range ls {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			s.Close()
+		}
+	}
+	return first
+}
+
+// StopAccepting closes the listeners; requests under way carry on (a reload).
+func (s *Site) StopAccepting() {
+	s.mu.Lock()
+	s.stopping = true
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, sl := range ls {
+		sl.ln.Close()
+	}
+}
+
+// Shutdown stops accepting on every listener and waits (up to ctx) for requests to end,
+// websocket handlers included; when ctx ends first, the connections handlers took over get a
+// close frame with status 1001 (going away) and are closed.
+func (s *Site) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	ls := s.listeners
+	s.mu.Unlock()
+	defer func() {
+		done := make(chan struct{})
+		go func() { s.active.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.mu.Lock()
+			for c := range s.taken {
+				_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+				_, _ = c.Write([]byte{0x88, 0x02, 0x03, 0xe9}) // close, 1001
+				_ = c.Close()
+			}
+			s.mu.Unlock()
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make([]error, len(ls))
+	for i, sl := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = sl.hs.Shutdown(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close closes every listener and connection at once.
+func (s *Site) Close() error {
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, sl := range ls {
+		if sl.hs != nil {
+			sl.hs.Close()
+		} else if sl.ln != nil {
+			sl.ln.Close()
+		}
+	}
+	return nil
+}
+
+// handler serves a listener's requests: virtual server by Host, then location.
+func (s *Site) handler(sl *siteListener) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := sl.pick(r.Host)
+		if v == nil {
+			v = sl.deflt
+		}
+		s.active.Add(1)
+		defer s.active.Done()
+		rw := &respWriter{ResponseWriter: w, site: s}
+		start := time.Now()
+		defer func() {
+			if rw.conn != nil {
+				s.mu.Lock()
+				delete(s.taken, rw.conn)
+				s.mu.Unlock()
+			}
+			if s.Access != nil {
+				s.Access.log(r, rw, start)
+			}
+		}()
+		if v.MaxBodySize > 0 && r.ContentLength > v.MaxBodySize {
+			s.Log.Logf(errlog.Err, nil, "client intended to send too large body: %d bytes", r.ContentLength)
+			writeSpecial(rw, r, http.StatusRequestEntityTooLarge)
+			return
+		}
+		ctx := context.WithValue(r.Context(), vserverKey{}, v)
+		r = r.WithContext(ctx)
+		l := FindLocation(v.Locations, r.URL.Path)
+		if l == nil || l.Handler == nil {
+			writeSpecial(rw, r, http.StatusNotFound)
+			return
+		}
+		l.Handler.ServeHTTP(rw, r)
+	})
+}
+
+type vserverKey struct{}
+
+// ServerOf returns the virtual server serving r (nil outside of a Site).
+func ServerOf(r *http.Request) *VServer {
+	v, _ := r.Context().Value(vserverKey{}).(*VServer)
+	return v
+}
+
+// writeSpecial sends nginx's built-in error page for status.
+func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
+	h := w.Header()
+	h.Set("Server", "luaws")
+	if status < 300 || status == http.StatusNoContent || status == http.StatusNotModified {
+		w.WriteHeader(status)
+		return
+	}
+	line := strconv.Itoa(status) + " " + http.StatusText(status)
+	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
+		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// sortedKeys is a helper for stable output.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// errnoText renders a system error as nginx does: "98: Address already in use".
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		if msg != "" {
+			msg = strings.ToUpper(msg[:1]) + msg[1:]
+		}
+		return fmt.Sprintf("%d: %s", int(errno), msg)
+	}
+	return err.Error()
+}
