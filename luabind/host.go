@@ -1,12 +1,15 @@
-// Package luabind hosts OpenResty Lua handlers on gopher-lua: it builds a fresh Lua state per
-// request from compiled, cached chunks, provides the ngx API, the light-thread scheduler and the
+// Package luabind hosts OpenResty Lua handlers on gopher-lua: requests run as light threads of
+// their worker's Lua state (or, with lua_code_cache off, of a fresh state each), instantiated
+// from compiled, cached chunks; it provides the ngx API, the light-thread scheduler and the
 // native side of the resty.websocket.* modules.
 package luabind
 
 import (
+	"context"
 	"crypto/x509"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +73,7 @@ type Host struct {
 
 	workers    []*vm
 	nextWorker atomic.Uint32
+	active     sync.WaitGroup // requests whose Lua handler still runs (websockets included)
 	timers     *timers
 	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
 }
@@ -130,6 +134,19 @@ func NewHost(cfg Config) (*Host, error) {
 		}
 	}
 	return h, nil
+}
+
+// Wait waits (up to ctx) until no Lua handler runs: a graceful stop waits for websocket
+// handlers, which outlive their ServeHTTP once they take the connection over.
+func (h *Host) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Log returns the host's error log.

@@ -123,7 +123,9 @@ func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
 func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r := &request{host: ph.host, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
 	done := make(chan struct{})
+	ph.host.active.Add(1)
 	go func() {
+		defer ph.host.active.Done()
 		defer close(done)
 		ph.serve(r)
 	}()

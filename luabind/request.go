@@ -107,7 +107,9 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// goroutine: an idle websocket then costs only its Lua thread and frame reader.
 	r.detached = make(chan struct{})
 	done := make(chan struct{})
+	h.active.Add(1)
 	go func() {
+		defer h.active.Done()
 		defer close(done)
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
 		r.finish(failed)

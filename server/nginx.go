@@ -141,6 +141,7 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 		h.SetInit(init)
 	}
 	b.site.ConnContext = b.site.Hosts[0].ConnContext
+	b.site.LuaHosts = b.site.Hosts
 	if err := b.site.Hosts[0].RunInit(); err != nil {
 		return nil, err
 	}

@@ -229,7 +229,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.hs == nil {
 		return nil
 	}
-	return s.hs.Shutdown(ctx)
+	err := s.hs.Shutdown(ctx)
+	_ = s.host.Wait(ctx)
+	return err
 }
 
 // Close stops the server at once.

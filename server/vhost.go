@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
 )
 
 // Site is nginx's http{} block: virtual servers (server{} blocks) on their listeners. Build
@@ -29,6 +30,8 @@ type Site struct {
 	KeepaliveTimeout time.Duration
 	// ConnContext numbers connections for log lines (a luabind.Host's ConnContext).
 	ConnContext func(context.Context, net.Conn) context.Context
+	// LuaHosts are waited for on Shutdown (websocket handlers outlive their ServeHTTP).
+	LuaHosts []*luabind.Host
 
 	mu        sync.Mutex
 	listeners []*siteListener
@@ -441,7 +444,13 @@ func (s *Site) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	defer func() {
 		done := make(chan struct{})
-		go func() { s.active.Wait(); close(done) }()
+		go func() {
+			s.active.Wait()
+			for _, h := range s.LuaHosts {
+				_ = h.Wait(ctx)
+			}
+			close(done)
+		}()
 		select {
 		case <-done:
 		case <-ctx.Done():
