@@ -36,6 +36,8 @@ type Config struct {
 	// Resolver is nginx's resolver (a DNS server address) for cosocket name lookups; empty
 	// means Go's resolver (the system's), unless NoResolver.
 	Resolver string
+	// ResolverTimeout is resolver_timeout (0: the connect timeout alone bounds a lookup).
+	ResolverTimeout time.Duration
 	// NoResolver makes host names fail as under nginx with no resolver directive.
 	NoResolver bool
 	// TrustedCertificate is lua_ssl_trusted_certificate: CA certificates (PEM) trusted, with

@@ -215,19 +215,28 @@ func (h *Host) resolve(ctx context.Context, host string) (string, error) {
 	if h.cfg.NoResolver {
 		return "", &resolveError{"no resolver defined to resolve \"" + host + "\""}
 	}
-	addrs, err := h.resolver().LookupIPAddr(ctx, host)
-	if err != nil || len(addrs) == 0 {
-		if ctx.Err() != nil {
+	network := "ip"
+	if h.cfg.Resolver != "" {
+		network = "ip4" // nginx's resolver as configured for luaws: one A query (ipv6=off)
+		if h.cfg.ResolverTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, h.cfg.ResolverTimeout)
+			defer cancel()
+		}
+	}
+	ips, err := h.resolver().LookupIP(ctx, network, host)
+	if err != nil || len(ips) == 0 {
+		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
 			return "", ctx.Err()
 		}
 		return "", &resolveError{host + " could not be resolved (3: Host not found)"}
 	}
-	for _, a := range addrs {
-		if ip4 := a.IP.To4(); ip4 != nil {
+	for _, ip := range ips {
+		if ip4 := ip.To4(); ip4 != nil {
 			return ip4.String(), nil
 		}
 	}
-	return addrs[0].IP.String(), nil
+	return ips[0].String(), nil
 }
 
 // resolver is Go's resolver, or one querying the configured DNS server (nginx's resolver).
@@ -351,12 +360,32 @@ func verifyChain(raw [][]byte, roots *x509.CertPool, name string) error {
 		}
 		return &verifyError{"certificate verify failed"}
 	}
-	if name != "" {
-		if err := certs[0].VerifyHostname(name); err != nil {
-			return &verifyError{"certificate host mismatch"}
-		}
+	if name != "" && !hostMatches(certs[0], name) {
+		return &verifyError{"certificate host mismatch"}
 	}
 	return nil
+}
+
+// hostMatches checks the certificate's names as OpenSSL's X509_check_host does for nginx:
+// the subject alternative names, or, when the certificate has none, its common name.
+func hostMatches(c *x509.Certificate, name string) bool {
+	if c.VerifyHostname(name) == nil {
+		return true
+	}
+	if len(c.DNSNames) > 0 || len(c.IPAddresses) > 0 {
+		return false
+	}
+	cn := strings.ToLower(c.Subject.CommonName)
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if cn == name {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(cn, "*."); ok {
+		if i := strings.IndexByte(name, '.'); i > 0 && name[i+1:] == rest {
+			return true
+		}
+	}
+	return false
 }
 
 // sock:setclientcert(cert, pkey): the client certificate for the next sslhandshake, from
@@ -422,7 +451,10 @@ func sockSetKeepalive(L *lua.LState) int {
 		size = int(v)
 	}
 	_ = s.conn.SetDeadline(time.Time{})
-	s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size)
+	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size) {
+		s.req.host.log.Log(errlog.Debug, &s.req.logc,
+			"lua tcp socket keepalive create connection pool for key \""+s.poolName+"\"")
+	}
 	s.conn, s.closed, s.counted = nil, true, false
 	L.Push(lua.LNumber(1))
 	return 1

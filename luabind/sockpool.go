@@ -70,16 +70,28 @@ func (p *connPools) take(name string) (net.Conn, int, bool) {
 		_ = ic.conn.Close()
 		cp.release()
 	}
+	p.dropIfEmpty(name, cp)
 	return nil, 0, false
+}
+
+// dropIfEmpty forgets a pool with nothing left in it, as lua-nginx-module frees a pool whose
+// last connection is gone (the next setkeepalive creates it anew).
+func (p *connPools) dropIfEmpty(name string, cp *connPool) {
+	if len(cp.idle) == 0 && cp.open == 0 && cp.waiting == 0 && p.pools[name] == cp {
+		delete(p.pools, name)
+	}
 }
 
 // acquire counts a new connection against a backlog-limited pool, waiting in the backlog
 // queue while the pool is full. It returns errTooManyWaiting, or ctx's error on timeout.
 func (p *connPools) acquire(ctx context.Context, name string, size, backlog int) error {
 	p.mu.Lock()
-	cp := p.pool(name, size, backlog)
-	if cp.backlog < 0 {
-		p.mu.Unlock()
+	cp := p.pools[name]
+	if cp == nil && backlog >= 0 {
+		cp = p.pool(name, size, backlog)
+	}
+	if cp == nil || cp.backlog < 0 {
+		p.mu.Unlock() // no limit on open connections: the pool is made by setkeepalive
 		return nil
 	}
 	for cp.open >= cp.size {
@@ -129,10 +141,12 @@ func (cp *connPool) release() {
 }
 
 // put keeps conn idle in the pool for at most timeout (0: no limit); when the pool is full its
-// least recently used idle connection is closed to make room.
-func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int) {
+// least recently used idle connection is closed to make room. It reports whether the pool
+// was created for this connection.
+func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	created := p.pools[name] == nil
 	cp := p.pool(name, size, -1)
 	if len(cp.idle) >= cp.size {
 		old := cp.idle[0]
@@ -158,11 +172,13 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 				cp.idle = append(cp.idle[:i], cp.idle[i+1:]...)
 				_ = conn.Close()
 				cp.release()
+				p.dropIfEmpty(name, cp)
 				return
 			}
 		}
 	})
 	cp.idle = append(cp.idle, ic)
+	return created
 }
 
 // connAlive peeks at an idle connection without blocking: closed by the peer, or carrying

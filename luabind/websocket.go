@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/wsnative"
 )
 
@@ -162,6 +163,13 @@ func wsRecvFrame(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 3
+	}
+	if lg := s.req.host.log; lg.Enabled(errlog.Debug) {
+		bit := "0"
+		if f.Masked {
+			bit = "1"
+		}
+		lg.Log(errlog.Debug, &s.req.logc, "[lua] protocol.lua:96: recv_frame(): recv_frame: mask bit: "+bit)
 	}
 	L.Push(lua.LString(f.Payload))
 	if f.Opcode == wsnative.OpClose {

@@ -27,6 +27,8 @@ type Frame struct {
 	// says whether there was one (section 5.5.1).
 	CloseCode int
 	HasCode   bool
+	// Masked is the frame's mask bit.
+	Masked bool
 }
 
 // Reader reads frames from a stream, with the checks of upstream's
@@ -164,7 +166,7 @@ func (r *Reader) ReadFrame(maxPayload int64, forceMask bool) (Frame, error) {
 		Mask([4]byte(r.buf[r.r+hdr-4:r.r+hdr]), 0, p)
 	}
 	r.r += total
-	f := Frame{Fin: fin, Opcode: op, Payload: p}
+	f := Frame{Fin: fin, Opcode: op, Payload: p, Masked: masked}
 	if op == OpClose {
 		code, reason, ok, err := ParseClosePayload(p)
 		if err != nil {

@@ -18,6 +18,9 @@ local rand = math.random
 local type = type
 local tostring = tostring
 local setmetatable = setmetatable
+local ngx_log = ngx.log
+local ngx_DEBUG = ngx.DEBUG
+local debug = ngx.config.debug
 
 local _M = protocol.new_tab(0, 13)
 _M._VERSION = '0.12'
@@ -273,6 +276,9 @@ local function send_close(self, code, msg)
             return nil, "bad status code"
         end
         payload = char(floor(code / 0x100) % 0x100, code % 0x100) .. (msg or "")
+    end
+    if debug then
+        ngx_log(ngx_DEBUG, "sending the close frame")
     end
     local bytes, err = send_frame(self, true, 0x8, payload)
     if not bytes then
