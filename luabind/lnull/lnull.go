@@ -18,7 +18,6 @@ func Get(L *lua.LState) *lua.LUserData {
 		L.Push(lua.LString("userdata: NULL"))
 		return 1
 	}))
-	mt.RawSetString("__metatable", lua.LFalse)
 	ud.Metatable = mt
 	L.G.Registry.RawSetString(registryKey, ud)
 	return ud

@@ -1,0 +1,10 @@
+// Package luasrc embeds luaws's Lua modules (lua/resty/websocket/*.lua) so that the binary
+// carries them and they win over same-named files on lua_package_path.
+package luasrc
+
+import "embed"
+
+// FS holds the embedded modules, by path ("resty/websocket/server.lua").
+//
+//go:embed resty/websocket/*.lua
+var FS embed.FS

@@ -1,0 +1,68 @@
+// Package luabind hosts OpenResty Lua handlers on gopher-lua: it builds a fresh Lua state per
+// request from compiled, cached chunks, provides the ngx API, the light-thread scheduler and the
+// native side of the resty.websocket.* modules.
+package luabind
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/shdict"
+)
+
+// Config is what a Host is built from; the command line or an nginx.conf fills it.
+type Config struct {
+	// LuaPath is nginx's lua_package_path: ";"-separated templates, ";;" for the default path.
+	LuaPath string
+	// Log is the error log; nil logs to standard error at "error".
+	Log *errlog.Logger
+	// ServerName is reported as ngx.var.server_name and in log lines ("localhost" if empty).
+	ServerName string
+	// SocketLogErrors is lua_socket_log_errors (OpenResty's default: on).
+	SocketLogErrors *bool
+	// DefaultType is nginx's default_type for responses without a Content-Type.
+	DefaultType string
+	// SharedDicts are the lua_shared_dict zones (nil: none).
+	SharedDicts *shdict.Registry
+}
+
+// Host holds what every request of the process shares: configuration, the compiled-chunk
+// cache and the connection counter behind nginx's "*N" log prefix.
+type Host struct {
+	cfg       Config
+	log       *errlog.Logger
+	luaPath   string
+	protos    *protoCache
+	connSeq   atomic.Uint64
+	sockLog   bool
+	preloaded []preloadEntry
+}
+
+// NewHost checks cfg and compiles the embedded modules once.
+func NewHost(cfg Config) (*Host, error) {
+	h := &Host{cfg: cfg, log: cfg.Log, protos: newProtoCache()}
+	if h.log == nil {
+		h.log = errlog.New(stderrWriter{}, errlog.Err)
+	}
+	if h.cfg.ServerName == "" {
+		h.cfg.ServerName = "localhost"
+	}
+	if h.cfg.DefaultType == "" {
+		h.cfg.DefaultType = "text/plain"
+	}
+	h.sockLog = cfg.SocketLogErrors == nil || *cfg.SocketLogErrors
+	if h.cfg.SharedDicts == nil {
+		h.cfg.SharedDicts = shdict.NewRegistry()
+	}
+	h.luaPath = expandLuaPath(cfg.LuaPath)
+	entries, err := embeddedModules(h.protos)
+	if err != nil {
+		return nil, fmt.Errorf("compile embedded modules: %w", err)
+	}
+	h.preloaded = entries
+	return h, nil
+}
+
+// Log returns the host's error log.
+func (h *Host) Log() *errlog.Logger { return h.log }

@@ -1,0 +1,192 @@
+package luabind
+
+import (
+	"os"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/lnull"
+	"github.com/luaws/luaws/luabind/shdict"
+)
+
+// ngxConstants are lua-nginx-module's numeric constants.
+var ngxConstants = map[string]int{
+	"OK": 0, "ERROR": -1, "AGAIN": -2, "DONE": -4, "DECLINED": -5,
+
+	"STDERR": errlog.Stderr, "EMERG": errlog.Emerg, "ALERT": errlog.Alert, "CRIT": errlog.Crit,
+	"ERR": errlog.Err, "WARN": errlog.Warn, "NOTICE": errlog.Notice, "INFO": errlog.Info,
+	"DEBUG": errlog.Debug,
+
+	"HTTP_GET": 2, "HTTP_HEAD": 4, "HTTP_POST": 8, "HTTP_PUT": 16, "HTTP_DELETE": 32,
+	"HTTP_MKCOL": 64, "HTTP_COPY": 128, "HTTP_MOVE": 256, "HTTP_OPTIONS": 512,
+	"HTTP_PROPFIND": 1024, "HTTP_PROPPATCH": 2048, "HTTP_LOCK": 4096, "HTTP_UNLOCK": 8192,
+	"HTTP_PATCH": 16384, "HTTP_TRACE": 32768,
+
+	"HTTP_CONTINUE": 100, "HTTP_SWITCHING_PROTOCOLS": 101, "HTTP_OK": 200, "HTTP_CREATED": 201,
+	"HTTP_ACCEPTED": 202, "HTTP_NO_CONTENT": 204, "HTTP_PARTIAL_CONTENT": 206,
+	"HTTP_SPECIAL_RESPONSE": 300, "HTTP_MOVED_PERMANENTLY": 301, "HTTP_MOVED_TEMPORARILY": 302,
+	"HTTP_SEE_OTHER": 303, "HTTP_NOT_MODIFIED": 304, "HTTP_TEMPORARY_REDIRECT": 307,
+	"HTTP_PERMANENT_REDIRECT": 308, "HTTP_BAD_REQUEST": 400, "HTTP_UNAUTHORIZED": 401,
+	"HTTP_PAYMENT_REQUIRED": 402, "HTTP_FORBIDDEN": 403, "HTTP_NOT_FOUND": 404,
+	"HTTP_NOT_ALLOWED": 405, "HTTP_NOT_ACCEPTABLE": 406, "HTTP_REQUEST_TIMEOUT": 408,
+	"HTTP_CONFLICT": 409, "HTTP_GONE": 410, "HTTP_UPGRADE_REQUIRED": 426,
+	"HTTP_TOO_MANY_REQUESTS": 429, "HTTP_CLOSE": 444, "HTTP_ILLEGAL": 451,
+	"HTTP_INTERNAL_SERVER_ERROR": 500, "HTTP_METHOD_NOT_IMPLEMENTED": 501,
+	"HTTP_BAD_GATEWAY": 502, "HTTP_SERVICE_UNAVAILABLE": 503, "HTTP_GATEWAY_TIMEOUT": 504,
+	"HTTP_VERSION_NOT_SUPPORTED": 505, "HTTP_INSUFFICIENT_STORAGE": 507,
+}
+
+// ngxFuncs are the request-independent ngx.* functions of this file set; the request is found
+// from the calling thread.
+var ngxFuncs = map[string]lua.LGFunction{
+	"log":          ngxLog,
+	"say":          ngxSay,
+	"print":        ngxPrint,
+	"flush":        ngxFlush,
+	"eof":          ngxEOF,
+	"exit":         ngxExit,
+	"send_headers": ngxSendHeaders,
+	"sleep":        ngxSleep,
+	"get_phase":    ngxGetPhase,
+}
+
+// openNgx installs the global ngx table (and print) for a request's state.
+func openNgx(L *lua.LState, r *request) {
+	ngx := L.CreateTable(0, 160)
+	for k, v := range ngxConstants {
+		ngx.RawSetString(k, lua.LNumber(v))
+	}
+	for k, fn := range ngxFuncs {
+		ngx.RawSetString(k, L.NewFunction(fn))
+	}
+	ngx.RawSetString("null", lnull.Get(L))
+
+	header := L.NewTable()
+	hmt := L.NewTable()
+	hmt.RawSetString("__index", L.NewFunction(ngxHeaderIndex))
+	hmt.RawSetString("__newindex", L.NewFunction(ngxHeaderNewIndex))
+	L.SetMetatable(header, hmt)
+	ngx.RawSetString("header", header)
+
+	ngx.RawSetString("var", newVarTable(L))
+	ngx.RawSetString("req", newReqTable(L))
+	ngx.RawSetString("config", newConfigTable(L))
+	ngx.RawSetString("worker", newWorkerTable(L))
+	ngx.RawSetString("thread", newThreadTable(L))
+	ngx.RawSetString("shared", shdict.Bind(L, r.host.cfg.SharedDicts))
+	registerNgxExtras(L, ngx)
+
+	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(ngxIndex))
+	mt.RawSetString("__newindex", L.NewFunction(ngxNewIndex))
+	L.SetMetatable(ngx, mt)
+
+	L.SetGlobal("ngx", ngx)
+	L.SetGlobal("print", L.NewFunction(ngxLuaPrint))
+	pkg := L.GetGlobal("package").(*lua.LTable)
+	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
+		loaded.RawSetString("ngx", ngx)
+	}
+}
+
+func ngxIndex(L *lua.LState) int {
+	r := requestOf(L)
+	switch L.CheckString(2) {
+	case "status":
+		st := r.status
+		if st == 0 && r.headersSent {
+			st = 200
+		}
+		L.Push(lua.LNumber(st))
+	case "headers_sent":
+		L.Push(lua.LBool(r.headersSent))
+	case "ctx":
+		if r.ngxCtx == nil {
+			r.ngxCtx = L.NewTable()
+		}
+		L.Push(r.ngxCtx)
+	default:
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+func ngxNewIndex(L *lua.LState) int {
+	r := requestOf(L)
+	key := L.CheckString(2)
+	switch key {
+	case "status":
+		if r.headersSent {
+			logf(L, r, errlog.Err, "attempt to set ngx.status after sending out response headers")
+			return 0
+		}
+		r.status = L.CheckInt(3)
+	case "ctx":
+		r.ngxCtx = L.CheckTable(3)
+	default:
+		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
+	}
+	return 0
+}
+
+func newConfigTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 8)
+	t.RawSetString("debug", lua.LTrue)
+	t.RawSetString("subsystem", lua.LString("http"))
+	t.RawSetString("ngx_lua_version", lua.LNumber(10023))
+	t.RawSetString("nginx_version", lua.LNumber(1025000))
+	t.RawSetString("is_console", lua.LFalse)
+	t.RawSetString("prefix", L.NewFunction(func(L *lua.LState) int {
+		wd, _ := os.Getwd()
+		L.Push(lua.LString(wd + "/"))
+		return 1
+	}))
+	t.RawSetString("nginx_configure", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(""))
+		return 1
+	}))
+	return t
+}
+
+func newWorkerTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 4)
+	t.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(os.Getpid()))
+		return 1
+	}))
+	t.RawSetString("id", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(0))
+		return 1
+	}))
+	t.RawSetString("count", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(1))
+		return 1
+	}))
+	t.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LFalse)
+		return 1
+	}))
+	return t
+}
+
+// ngx.sleep(seconds): blocks only the calling light thread.
+func ngxSleep(L *lua.LState) int {
+	sec := float64(L.CheckNumber(1))
+	if sec < 0 {
+		L.ArgError(1, "invalid sleep duration \""+fmtNumber(sec)+"\"")
+	}
+	t := threadOf(L)
+	if t == nil {
+		L.RaiseError("no request found")
+	}
+	t.sleep(L, time.Duration(sec*float64(time.Second)))
+	return 0
+}
+
+func ngxGetPhase(L *lua.LState) int {
+	L.Push(lua.LString("content"))
+	return 1
+}

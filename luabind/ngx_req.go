@@ -1,0 +1,223 @@
+package luabind
+
+import (
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+var ngxReqFuncs = map[string]lua.LGFunction{
+	"get_headers":   ngxReqGetHeaders,
+	"get_method":    ngxReqGetMethod,
+	"http_version":  ngxReqHTTPVersion,
+	"read_body":     ngxReqReadBody,
+	"discard_body":  ngxReqDiscardBody,
+	"get_body_data": ngxReqGetBodyData,
+	"set_header":    ngxReqSetHeader,
+	"clear_header":  ngxReqClearHeader,
+	"raw_header":    ngxReqRawHeader,
+	"start_time":    ngxReqStartTime,
+	"is_internal":   ngxReqIsInternal,
+	"socket":        ngxReqSocket,
+}
+
+func newReqTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, len(ngxReqFuncs)+4)
+	for k, fn := range ngxReqFuncs {
+		t.RawSetString(k, L.NewFunction(fn))
+	}
+	return t
+}
+
+// headerKeyMeta makes a headers table answer to "Content-Type" and "content_type" as well as
+// "content-type", as OpenResty's does.
+func headerKeyMeta(L *lua.LState) *lua.LTable {
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		k, ok := L.Get(2).(lua.LString)
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		norm := strings.ToLower(strings.ReplaceAll(string(k), "_", "-"))
+		if norm == string(k) {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(t.RawGetString(norm))
+		return 1
+	}))
+	return mt
+}
+
+// ngx.req.get_headers(max_headers?, raw?): lower-case names (original case with raw), repeated
+// headers as arrays, at most max_headers (default 100, 0 = all) and "truncated" as second
+// value when cut. Names with underscores are dropped, as nginx drops them by default.
+func ngxReqGetHeaders(L *lua.LState) int {
+	r := requestOf(L)
+	max := L.OptInt(1, 100)
+	raw := L.ToBool(2)
+	names := make([]string, 0, len(r.r.Header)+1)
+	for k := range r.r.Header {
+		if !strings.Contains(k, "_") {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	if r.r.Host != "" {
+		names = append([]string{"Host"}, names...)
+	}
+	t := L.CreateTable(0, len(names))
+	count := 0
+	truncated := false
+	for _, name := range names {
+		vals := r.r.Header[name]
+		if name == "Host" {
+			vals = []string{r.r.Host}
+		}
+		key := name
+		if !raw {
+			key = strings.ToLower(name)
+		}
+		for _, v := range vals {
+			if max > 0 && count >= max {
+				truncated = true
+				break
+			}
+			count++
+			switch old := t.RawGetString(key).(type) {
+			case *lua.LNilType:
+				t.RawSetString(key, lua.LString(v))
+			case *lua.LTable:
+				old.Append(lua.LString(v))
+			default:
+				arr := L.CreateTable(2, 0)
+				arr.Append(old)
+				arr.Append(lua.LString(v))
+				t.RawSetString(key, arr)
+			}
+		}
+	}
+	if !raw {
+		L.SetMetatable(t, headerKeyMeta(L))
+	}
+	L.Push(t)
+	if truncated {
+		L.Push(lua.LString("truncated"))
+		return 2
+	}
+	return 1
+}
+
+func ngxReqGetMethod(L *lua.LState) int {
+	L.Push(lua.LString(requestOf(L).r.Method))
+	return 1
+}
+
+func ngxReqHTTPVersion(L *lua.LState) int {
+	r := requestOf(L).r
+	L.Push(lua.LNumber(float64(r.ProtoMajor) + float64(r.ProtoMinor)/10))
+	return 1
+}
+
+// body reads the request body once and keeps it for get_body_data.
+func (r *request) body() []byte {
+	if !r.bodyRead {
+		r.bodyRead = true
+		if r.r.Body != nil && r.r.Body != http.NoBody {
+			b, err := io.ReadAll(io.LimitReader(r.r.Body, 64<<20))
+			if err == nil {
+				r.bodyData = b
+			}
+		}
+	}
+	return r.bodyData
+}
+
+func ngxReqReadBody(L *lua.LState) int {
+	r := requestOf(L)
+	if r.hijacked {
+		return 0
+	}
+	t := threadOf(L)
+	t.block(L, func() { r.body() })
+	return 0
+}
+
+func ngxReqDiscardBody(L *lua.LState) int {
+	r := requestOf(L)
+	if !r.bodyRead && !r.hijacked {
+		r.bodyRead = true
+		if r.r.Body != nil {
+			t := threadOf(L)
+			t.block(L, func() { _, _ = io.Copy(io.Discard, r.r.Body) })
+		}
+	}
+	return 0
+}
+
+func ngxReqGetBodyData(L *lua.LState) int {
+	r := requestOf(L)
+	if !r.bodyRead || len(r.bodyData) == 0 {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(r.bodyData))
+	return 1
+}
+
+func ngxReqSetHeader(L *lua.LState) int {
+	r := requestOf(L)
+	name := headerName(L.CheckString(1))
+	switch v := L.Get(2).(type) {
+	case *lua.LNilType:
+		r.r.Header.Del(name)
+	case *lua.LTable:
+		r.r.Header.Del(name)
+		v.ForEach(func(_, e lua.LValue) { r.r.Header.Add(name, luaToString(e)) })
+	default:
+		r.r.Header.Set(name, luaToString(v))
+	}
+	if strings.EqualFold(name, "host") {
+		r.r.Host = r.r.Header.Get("Host")
+	}
+	return 0
+}
+
+func ngxReqClearHeader(L *lua.LState) int {
+	r := requestOf(L)
+	r.r.Header.Del(headerName(L.CheckString(1)))
+	return 0
+}
+
+// ngx.req.raw_header(no_request_line?): the request head as the client sent it (header names
+// in Go's canonical case: net/http does not keep the original bytes).
+func ngxReqRawHeader(L *lua.LState) int {
+	r := requestOf(L).r
+	var b strings.Builder
+	if !L.ToBool(1) {
+		b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\n")
+	}
+	if r.Host != "" {
+		b.WriteString("Host: " + r.Host + "\r\n")
+	}
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+func ngxReqStartTime(L *lua.LState) int {
+	r := requestOf(L)
+	L.Push(lua.LNumber(float64(r.start.UnixMilli()) / 1000))
+	return 1
+}
+
+func ngxReqIsInternal(L *lua.LState) int {
+	L.Push(lua.LFalse)
+	return 1
+}

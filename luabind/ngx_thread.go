@@ -1,0 +1,218 @@
+package luabind
+
+import (
+	"reflect"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// ngx.thread: light threads (lua-nginx-module's "user threads"). Each runs on its own
+// goroutine; the baton (request.baton) keeps Lua single-threaded per request.
+
+var ngxThreadFuncs = map[string]lua.LGFunction{
+	"spawn": ngxThreadSpawn,
+	"wait":  ngxThreadWait,
+	"kill":  ngxThreadKill,
+}
+
+func newThreadTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, len(ngxThreadFuncs))
+	for k, fn := range ngxThreadFuncs {
+		t.RawSetString(k, L.NewFunction(fn))
+	}
+	return t
+}
+
+// Thread life cycle, as lua-nginx-module's coroutine statuses.
+const (
+	threadRunning = iota
+	threadZombie  // finished, not yet waited for
+	threadDead    // waited for or killed
+)
+
+// userThread is the part of an lthread that ngx.thread.* manages.
+type userThread struct {
+	parent  *lthread
+	status  int
+	done    chan struct{}
+	ok      bool
+	results []lua.LValue
+	handoff chan struct{} // closed when the thread first blocks or ends: the baton passes back
+}
+
+// release gives up the baton: to the parent on the way out of a fresh spawn, to anyone else
+// afterwards.
+func (t *lthread) release() {
+	if t.user != nil && t.user.handoff != nil {
+		c := t.user.handoff
+		t.user.handoff = nil
+		close(c)
+		return
+	}
+	t.req.baton.Unlock()
+}
+
+// ngx.thread.spawn(f, ...) runs f as a new light thread at once, until it blocks or ends, then
+// returns the thread object to the caller.
+func ngxThreadSpawn(L *lua.LState) int {
+	parent := threadOf(L)
+	if parent == nil {
+		L.RaiseError("no request found")
+	}
+	r := parent.req
+	fn := L.CheckFunction(1)
+	args := make([]lua.LValue, 0, L.GetTop()-1)
+	for i := 2; i <= L.GetTop(); i++ {
+		args = append(args, L.Get(i))
+	}
+	co, _ := L.NewThread()
+	child := r.newThread(co)
+	child.user = &userThread{parent: parent, done: make(chan struct{}), handoff: make(chan struct{})}
+	r.addThread(child)
+	handoff := child.user.handoff
+
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		// The baton is ours: the parent waits on handoff without touching it.
+		co.G.CurrentThread = co
+		co.Push(fn)
+		for _, a := range args {
+			co.Push(a)
+		}
+		err := co.PCall(len(args), lua.MultRet, nil)
+		u := child.user
+		if err != nil {
+			if !r.exited && child.ctx.Err() == nil {
+				r.threadAborted("user", err)
+			}
+			u.ok = false
+			u.results = []lua.LValue{errorValue(err)}
+		} else {
+			u.ok = true
+			n := co.GetTop()
+			u.results = make([]lua.LValue, n)
+			for i := 1; i <= n; i++ {
+				u.results[i-1] = co.Get(i)
+			}
+			co.SetTop(0)
+		}
+		if u.status == threadRunning {
+			u.status = threadZombie
+		}
+		child.cancel()
+		close(u.done)
+		child.release()
+	}()
+	<-handoff
+	L.G.CurrentThread = L
+	L.Push(co)
+	return 1
+}
+
+// errorValue is the error object a failed thread returns to ngx.thread.wait.
+func errorValue(err error) lua.LValue {
+	if ae, ok := err.(*lua.ApiError); ok {
+		return ae.Object
+	}
+	return lua.LString(err.Error())
+}
+
+// ngx.thread.wait(t1, t2, ...): the results of the first of them to end.
+func ngxThreadWait(L *lua.LState) int {
+	self := threadOf(L)
+	if self == nil {
+		L.RaiseError("no request found")
+	}
+	r := self.req
+	n := L.GetTop()
+	if n == 0 {
+		L.RaiseError("at least one coroutine should be specified")
+	}
+	threads := make([]*lthread, n)
+	for i := 1; i <= n; i++ {
+		co, ok := L.Get(i).(*lua.LState)
+		if !ok {
+			L.ArgError(i, "coroutine expected")
+		}
+		t := r.threadFor(co)
+		if t == nil || t.user == nil {
+			L.RaiseError("attempt to wait on a coroutine that is not a user thread")
+		}
+		if t.user.parent != self {
+			L.RaiseError("only the parent coroutine can wait on the thread")
+		}
+		if t.user.status == threadDead {
+			L.Push(lua.LFalse)
+			L.Push(lua.LString("already waited or killed"))
+			return 2
+		}
+		threads[i-1] = t
+	}
+	done := firstDone(threads)
+	if done == nil {
+		cases := make([]reflect.SelectCase, 0, n+1)
+		for _, t := range threads {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.user.done)})
+		}
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(self.ctx.Done())})
+		self.block(L, func() { reflect.Select(cases) })
+		done = firstDone(threads)
+		if done == nil { // we were killed
+			return 0
+		}
+	}
+	done.user.status = threadDead
+	L.Push(lua.LBool(done.user.ok))
+	for _, v := range done.user.results {
+		L.Push(v)
+	}
+	return 1 + len(done.user.results)
+}
+
+func firstDone(ts []*lthread) *lthread {
+	for _, t := range ts {
+		select {
+		case <-t.user.done:
+			return t
+		default:
+		}
+	}
+	return nil
+}
+
+// ngx.thread.kill(t): only the parent may kill; true, or nil and why not.
+func ngxThreadKill(L *lua.LState) int {
+	self := threadOf(L)
+	if self == nil {
+		L.RaiseError("no request found")
+	}
+	co, ok := L.Get(1).(*lua.LState)
+	if !ok {
+		L.ArgError(1, "coroutine expected")
+	}
+	t := self.req.threadFor(co)
+	switch {
+	case t == nil || t.user == nil:
+		L.Push(lua.LNil)
+		L.Push(lua.LString("not user thread"))
+		return 2
+	case t.user.parent != self:
+		L.Push(lua.LNil)
+		L.Push(lua.LString("killer not parent"))
+		return 2
+	case t.user.status == threadDead:
+		L.Push(lua.LNil)
+		L.Push(lua.LString("already waited or killed"))
+		return 2
+	case t.user.status == threadZombie:
+		t.user.status = threadDead
+		L.Push(lua.LNil)
+		L.Push(lua.LString("already terminated"))
+		return 2
+	}
+	t.user.status = threadDead
+	t.kill()
+	L.Push(lua.LTrue)
+	return 1
+}

@@ -1,0 +1,231 @@
+package luabind
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// newVarTable builds ngx.var: nginx variables computed from the request on access.
+func newVarTable(L *lua.LState) *lua.LTable {
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(ngxVarIndex))
+	mt.RawSetString("__newindex", L.NewFunction(ngxVarNewIndex))
+	L.SetMetatable(t, mt)
+	return t
+}
+
+func ngxVarIndex(L *lua.LState) int {
+	r := requestOf(L)
+	name := strings.ToLower(L.CheckString(2))
+	if v, ok := r.vars[name]; ok {
+		L.Push(v)
+		return 1
+	}
+	if s, ok := r.variable(name); ok {
+		L.Push(lua.LString(s))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+func ngxVarNewIndex(L *lua.LState) int {
+	r := requestOf(L)
+	name := strings.ToLower(L.CheckString(2))
+	if _, ok := r.vars[name]; !ok {
+		L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config to define it", name, name)
+	}
+	v := L.Get(3)
+	switch v.(type) {
+	case lua.LString, *lua.LNilType:
+	case lua.LNumber:
+		v = lua.LString(luaToString(v))
+	default:
+		L.RaiseError("bad variable value")
+	}
+	r.vars[name] = v
+	return 0
+}
+
+// variable computes the nginx variable name ($name) for this request.
+func (r *request) variable(name string) (string, bool) {
+	hr := r.r
+	switch name {
+	case "uri", "document_uri":
+		return hr.URL.Path, true
+	case "request_uri":
+		return hr.RequestURI, true
+	case "args", "query_string":
+		if hr.URL.RawQuery == "" && !strings.Contains(hr.RequestURI, "?") {
+			return "", false
+		}
+		return hr.URL.RawQuery, true
+	case "is_args":
+		if hr.URL.RawQuery != "" {
+			return "?", true
+		}
+		return "", true
+	case "request_method":
+		return hr.Method, true
+	case "request":
+		return hr.Method + " " + hr.RequestURI + " " + hr.Proto, true
+	case "server_protocol":
+		return hr.Proto, true
+	case "scheme":
+		if hr.TLS != nil {
+			return "https", true
+		}
+		return "http", true
+	case "https":
+		if hr.TLS != nil {
+			return "on", true
+		}
+		return "", true
+	case "host":
+		h := hr.Host
+		if h == "" {
+			return r.host.cfg.ServerName, true
+		}
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
+		return strings.ToLower(h), true
+	case "http_host":
+		if hr.Host == "" {
+			return "", false
+		}
+		return hr.Host, true
+	case "remote_addr":
+		return remoteIP(hr.RemoteAddr), true
+	case "remote_port":
+		return remotePort(hr.RemoteAddr), true
+	case "binary_remote_addr":
+		ip := net.ParseIP(remoteIP(hr.RemoteAddr))
+		if ip4 := ip.To4(); ip4 != nil {
+			return string(ip4), true
+		}
+		return string(ip), true
+	case "server_addr", "server_port":
+		addr, _ := hr.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if addr == nil {
+			return "", false
+		}
+		host, port, _ := net.SplitHostPort(addr.String())
+		if name == "server_addr" {
+			return host, true
+		}
+		return port, true
+	case "server_name":
+		return r.host.cfg.ServerName, true
+	case "hostname":
+		h, _ := os.Hostname()
+		return h, true
+	case "pid":
+		return strconv.Itoa(os.Getpid()), true
+	case "request_id":
+		if r.requestID == "" {
+			var b [16]byte
+			_, _ = rand.Read(b[:])
+			r.requestID = hex.EncodeToString(b[:])
+		}
+		return r.requestID, true
+	case "content_type":
+		return header1(hr, "Content-Type")
+	case "content_length":
+		return header1(hr, "Content-Length")
+	case "msec":
+		now := time.Now()
+		return strconv.FormatInt(now.Unix(), 10) + "." + strconv.FormatInt(int64(now.Nanosecond()/1e6)+1000, 10)[1:], true
+	case "time_local":
+		return time.Now().Format("02/Jan/2006:15:04:05 -0700"), true
+	case "time_iso8601":
+		return time.Now().Format("2006-01-02T15:04:05-07:00"), true
+	case "nginx_version":
+		return "1.25.0", true
+	case "status":
+		if r.status == 0 {
+			return "000", true
+		}
+		return strconv.Itoa(r.status), true
+	case "ssl_server_name":
+		if hr.TLS == nil || hr.TLS.ServerName == "" {
+			return "", false
+		}
+		return hr.TLS.ServerName, true
+	case "ssl_protocol":
+		if hr.TLS == nil {
+			return "", false
+		}
+		return tlsVersionName(hr.TLS.Version), true
+	}
+	switch {
+	case strings.HasPrefix(name, "http_"):
+		return header1(hr, strings.ReplaceAll(name[5:], "_", "-"))
+	case strings.HasPrefix(name, "arg_"):
+		return queryArg(hr.URL.RawQuery, name[4:])
+	case strings.HasPrefix(name, "cookie_"):
+		c, err := hr.Cookie(name[7:])
+		if err != nil {
+			return "", false
+		}
+		return c.Value, true
+	case strings.HasPrefix(name, "sent_http_"):
+		v := r.header.get(strings.ReplaceAll(name[10:], "_", "-"))
+		if v == nil {
+			return "", false
+		}
+		return strings.Join(v, ", "), true
+	}
+	return "", false
+}
+
+// header1 returns a request header as nginx's $http_* does (repeats joined with ", ",
+// except Cookie, joined with "; ").
+func header1(hr *http.Request, name string) (string, bool) {
+	vals := hr.Header.Values(name)
+	if len(vals) == 0 {
+		return "", false
+	}
+	sep := ", "
+	if strings.EqualFold(name, "cookie") {
+		sep = "; "
+	}
+	return strings.Join(vals, sep), true
+}
+
+// queryArg finds $arg_name: the raw (not unescaped) value of the first matching argument,
+// names compared case-insensitively, as nginx does.
+func queryArg(q, name string) (string, bool) {
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func tlsVersionName(v uint16) string {
+	switch v {
+	case 0x0301:
+		return "TLSv1"
+	case 0x0302:
+		return "TLSv1.1"
+	case 0x0303:
+		return "TLSv1.2"
+	case 0x0304:
+		return "TLSv1.3"
+	}
+	return ""
+}

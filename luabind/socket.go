@@ -1,0 +1,442 @@
+package luabind
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/wsnative"
+)
+
+// socket is a luaws socket object as Lua sees it: the raw request socket
+// (ngx.req.socket(true), what resty.websocket.server runs on) and, later, cosockets.
+// Only the light thread holding the baton touches it; blocking calls release the baton.
+type socket struct {
+	conn   net.Conn
+	rbuf   []byte // read but not yet consumed by receive()
+	frames *wsnative.Reader
+	req    *request
+
+	readTimeout, sendTimeout, connectTimeout time.Duration
+
+	closed           bool
+	reading, writing bool
+}
+
+const socketTypeName = "luaws.socket"
+
+// Default cosocket timeouts (lua_socket_read_timeout and friends): 60s.
+const defaultSocketTimeout = 60 * time.Second
+
+func newSocket(r *request, conn net.Conn, buffered []byte) *socket {
+	return &socket{
+		conn: conn, rbuf: buffered, req: r,
+		readTimeout: defaultSocketTimeout, sendTimeout: defaultSocketTimeout,
+		connectTimeout: defaultSocketTimeout,
+	}
+}
+
+// Read makes the socket the source of its frame reader: bytes buffered by receive() first.
+func (s *socket) Read(p []byte) (int, error) {
+	if len(s.rbuf) > 0 {
+		n := copy(p, s.rbuf)
+		s.rbuf = s.rbuf[n:]
+		if len(s.rbuf) == 0 {
+			s.rbuf = nil
+		}
+		return n, nil
+	}
+	return s.conn.Read(p)
+}
+
+func (s *socket) frameReader() *wsnative.Reader {
+	if s.frames == nil {
+		s.frames = wsnative.NewReader(s)
+	}
+	return s.frames
+}
+
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// pushSocket pushes s as a Lua userdata with the socket methods.
+func pushSocket(L *lua.LState, s *socket) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = s
+	ud.Metatable = L.GetTypeMetatable(socketTypeName)
+	if ud.Metatable == lua.LNil {
+		mt := L.NewTypeMetatable(socketTypeName)
+		methods := L.CreateTable(0, len(socketMethods))
+		for k, fn := range socketMethods {
+			methods.RawSetString(k, L.NewFunction(fn))
+		}
+		mt.RawSetString("__index", methods)
+		mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LString("tcp socket"))
+			return 1
+		}))
+		ud.Metatable = mt
+	}
+	L.Push(ud)
+	return ud
+}
+
+var socketMethods = map[string]lua.LGFunction{
+	"receive":     sockReceive,
+	"receiveany":  sockReceiveAny,
+	"send":        sockSend,
+	"settimeout":  sockSetTimeout,
+	"settimeouts": sockSetTimeouts,
+	"close":       sockClose,
+	"setoption":   sockSetOption,
+}
+
+// checkSocket returns the socket of argument n; a method call on something else raises.
+func checkSocket(L *lua.LState, n int) *socket {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*socket); ok {
+			return s
+		}
+	}
+	L.ArgError(n, "socket expected")
+	return nil
+}
+
+func isSocket(v lua.LValue) (*socket, bool) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		s, ok := ud.Value.(*socket)
+		return s, ok
+	}
+	return nil, false
+}
+
+// ioFailed pushes nil, reason (and partial data when asked) and logs as
+// lua_socket_log_errors does.
+func (s *socket) ioFailed(L *lua.LState, op string, err error) string {
+	reason := wsnative.Reason(err)
+	if reason == "timeout" && s.req.host.sockLog {
+		s.req.host.log.Log(errlog.Err, &s.req.logc, "lua tcp socket "+op+" timed out")
+	}
+	return reason
+}
+
+// fill reads more bytes into rbuf; it blocks with the baton released.
+func (s *socket) fill(L *lua.LState, t *lthread) error {
+	var n int
+	var err error
+	t.blockOn(L, s.conn, func() {
+		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
+		var buf [4096]byte
+		n, err = s.conn.Read(buf[:])
+		if n > 0 {
+			s.rbuf = append(s.rbuf, buf[:n]...)
+		}
+	})
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// sock:receive(size | "*l" | "*a") -> data | nil, err, partial
+func sockReceive(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	if s.reading {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("socket busy reading"))
+		return 2
+	}
+	t := threadOf(L)
+	s.reading = true
+	defer func() { s.reading = false }()
+	s.pullFrameBuffer()
+
+	pattern := L.Get(2)
+	if pattern == lua.LNil {
+		pattern = lua.LString("*l")
+	}
+	switch p := pattern.(type) {
+	case lua.LNumber:
+		n := int(p)
+		if n < 0 {
+			L.ArgError(2, "bad pattern argument")
+		}
+		for len(s.rbuf) < n {
+			if err := s.fill(L, t); err != nil {
+				return s.pushPartial(L, err, "read")
+			}
+		}
+		L.Push(lua.LString(s.rbuf[:n]))
+		s.rbuf = s.rbuf[n:]
+		return 1
+	case lua.LString:
+		switch {
+		case len(p) >= 2 && p[:2] == "*l":
+			for {
+				if i := bytes.IndexByte(s.rbuf, '\n'); i >= 0 {
+					line := bytes.ReplaceAll(s.rbuf[:i], []byte("\r"), nil)
+					s.rbuf = s.rbuf[i+1:]
+					L.Push(lua.LString(line))
+					return 1
+				}
+				if err := s.fill(L, t); err != nil {
+					return s.pushPartial(L, err, "read")
+				}
+			}
+		case len(p) >= 2 && p[:2] == "*a":
+			for {
+				if err := s.fill(L, t); err != nil {
+					if wsnative.Reason(err) == "closed" {
+						L.Push(lua.LString(s.rbuf))
+						s.rbuf = nil
+						return 1
+					}
+					return s.pushPartial(L, err, "read")
+				}
+			}
+		}
+	}
+	L.ArgError(2, "bad pattern argument")
+	return 0
+}
+
+// pullFrameBuffer hands bytes the frame reader already took from the wire back to receive().
+func (s *socket) pullFrameBuffer() {
+	if s.frames != nil && s.frames.Buffered() > 0 {
+		s.rbuf = append(s.frames.Unread(), s.rbuf...)
+	}
+}
+
+func (s *socket) pushPartial(L *lua.LState, err error, op string) int {
+	reason := s.ioFailed(L, op, err)
+	L.Push(lua.LNil)
+	L.Push(lua.LString(reason))
+	L.Push(lua.LString(s.rbuf))
+	s.rbuf = nil
+	if reason != "timeout" {
+		s.closed = true
+		_ = s.conn.Close()
+	}
+	return 3
+}
+
+// sock:receiveany(max) -> data | nil, err
+func sockReceiveAny(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	max := L.CheckInt(2)
+	if max <= 0 {
+		L.ArgError(2, "bad max argument")
+	}
+	if s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	s.pullFrameBuffer()
+	if len(s.rbuf) == 0 {
+		if err := s.fill(L, threadOf(L)); err != nil {
+			reason := s.ioFailed(L, "read", err)
+			L.Push(lua.LNil)
+			L.Push(lua.LString(reason))
+			return 2
+		}
+	}
+	n := min(max, len(s.rbuf))
+	L.Push(lua.LString(s.rbuf[:n]))
+	s.rbuf = s.rbuf[n:]
+	return 1
+}
+
+// appendSendData flattens send()'s argument: a string, number or (nested) array of them.
+func appendSendData(L *lua.LState, b []byte, v lua.LValue) []byte {
+	switch v := v.(type) {
+	case lua.LString:
+		return append(b, v...)
+	case lua.LNumber:
+		return append(b, fmtNumber(float64(v))...)
+	case lua.LBool:
+		return append(b, luaToString(v)...)
+	case *lua.LTable:
+		for i := 1; i <= v.Len(); i++ {
+			b = appendSendData(L, b, v.RawGetInt(i))
+		}
+		return b
+	}
+	L.ArgError(2, "bad data type "+v.Type().String()+" found")
+	return b
+}
+
+// sock:send(data) -> bytes | nil, err
+func sockSend(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	if s.writing {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("socket busy writing"))
+		return 2
+	}
+	var data []byte
+	if str, ok := L.Get(2).(lua.LString); ok {
+		data = []byte(str)
+	} else {
+		data = appendSendData(L, nil, L.Get(2))
+	}
+	n, err := s.write(L, func(c net.Conn) (int, error) { return c.Write(data) })
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(s.ioFailed(L, "write", err)))
+		s.closed = true
+		_ = s.conn.Close()
+		return 2
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// write runs one write with the send timeout, the baton released and "busy" marked.
+func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error) {
+	t := threadOf(L)
+	s.writing = true
+	defer func() { s.writing = false }()
+	var n int
+	var err error
+	t.blockOn(L, s.conn, func() {
+		_ = s.conn.SetWriteDeadline(deadline(s.sendTimeout))
+		n, err = f(s.conn)
+	})
+	if err == nil && t.ctx.Err() != nil {
+		err = net.ErrClosed
+	}
+	return n, err
+}
+
+func timeoutArg(L *lua.LState, n int) time.Duration {
+	ms := float64(L.CheckNumber(n))
+	if ms < 0 {
+		L.RaiseError("bad timeout value")
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// sock:settimeout(ms): read, send and connect timeouts at once.
+func sockSetTimeout(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if L.Get(2) == lua.LNil {
+		return 0
+	}
+	d := timeoutArg(L, 2)
+	if d == 0 {
+		d = defaultSocketTimeout
+	}
+	s.readTimeout, s.sendTimeout, s.connectTimeout = d, d, d
+	return 0
+}
+
+// sock:settimeouts(connect, send, read)
+func sockSetTimeouts(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	s.connectTimeout = timeoutArg(L, 2)
+	s.sendTimeout = timeoutArg(L, 3)
+	s.readTimeout = timeoutArg(L, 4)
+	return 0
+}
+
+func sockClose(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	s.closed = true
+	_ = s.conn.Close()
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+// sock:setoption(name, value): keepalive, reuseaddr, tcp-nodelay, sndbuf, rcvbuf.
+func sockSetOption(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	opt := L.CheckString(2)
+	tc, _ := s.conn.(*net.TCPConn)
+	if tc == nil {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	var err error
+	switch opt {
+	case "keepalive":
+		err = tc.SetKeepAlive(L.ToBool(3))
+	case "tcp-nodelay":
+		err = tc.SetNoDelay(L.ToBool(3))
+	case "sndbuf":
+		err = tc.SetWriteBuffer(L.CheckInt(3))
+	case "rcvbuf":
+		err = tc.SetReadBuffer(L.CheckInt(3))
+	case "reuseaddr":
+	default:
+		L.ArgError(2, "unsupported option "+opt)
+	}
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(wsnative.Reason(err)))
+		return 2
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// ngx.req.socket(raw): with raw true, the client connection itself, taken over from the HTTP
+// server (what resty.websocket.server does after its 101); without it, a read-only socket on
+// the request body.
+func ngxReqSocket(L *lua.LState) int {
+	r := requestOf(L)
+	if !L.ToBool(1) {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("request body sockets are not supported; use ngx.req.socket(true) or ngx.req.read_body"))
+		return 2
+	}
+	if r.sock != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("duplicate call"))
+		return 2
+	}
+	if r.headersSent && !r.hijacked {
+		_ = http.NewResponseController(r.w).Flush()
+	}
+	conn, br, err := r.hijack()
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		p, _ := br.Peek(n)
+		buffered = append([]byte(nil), p...)
+	}
+	r.sock = newSocket(r, conn, buffered)
+	pushSocket(L, r.sock)
+	return 1
+}

@@ -1,0 +1,127 @@
+package luabind
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// A light thread (the entry thread or one from ngx.thread.spawn) is a gopher-lua thread of the
+// request's state, running on a goroutine of its own. The request's baton makes sure only one
+// of them runs Lua at a time; a blocking operation releases it (see block). DESIGN.md explains
+// why goroutines rather than coroutines: LuaJIT code may block inside pcall, metamethods,
+// iterators and callbacks, where gopher-lua cannot yield.
+type lthread struct {
+	req    *request
+	L      *lua.LState
+	ctx    *threadCtx
+	cancel context.CancelFunc
+
+	user *userThread // nil for the entry thread
+
+	mu      sync.Mutex // guards blocked
+	blocked net.Conn   // the connection a blocking read/write waits on, to interrupt it on kill
+}
+
+// threadKey finds the light thread from any context derived from its own (user coroutines
+// created inside a light thread get child contexts).
+type threadKey struct{}
+
+// threadCtx is the context a light thread's state runs under: cancelling it stops the thread
+// at its next VM instruction, even inside a user pcall.
+type threadCtx struct {
+	context.Context
+	t *lthread
+}
+
+func (c *threadCtx) Value(k any) any {
+	if _, ok := k.(threadKey); ok {
+		return c.t
+	}
+	return c.Context.Value(k)
+}
+
+// threadOf returns the light thread L runs in (L may be a user coroutine inside it).
+func threadOf(L *lua.LState) *lthread {
+	ctx := L.Context()
+	if tc, ok := ctx.(*threadCtx); ok {
+		return tc.t
+	}
+	if ctx != nil {
+		if t, ok := ctx.Value(threadKey{}).(*lthread); ok {
+			return t
+		}
+	}
+	return nil
+}
+
+// requestOf returns the request L serves; it raises a Lua error outside of one.
+func requestOf(L *lua.LState) *request {
+	t := threadOf(L)
+	if t == nil {
+		L.RaiseError("no request found")
+	}
+	return t.req
+}
+
+// newThread attaches a light thread to L (the request's main state or a NewThread of it).
+func (r *request) newThread(L *lua.LState) *lthread {
+	ctx, cancel := context.WithCancel(r.ctx)
+	t := &lthread{req: r, L: L, cancel: cancel}
+	t.ctx = &threadCtx{Context: ctx, t: t}
+	L.SetContext(t.ctx)
+	return t
+}
+
+// block runs f with the baton released so that other light threads of the request run while
+// this one waits in Go; L is the state (thread or coroutine) that called.
+func (t *lthread) block(L *lua.LState, f func()) {
+	t.release()
+	defer func() {
+		t.req.baton.Lock()
+		L.G.CurrentThread = L
+	}()
+	f()
+}
+
+// blockOn is block for an operation on c: killing the thread interrupts it by expiring c's
+// deadline.
+func (t *lthread) blockOn(L *lua.LState, c net.Conn, f func()) {
+	t.mu.Lock()
+	t.blocked = c
+	t.mu.Unlock()
+	t.block(L, func() {
+		if t.ctx.Err() != nil {
+			return
+		}
+		f()
+	})
+	t.mu.Lock()
+	t.blocked = nil
+	t.mu.Unlock()
+}
+
+// kill stops the thread: its VM stops at the next instruction and blocked I/O returns.
+func (t *lthread) kill() {
+	t.cancel()
+	t.mu.Lock()
+	if t.blocked != nil {
+		_ = t.blocked.SetDeadline(time.Unix(1, 0))
+	}
+	t.mu.Unlock()
+}
+
+// sleep waits d or until the thread is killed.
+func (t *lthread) sleep(L *lua.LState, d time.Duration) {
+	t.block(L, func() {
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		select {
+		case <-tm.C:
+		case <-t.ctx.Done():
+		}
+	})
+}

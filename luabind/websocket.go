@@ -1,0 +1,316 @@
+package luabind
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"time"
+	"unsafe"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/wsnative"
+)
+
+// The native half of resty.websocket.*: require "luaws.websocket". The Lua modules keep the
+// object shape OpenResty scripts poke at; the bytes are handled here, in Go.
+var websocketFuncs = map[string]lua.LGFunction{
+	"accept":      wsAccept,
+	"is_native":   wsIsNative,
+	"recv_frame":  wsRecvFrame,
+	"send_frame":  wsSendFrame,
+	"build_frame": wsBuildFrame,
+	"check_send":  wsCheckSend,
+	"unmask":      wsUnmask,
+}
+
+func openWebsocket(L *lua.LState) int {
+	mod := L.CreateTable(0, len(websocketFuncs))
+	for k, fn := range websocketFuncs {
+		mod.RawSetString(k, L.NewFunction(fn))
+	}
+	L.Push(mod)
+	return 1
+}
+
+// wsAccept performs the server handshake (RFC 6455 section 4.2.2) with OpenResty's checks and
+// strings, sends the 101 with every header the script staged in ngx.header, and returns the
+// raw request socket.
+func wsAccept(L *lua.LState) int {
+	r := requestOf(L)
+	if r.headersSent {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("response header already sent"))
+		return 2
+	}
+	hr := r.r
+	sr, err := wsnative.CheckServerRequest(hr.ProtoMajor, hr.ProtoMinor, hr.Header)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if sr.Protocol != "" {
+		r.header.set("Sec-WebSocket-Protocol", []string{sr.Protocol})
+	}
+	r.header.set("Upgrade", []string{"websocket"})
+	r.header.set("Sec-WebSocket-Accept", []string{wsnative.AcceptKey(sr.Key)})
+	r.header.set("Content-Type", nil)
+	r.status = 101
+
+	conn, br, err := r.hijack()
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("failed to send response header: " + err.Error()))
+		return 2
+	}
+	var buffered []byte
+	if n := br.Buffered(); n > 0 {
+		buffered, _ = br.Peek(n)
+		buffered = append([]byte(nil), buffered...)
+	}
+	s := newSocket(r, conn, buffered)
+	r.sock = s
+
+	head := r.appendSwitchingHead(make([]byte, 0, 256))
+	t := threadOf(L)
+	t.blockOn(L, conn, func() {
+		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
+		_, err = conn.Write(head)
+	})
+	if err != nil {
+		s.closed = true
+		L.Push(lua.LNil)
+		L.Push(lua.LString("failed to send response header: " + wsnative.Reason(err)))
+		return 2
+	}
+	pushSocket(L, s)
+	return 1
+}
+
+// appendSwitchingHead writes the 101 response as nginx lays it out: status line, Server,
+// Date, Connection, then the staged headers in the order they were set.
+func (r *request) appendSwitchingHead(b []byte) []byte {
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nServer: luaws\r\nDate: "...)
+	b = time.Now().UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
+	b = append(b, "\r\nConnection: upgrade\r\n"...)
+	for _, f := range r.header.fields {
+		for _, v := range f.values {
+			b = append(b, f.name...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+func wsIsNative(L *lua.LState) int {
+	_, ok := isSocket(L.Get(1))
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// maxLenArg reads a max_payload_len argument: nil means no limit of ours.
+func maxLenArg(L *lua.LState, n int) int64 {
+	v := L.Get(n)
+	if v == lua.LNil {
+		return 1<<63 - 1
+	}
+	return int64(L.CheckNumber(n))
+}
+
+// wsRecvFrame is protocol.recv_frame on a luaws socket: data, typ, err.
+func wsRecvFrame(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	max := maxLenArg(L, 2)
+	force := L.ToBool(3)
+	if s.closed || s.reading {
+		reason := "closed"
+		if s.reading {
+			reason = "socket busy reading"
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LNil)
+		L.Push(lua.LString(wsnative.StageFirst2 + ": " + reason))
+		return 3
+	}
+	if len(s.rbuf) > 0 && s.frames == nil {
+		s.frameReader() // the frame reader drains rbuf through s.Read
+	}
+	fr := s.frameReader()
+	t := threadOf(L)
+	var f wsnative.Frame
+	err := error(net.ErrClosed)
+	s.reading = true
+	t.blockOn(L, s.conn, func() {
+		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
+		f, err = fr.ReadFrame(max, force)
+	})
+	s.reading = false
+	if err != nil {
+		var ioe *wsnative.IOError
+		if errors.As(err, &ioe) {
+			if ioe.Timeout() {
+				s.ioFailed(L, "read", err)
+			}
+			L.Push(lua.LNil)
+			L.Push(lua.LNil)
+			L.Push(lua.LString(ioe.Error()))
+			return 3
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 3
+	}
+	L.Push(lua.LString(f.Payload))
+	if f.Opcode == wsnative.OpClose {
+		L.Push(lua.LString("close"))
+		if f.HasCode {
+			L.Push(lua.LNumber(f.CloseCode))
+		} else {
+			L.Push(lua.LNil)
+		}
+		return 3
+	}
+	if name := wsnative.OpName(f.Opcode); name != "" {
+		L.Push(lua.LString(name))
+	} else {
+		L.Push(lua.LNil)
+	}
+	if !f.Fin {
+		L.Push(lua.LString("again"))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 3
+}
+
+// payloadArg converts a frame payload as upstream does: nil/false -> "", strings as they
+// are, anything else through tostring. The bytes alias the Lua string: read-only.
+func payloadArg(L *lua.LState, n int) []byte {
+	v := L.Get(n)
+	var s string
+	switch v := v.(type) {
+	case lua.LString:
+		s = string(v)
+	case *lua.LNilType:
+		return nil
+	case lua.LBool:
+		if !v {
+			return nil
+		}
+		s = "true"
+	case lua.LNumber:
+		s = fmtNumber(float64(v))
+	default:
+		s = L.ToStringMeta(v).String()
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// maskKeyArg takes the masking key the Lua side drew from math.random (as upstream does, so
+// math.randomseed makes keys reproducible), or draws one in Go.
+func maskKeyArg(L *lua.LState, n int) [4]byte {
+	if v, ok := L.Get(n).(lua.LNumber); ok {
+		k := uint32(int64(v))
+		return [4]byte{byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)}
+	}
+	return wsnative.NewMaskKey()
+}
+
+func opcodeArg(L *lua.LState, n int) byte {
+	op := L.CheckInt(n)
+	return byte(op)
+}
+
+// wsSendFrame is protocol.send_frame on a luaws socket: bytes | nil, err.
+func wsSendFrame(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	fin := L.ToBool(2)
+	op := opcodeArg(L, 3)
+	payload := payloadArg(L, 4)
+	max := maxLenArg(L, 5)
+	masked := L.ToBool(6)
+	if err := wsnative.CheckSend(fin, op, len(payload), max); err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if s.closed || s.writing {
+		reason := "closed"
+		if s.writing {
+			reason = "socket busy writing"
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LString("failed to send frame: " + reason))
+		return 2
+	}
+	var key [4]byte
+	if masked {
+		key = maskKeyArg(L, 7)
+	}
+	n, err := s.write(L, func(c net.Conn) (int, error) {
+		return wsnative.WriteFrame(c, fin, op, payload, masked, key)
+	})
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
+		return 2
+	}
+	L.Push(lua.LNumber(n))
+	return 1
+}
+
+// wsBuildFrame is protocol.build_frame(fin, opcode, payload_len, payload, masking, key?).
+func wsBuildFrame(L *lua.LState) int {
+	fin := L.ToBool(1)
+	op := opcodeArg(L, 2)
+	n := L.CheckInt(3)
+	payload := payloadArg(L, 4)
+	masked := L.ToBool(5)
+	if n > 0x7fffffff {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("payload too big"))
+		return 2
+	}
+	if n < len(payload) {
+		payload = payload[:n]
+	}
+	var key [4]byte
+	if masked {
+		key = maskKeyArg(L, 6)
+	}
+	b := wsnative.AppendHeader(make([]byte, 0, 14+len(payload)), fin, op, n, masked, key)
+	start := len(b)
+	b = append(b, payload...)
+	if masked {
+		wsnative.Mask(key, 0, b[start:])
+	}
+	L.Push(lua.LString(b))
+	return 1
+}
+
+// wsCheckSend applies send_frame's checks for the Lua path: nil or the error string.
+func wsCheckSend(L *lua.LState) int {
+	err := wsnative.CheckSend(L.ToBool(1), opcodeArg(L, 2), L.CheckInt(3), maxLenArg(L, 4))
+	if err != nil {
+		L.Push(lua.LString(err.Error()))
+		return 1
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
+// wsUnmask(key, data): data XOR the 4-byte masking key (RFC 6455 section 5.3).
+func wsUnmask(L *lua.LState) int {
+	k := L.CheckString(1)
+	if len(k) != 4 {
+		L.ArgError(1, "masking key must be 4 bytes, got "+strconv.Itoa(len(k)))
+	}
+	b := []byte(L.CheckString(2))
+	wsnative.Mask([4]byte{k[0], k[1], k[2], k[3]}, 0, b)
+	L.Push(lua.LString(b))
+	return 1
+}
