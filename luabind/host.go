@@ -4,8 +4,11 @@
 package luabind
 
 import (
+	"crypto/x509"
 	"fmt"
+	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
@@ -25,6 +28,18 @@ type Config struct {
 	DefaultType string
 	// SharedDicts are the lua_shared_dict zones (nil: none).
 	SharedDicts *shdict.Registry
+	// Resolver is nginx's resolver (a DNS server address) for cosocket name lookups; empty
+	// means Go's resolver (the system's), unless NoResolver.
+	Resolver string
+	// NoResolver makes host names fail as under nginx with no resolver directive.
+	NoResolver bool
+	// TrustedCertificate is lua_ssl_trusted_certificate: CA certificates (PEM) trusted, with
+	// the system's, when a cosocket verifies a server.
+	TrustedCertificate string
+	// SocketPoolSize is lua_socket_pool_size (default 30).
+	SocketPoolSize int
+	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (default 60s).
+	SocketKeepaliveTimeout time.Duration
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -37,6 +52,11 @@ type Host struct {
 	connSeq   atomic.Uint64
 	sockLog   bool
 	preloaded []preloadEntry
+
+	pools            *connPools
+	roots            *x509.CertPool
+	poolSize         int
+	keepaliveTimeout time.Duration
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
@@ -56,6 +76,29 @@ func NewHost(cfg Config) (*Host, error) {
 		h.cfg.SharedDicts = shdict.NewRegistry()
 	}
 	h.luaPath = expandLuaPath(cfg.LuaPath)
+	h.pools = newConnPools()
+	h.poolSize = cfg.SocketPoolSize
+	if h.poolSize <= 0 {
+		h.poolSize = 30
+	}
+	h.keepaliveTimeout = cfg.SocketKeepaliveTimeout
+	if h.keepaliveTimeout <= 0 {
+		h.keepaliveTimeout = 60 * time.Second
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if cfg.TrustedCertificate != "" {
+		pem, err := os.ReadFile(cfg.TrustedCertificate)
+		if err != nil {
+			return nil, fmt.Errorf("lua_ssl_trusted_certificate: %w", err)
+		}
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("lua_ssl_trusted_certificate %s: no certificate found", cfg.TrustedCertificate)
+		}
+	}
+	h.roots = roots
 	entries, err := embeddedModules(h.protos)
 	if err != nil {
 		return nil, fmt.Errorf("compile embedded modules: %w", err)

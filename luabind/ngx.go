@@ -75,6 +75,7 @@ func openNgx(L *lua.LState, r *request) {
 	ngx.RawSetString("config", newConfigTable(L))
 	ngx.RawSetString("worker", newWorkerTable(L))
 	ngx.RawSetString("thread", newThreadTable(L))
+	ngx.RawSetString("socket", newSocketTable(L))
 	ngx.RawSetString("shared", shdict.Bind(L, r.host.cfg.SharedDicts))
 	registerNgxExtras(L, ngx)
 

@@ -11,6 +11,8 @@ import (
 
 var ngxReqFuncs = map[string]lua.LGFunction{
 	"get_headers":   ngxReqGetHeaders,
+	"get_uri_args":  ngxReqGetURIArgs,
+	"get_post_args": ngxReqGetPostArgs,
 	"get_method":    ngxReqGetMethod,
 	"http_version":  ngxReqHTTPVersion,
 	"read_body":     ngxReqReadBody,
@@ -219,5 +221,33 @@ func ngxReqStartTime(L *lua.LState) int {
 
 func ngxReqIsInternal(L *lua.LState) int {
 	L.Push(lua.LFalse)
+	return 1
+}
+
+// ngx.req.get_uri_args(max_args?): the query string decoded (default at most 100 args, 0 = all),
+// and "truncated" as second value when cut.
+func ngxReqGetURIArgs(L *lua.LState) int {
+	r := requestOf(L)
+	t, trunc := ngxArgsDecodeTrunc(L, r.r.URL.RawQuery, L.OptInt(1, 100))
+	L.Push(t)
+	if trunc {
+		L.Push(lua.LString("truncated"))
+		return 2
+	}
+	return 1
+}
+
+// ngx.req.get_post_args(max_args?): the url-encoded body, after ngx.req.read_body().
+func ngxReqGetPostArgs(L *lua.LState) int {
+	r := requestOf(L)
+	if !r.bodyRead {
+		L.RaiseError("request body not read yet")
+	}
+	t, trunc := ngxArgsDecodeTrunc(L, string(r.bodyData), L.OptInt(1, 100))
+	L.Push(t)
+	if trunc {
+		L.Push(lua.LString("truncated"))
+		return 2
+	}
 	return 1
 }

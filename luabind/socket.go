@@ -9,6 +9,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"crypto/tls"
+
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/wsnative"
 )
@@ -26,6 +28,14 @@ type socket struct {
 
 	closed           bool
 	reading, writing bool
+
+	// cosockets only
+	raw        bool   // the request's own connection: no connect, no pool
+	poolName   string // the pool this connection returns to on setkeepalive
+	counted    bool   // counted against a backlog-limited pool
+	reused     int    // getreusedtimes
+	clientCert *tls.Certificate
+	readUntil  *untilState
 }
 
 const socketTypeName = "luaws.socket"
@@ -91,13 +101,19 @@ func pushSocket(L *lua.LState, s *socket) *lua.LUserData {
 }
 
 var socketMethods = map[string]lua.LGFunction{
-	"receive":     sockReceive,
-	"receiveany":  sockReceiveAny,
-	"send":        sockSend,
-	"settimeout":  sockSetTimeout,
-	"settimeouts": sockSetTimeouts,
-	"close":       sockClose,
-	"setoption":   sockSetOption,
+	"receive":        sockReceive,
+	"receiveany":     sockReceiveAny,
+	"receiveuntil":   sockReceiveUntil,
+	"send":           sockSend,
+	"settimeout":     sockSetTimeout,
+	"settimeouts":    sockSetTimeouts,
+	"close":          sockClose,
+	"setoption":      sockSetOption,
+	"connect":        sockConnect,
+	"sslhandshake":   sockSSLHandshake,
+	"setkeepalive":   sockSetKeepalive,
+	"getreusedtimes": sockGetReusedTimes,
+	"setclientcert":  sockSetClientCert,
 }
 
 // checkSocket returns the socket of argument n; a method call on something else raises.
@@ -153,7 +169,7 @@ func (s *socket) fill(L *lua.LState, t *lthread) error {
 // sock:receive(size | "*l" | "*a") -> data | nil, err, partial
 func sockReceive(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed {
+	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return 2
@@ -231,8 +247,7 @@ func (s *socket) pushPartial(L *lua.LState, err error, op string) int {
 	L.Push(lua.LString(s.rbuf))
 	s.rbuf = nil
 	if reason != "timeout" {
-		s.closed = true
-		_ = s.conn.Close()
+		s.shut()
 	}
 	return 3
 }
@@ -244,7 +259,7 @@ func sockReceiveAny(L *lua.LState) int {
 	if max <= 0 {
 		L.ArgError(2, "bad max argument")
 	}
-	if s.closed {
+	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return 2
@@ -286,7 +301,7 @@ func appendSendData(L *lua.LState, b []byte, v lua.LValue) []byte {
 // sock:send(data) -> bytes | nil, err
 func sockSend(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed {
+	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return 2
@@ -306,8 +321,7 @@ func sockSend(L *lua.LState) int {
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(s.ioFailed(L, "write", err)))
-		s.closed = true
-		_ = s.conn.Close()
+		s.shut()
 		return 2
 	}
 	L.Push(lua.LNumber(n))
@@ -364,15 +378,26 @@ func sockSetTimeouts(L *lua.LState) int {
 
 func sockClose(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed {
+	if s.closed || s.conn == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("closed"))
 		return 2
 	}
-	s.closed = true
-	_ = s.conn.Close()
+	s.shut()
 	L.Push(lua.LNumber(1))
 	return 1
+}
+
+// shut closes the connection for good.
+func (s *socket) shut() {
+	s.closed = true
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+	if s.counted {
+		s.counted = false
+		s.req.host.pools.closed(s.poolName)
+	}
 }
 
 // sock:setoption(name, value): keepalive, reuseaddr, tcp-nodelay, sndbuf, rcvbuf.
@@ -437,6 +462,7 @@ func ngxReqSocket(L *lua.LState) int {
 		buffered = append([]byte(nil), p...)
 	}
 	r.sock = newSocket(r, conn, buffered)
+	r.sock.raw = true
 	pushSocket(L, r.sock)
 	return 1
 }

@@ -98,6 +98,8 @@ func (h *Host) newState() *lua.LState {
 // goModules are the Go-implemented modules require finds on package.preload.
 var goModules = map[string]lua.LGFunction{
 	"luaws.websocket": openWebsocket,
+	"ngx.ssl":         openNgxSSL,
+	"bit":             openBit,
 }
 
 // fileLoader is package.loaders[2]: it searches package.path and instantiates the module from

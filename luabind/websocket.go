@@ -22,6 +22,8 @@ var websocketFuncs = map[string]lua.LGFunction{
 	"build_frame": wsBuildFrame,
 	"check_send":  wsCheckSend,
 	"unmask":      wsUnmask,
+	// check_response(head, key): nil, or why the handshake response is not acceptable.
+	"check_response": wsCheckResponse,
 }
 
 func openWebsocket(L *lua.LState) int {
@@ -70,6 +72,7 @@ func wsAccept(L *lua.LState) int {
 		buffered = append([]byte(nil), buffered...)
 	}
 	s := newSocket(r, conn, buffered)
+	s.raw = true
 	r.sock = s
 
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
@@ -125,7 +128,7 @@ func wsRecvFrame(L *lua.LState) int {
 	s := checkSocket(L, 1)
 	max := maxLenArg(L, 2)
 	force := L.ToBool(3)
-	if s.closed || s.reading {
+	if s.closed || s.conn == nil || s.reading {
 		reason := "closed"
 		if s.reading {
 			reason = "socket busy reading"
@@ -238,7 +241,7 @@ func wsSendFrame(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
-	if s.closed || s.writing {
+	if s.closed || s.conn == nil || s.writing {
 		reason := "closed"
 		if s.writing {
 			reason = "socket busy writing"
@@ -312,5 +315,14 @@ func wsUnmask(L *lua.LState) int {
 	b := []byte(L.CheckString(2))
 	wsnative.Mask([4]byte{k[0], k[1], k[2], k[3]}, 0, b)
 	L.Push(lua.LString(b))
+	return 1
+}
+
+func wsCheckResponse(L *lua.LState) int {
+	if err := wsnative.CheckClientResponse([]byte(L.CheckString(1)), L.CheckString(2)); err != nil {
+		L.Push(lua.LString(err.Error()))
+		return 1
+	}
+	L.Push(lua.LNil)
 	return 1
 }

@@ -4,32 +4,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/shdict"
+	"github.com/luaws/luaws/server"
 )
 
 // options are luaws's command-line settings.
 type options struct {
-	listen      string
-	locations   []location
-	root        string
-	luaPath     string
-	errorLog    string
-	logLevel    string
-	keepalive   keepalive
-	tlsCert     string
-	tlsKey      string
-	sharedDicts []string
-	version     bool
+	server   server.Options
+	errorLog string
+	logLevel string
+	version  bool
 }
 
-// location maps an exact request path to a handler script (nginx's "location = PATH").
-type location struct {
-	path, script string
-}
-
-type locationList []location
+type locationList []server.Location
 
 func (l *locationList) String() string { return "" }
 
@@ -38,91 +28,25 @@ func (l *locationList) Set(v string) error {
 	if !ok || !strings.HasPrefix(path, "/") || script == "" {
 		return fmt.Errorf("want PATH=SCRIPT with PATH starting with /, got %q", v)
 	}
-	*l = append(*l, location{path: path, script: script})
+	*l = append(*l, server.Location{Path: path, Script: script})
 	return nil
 }
 
-type stringList []string
+type dictList []server.SharedDict
 
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+func (l *dictList) String() string { return "" }
 
-// keepalive is nginx's so_keepalive: "on", "off" or "[keepidle]:[keepintvl]:[keepcnt]".
-type keepalive struct {
-	set         bool
-	on          bool
-	idle, intvl time.Duration
-	count       int
-	text        string
-}
-
-func (k *keepalive) String() string { return k.text }
-
-func (k *keepalive) Set(v string) error {
-	*k = keepalive{set: true, text: v}
-	switch v {
-	case "on":
-		k.on = true
-		return nil
-	case "off":
-		return nil
+func (l *dictList) Set(v string) error {
+	name, size, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=SIZE, got %q", v)
 	}
-	parts := strings.Split(v, ":")
-	if len(parts) != 3 {
-		return fmt.Errorf("invalid so_keepalive value %q: want on, off or [keepidle]:[keepintvl]:[keepcnt]", v)
+	n, err := shdict.ParseSize(size)
+	if err != nil {
+		return err
 	}
-	k.on = true
-	var err error
-	if parts[0] != "" {
-		if k.idle, err = nginxTime(parts[0]); err != nil {
-			return fmt.Errorf("invalid so_keepalive keepidle %q: %w", parts[0], err)
-		}
-	}
-	if parts[1] != "" {
-		if k.intvl, err = nginxTime(parts[1]); err != nil {
-			return fmt.Errorf("invalid so_keepalive keepintvl %q: %w", parts[1], err)
-		}
-	}
-	if parts[2] != "" {
-		if k.count, err = strconv.Atoi(parts[2]); err != nil || k.count <= 0 {
-			return fmt.Errorf("invalid so_keepalive keepcnt %q", parts[2])
-		}
-	}
+	*l = append(*l, server.SharedDict{Name: name, Size: n})
 	return nil
-}
-
-// nginxTime parses nginx's time syntax: "30", "30s", "2m", "1h30m", "500ms".
-func nginxTime(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, nil
-	}
-	units := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute,
-		"h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "M": 30 * 24 * time.Hour,
-		"y": 365 * 24 * time.Hour}
-	var total time.Duration
-	rest := s
-	for rest != "" {
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 0 {
-			return 0, fmt.Errorf("bad time %q", s)
-		}
-		n, _ := strconv.Atoi(rest[:i])
-		rest = rest[i:]
-		j := 0
-		for j < len(rest) && (rest[j] < '0' || rest[j] > '9') {
-			j++
-		}
-		u, ok := units[rest[:j]]
-		if !ok {
-			return 0, fmt.Errorf("bad time unit in %q", s)
-		}
-		total += time.Duration(n) * u
-		rest = rest[j:]
-	}
-	return total, nil
 }
 
 const usage = `luaws serves Lua WebSocket handlers written for OpenResty (lua-resty-websocket), without nginx.
@@ -156,17 +80,18 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stdout, usage) }
 	var locs locationList
-	var dicts stringList
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "")
+	var dicts dictList
+	so := &o.server
+	fs.StringVar(&so.Listen, "listen", "127.0.0.1:8080", "")
 	fs.Var(&locs, "location", "")
-	fs.StringVar(&o.root, "root", "", "")
-	fs.StringVar(&o.luaPath, "lua-path", "", "")
+	fs.StringVar(&so.Root, "root", "", "")
+	fs.StringVar(&so.LuaPath, "lua-path", "", "")
 	fs.Var(&dicts, "shared-dict", "")
 	fs.StringVar(&o.errorLog, "error-log", "", "")
 	fs.StringVar(&o.logLevel, "log-level", "error", "")
-	fs.Var(&o.keepalive, "so-keepalive", "")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "")
+	fs.Var(&so.KeepAlive, "so-keepalive", "")
+	fs.StringVar(&so.TLSCert, "tls-cert", "", "")
+	fs.StringVar(&so.TLSKey, "tls-key", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -174,9 +99,12 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	if (o.tlsCert == "") != (o.tlsKey == "") {
+	if (so.TLSCert == "") != (so.TLSKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
 	}
-	o.locations, o.sharedDicts = locs, dicts
+	if _, err := errlog.ParseLevel(o.logLevel); err != nil {
+		return nil, err
+	}
+	so.Locations, so.SharedDicts = locs, dicts
 	return o, nil
 }

@@ -14,6 +14,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/server"
 )
 
 // version is luaws's own version.
@@ -37,16 +41,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "luaws %s\n", version)
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
-	defer stop()
-	srv, err := newServer(opts)
+	level, _ := errlog.ParseLevel(opts.logLevel)
+	lg, err := errlog.Open(opts.errorLog, level)
 	if err != nil {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
 		return 1
 	}
-	if err := srv.serve(ctx, stderr); err != nil {
+	defer lg.Close()
+	opts.server.Log = lg
+	srv, err := server.New(opts.server)
+	if err != nil {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
 		return 1
+	}
+	if _, err := srv.Listen(); err != nil {
+		fmt.Fprintf(stderr, "luaws: %v\n", err)
+		return 1
+	}
+	if len(opts.server.Locations) == 0 && opts.server.Root == "" {
+		fmt.Fprintf(stderr, "luaws %s: echo demo at %s/websockets.html\n", version, srv.URL())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			fmt.Fprintf(stderr, "luaws: %v\n", err)
+			return 1
+		}
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
 	}
 	return 0
 }

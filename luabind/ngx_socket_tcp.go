@@ -1,0 +1,492 @@
+package luabind
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/wsnative"
+)
+
+// ngx.socket: cosockets (lua-nginx-module's ngx.socket.tcp). A cosocket blocks only its own
+// light thread: every wait happens in Go with the request's baton released.
+
+func newSocketTable(L *lua.LState) *lua.LTable {
+	t := L.CreateTable(0, 3)
+	t.RawSetString("tcp", L.NewFunction(ngxSocketTCP))
+	t.RawSetString("stream", L.NewFunction(ngxSocketTCP))
+	t.RawSetString("connect", L.NewFunction(ngxSocketConnect))
+	return t
+}
+
+func ngxSocketTCP(L *lua.LState) int {
+	r := requestOf(L)
+	pushSocket(L, newSocket(r, nil, nil))
+	return 1
+}
+
+// ngx.socket.connect(host, port) is ngx.socket.tcp() followed by connect.
+func ngxSocketConnect(L *lua.LState) int {
+	r := requestOf(L)
+	ud := pushSocket(L, newSocket(r, nil, nil))
+	L.Insert(ud, 1)
+	L.Pop(1)
+	if n := sockConnect(L); n > 1 || L.Get(-1) == lua.LNil {
+		return n
+	}
+	L.Push(ud)
+	return 1
+}
+
+// sock:connect(host, port, opts?) or sock:connect("unix:/path", opts?) -> 1 | nil, err
+func sockConnect(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.raw {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("not supported on the request socket"))
+		return 2
+	}
+	t := threadOf(L)
+	host := L.CheckString(2)
+	network, addr, port := "tcp", host, ""
+	optIdx := 4
+	if strings.HasPrefix(host, "unix:") {
+		network, addr = "unix", host[len("unix:"):]
+		optIdx = 3
+	} else {
+		p := L.Get(3)
+		pn, ok := p.(lua.LNumber)
+		if !ok {
+			if ps, isStr := p.(lua.LString); isStr {
+				if v, err := strconv.Atoi(string(ps)); err == nil {
+					pn, ok = lua.LNumber(v), true
+				}
+			}
+		}
+		if !ok {
+			L.ArgError(3, "number expected, got "+p.Type().String())
+		}
+		if pn < 0 || pn > 65535 {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("bad port number: " + fmtNumber(float64(pn))))
+			return 2
+		}
+		port = strconv.Itoa(int(pn))
+	}
+	poolName := host
+	if port != "" {
+		poolName = host + ":" + port
+	}
+	size, backlog := s.req.host.poolSize, -1
+	if opts, ok := L.Get(optIdx).(*lua.LTable); ok {
+		if v, ok := opts.RawGetString("pool").(lua.LString); ok {
+			poolName = string(v)
+		}
+		if v, ok := opts.RawGetString("pool_size").(lua.LNumber); ok {
+			if v <= 0 {
+				L.ArgError(optIdx, "bad \"pool_size\" option value: "+fmtNumber(float64(v)))
+			}
+			size = int(v)
+		}
+		if v, ok := opts.RawGetString("backlog").(lua.LNumber); ok {
+			if v < 0 {
+				L.ArgError(optIdx, "bad \"backlog\" option value: "+fmtNumber(float64(v)))
+			}
+			backlog = int(v)
+		}
+	}
+
+	// A connected socket is closed first, as OpenResty does.
+	if s.conn != nil && !s.closed {
+		s.shut()
+	}
+	s.closed, s.rbuf, s.frames, s.reused, s.readUntil = false, nil, nil, 0, nil
+	s.poolName = poolName
+
+	pools := s.req.host.pools
+	if conn, reused := pools.take(poolName); conn != nil {
+		s.conn, s.reused = conn, reused
+		L.Push(lua.LNumber(1))
+		return 1
+	}
+
+	var err error
+	var conn net.Conn
+	t.block(L, func() {
+		ctx, cancel := context.WithTimeout(t.ctx, s.connectTimeout)
+		defer cancel()
+		if err = pools.acquire(ctx, poolName, size, backlog); err != nil {
+			return
+		}
+		s.counted = backlog >= 0
+		dialAddr := addr
+		if network == "tcp" {
+			var ip string
+			ip, err = s.req.host.resolve(ctx, addr)
+			if err != nil {
+				return
+			}
+			dialAddr = net.JoinHostPort(ip, port)
+		}
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, network, dialAddr)
+	})
+	if err != nil {
+		if s.counted {
+			s.counted = false
+			pools.closed(poolName)
+		}
+		s.closed = true
+		msg := connectError(err)
+		if s.req.host.sockLog {
+			lvl := errlog.Err
+			s.req.host.log.Log(lvl, &s.req.logc, "lua tcp socket connect failed: "+msg)
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LString(msg))
+		return 2
+	}
+	s.conn = conn
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+// connectError words a failed connect as lua-nginx-module does.
+func connectError(err error) string {
+	var re *resolveError
+	switch {
+	case errors.Is(err, errTooManyWaiting):
+		return err.Error()
+	case errors.As(err, &re):
+		return re.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "closed"
+	}
+	return wsnative.Reason(err)
+}
+
+// resolveError is a failed name lookup, in nginx's resolver wording.
+type resolveError struct{ msg string }
+
+func (e *resolveError) Error() string { return e.msg }
+
+// resolve returns an IPv4 (or IPv6) address for host; IP literals pass through.
+func (h *Host) resolve(ctx context.Context, host string) (string, error) {
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
+		return ip.String(), nil
+	}
+	if h.cfg.NoResolver {
+		return "", &resolveError{"no resolver defined to resolve \"" + host + "\""}
+	}
+	addrs, err := h.resolver().LookupIPAddr(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", &resolveError{host + " could not be resolved (3: Host not found)"}
+	}
+	for _, a := range addrs {
+		if ip4 := a.IP.To4(); ip4 != nil {
+			return ip4.String(), nil
+		}
+	}
+	return addrs[0].IP.String(), nil
+}
+
+// resolver is Go's resolver, or one querying the configured DNS server (nginx's resolver).
+func (h *Host) resolver() *net.Resolver {
+	if h.cfg.Resolver == "" {
+		return net.DefaultResolver
+	}
+	server := h.cfg.Resolver
+	if _, _, err := net.SplitHostPort(server); err != nil {
+		server = net.JoinHostPort(server, "53")
+	}
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, server)
+	}}
+}
+
+// sock:sslhandshake(reused_session?, server_name?, ssl_verify?) -> session | true | nil, err
+func sockSSLHandshake(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.conn == nil || s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	serverName := ""
+	if v, ok := L.Get(3).(lua.LString); ok {
+		serverName = string(v)
+	}
+	verify := L.ToBool(4)
+	cfg := &tls.Config{
+		ServerName:         serverName,
+		InsecureSkipVerify: true, // verified below when asked, to word errors as OpenSSL does
+		NextProtos:         []string{"http/1.1"},
+	}
+	if serverName == "" || net.ParseIP(serverName) != nil {
+		cfg.ServerName = ""
+	}
+	if s.clientCert != nil {
+		cfg.Certificates = []tls.Certificate{*s.clientCert}
+	}
+	roots := s.req.host.roots
+	if verify {
+		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			return verifyChain(raw, roots, serverName)
+		}
+	}
+	tc := tls.Client(s.conn, cfg)
+	t := threadOf(L)
+	var err error
+	t.blockOn(L, s.conn, func() {
+		_ = s.conn.SetDeadline(deadline(s.readTimeout))
+		err = tc.Handshake()
+		_ = s.conn.SetDeadline(time.Time{})
+	})
+	if err != nil {
+		msg := "handshake failed"
+		var ve *verifyError
+		if errors.As(err, &ve) {
+			msg = ve.msg
+		} else if r := wsnative.Reason(err); r == "timeout" || r == "closed" {
+			msg = r
+		}
+		if s.req.host.sockLog {
+			s.req.host.log.Log(errlog.Err, &s.req.logc, "lua ssl certificate verify error: ("+msg+")")
+		}
+		s.shut()
+		L.Push(lua.LNil)
+		L.Push(lua.LString(msg))
+		return 2
+	}
+	s.conn = tc
+	if L.Get(2) == lua.LFalse {
+		L.Push(lua.LTrue)
+		return 1
+	}
+	ud := L.NewUserData()
+	ud.Value = tc.ConnectionState()
+	L.Push(ud)
+	return 1
+}
+
+// verifyError carries OpenSSL's verify result text ("20: unable to get local issuer
+// certificate"), which OpenResty returns.
+type verifyError struct{ msg string }
+
+func (e *verifyError) Error() string { return e.msg }
+
+func verifyChain(raw [][]byte, roots *x509.CertPool, name string) error {
+	if len(raw) == 0 {
+		return &verifyError{"certificate verify failed"}
+	}
+	certs := make([]*x509.Certificate, len(raw))
+	for i, b := range raw {
+		c, err := x509.ParseCertificate(b)
+		if err != nil {
+			return &verifyError{"certificate verify failed"}
+		}
+		certs[i] = c
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+	if err != nil {
+		var ua x509.UnknownAuthorityError
+		var ci x509.CertificateInvalidError
+		switch {
+		case errors.As(err, &ua):
+			if len(certs) == 1 && bytes.Equal(certs[0].RawIssuer, certs[0].RawSubject) {
+				return &verifyError{"18: self-signed certificate"}
+			}
+			return &verifyError{"20: unable to get local issuer certificate"}
+		case errors.As(err, &ci) && ci.Reason == x509.Expired:
+			return &verifyError{"10: certificate has expired"}
+		}
+		return &verifyError{"certificate verify failed"}
+	}
+	if name != "" {
+		if err := certs[0].VerifyHostname(name); err != nil {
+			return &verifyError{"certificate host mismatch"}
+		}
+	}
+	return nil
+}
+
+// sock:setclientcert(cert, pkey): the client certificate for the next sslhandshake, from
+// ngx.ssl.parse_pem_cert and parse_pem_priv_key.
+func sockSetClientCert(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if L.Get(2) == lua.LNil && L.Get(3) == lua.LNil {
+		s.clientCert = nil
+		L.Push(lua.LTrue)
+		return 1
+	}
+	certPEM, ok1 := pemArg(L, 2, "cert")
+	keyPEM, ok2 := pemArg(L, 3, "key")
+	if !ok1 || !ok2 {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("bad client cert or key"))
+		return 2
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("bad client cert or key: " + err.Error()))
+		return 2
+	}
+	s.clientCert = &pair
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// sock:setkeepalive(timeout_ms?, size?) puts the connection into the pool -> 1 | nil, err
+func sockSetKeepalive(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.conn == nil || s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	if s.raw {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("not supported on the request socket"))
+		return 2
+	}
+	if s.reading || s.writing {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("socket busy"))
+		return 2
+	}
+	s.pullFrameBuffer()
+	if len(s.rbuf) > 0 {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("unread data in buffer"))
+		return 2
+	}
+	timeout := s.req.host.keepaliveTimeout
+	if L.Get(2) != lua.LNil {
+		timeout = timeoutArg(L, 2)
+	}
+	size := s.req.host.poolSize
+	if v, ok := L.Get(3).(lua.LNumber); ok {
+		if v <= 0 {
+			L.ArgError(3, "bad \"pool_size\" option value: "+fmtNumber(float64(v)))
+		}
+		size = int(v)
+	}
+	_ = s.conn.SetDeadline(time.Time{})
+	s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size)
+	s.conn, s.closed, s.counted = nil, true, false
+	L.Push(lua.LNumber(1))
+	return 1
+}
+
+func sockGetReusedTimes(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	if s.conn == nil || s.closed {
+		L.Push(lua.LNil)
+		L.Push(lua.LString("closed"))
+		return 2
+	}
+	L.Push(lua.LNumber(s.reused))
+	return 1
+}
+
+// untilState is a receiveuntil iterator's progress in "size" mode.
+type untilState struct {
+	done bool // the pattern was reached: the next call returns nil
+}
+
+// sock:receiveuntil(pattern, {inclusive = bool}) -> iterator(size?) -> data | nil, err, partial
+func sockReceiveUntil(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	pattern := L.CheckString(2)
+	if pattern == "" {
+		L.ArgError(2, "pattern is empty")
+	}
+	inclusive := false
+	if opts, ok := L.Get(3).(*lua.LTable); ok {
+		if v := opts.RawGetString("inclusive"); v != lua.LNil {
+			b, ok := v.(lua.LBool)
+			if !ok {
+				L.RaiseError("bad \"inclusive\" option value type: %s", v.Type().String())
+			}
+			inclusive = bool(b)
+		}
+	}
+	st := &untilState{}
+	pat := []byte(pattern)
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		size := 0
+		if v, ok := L.Get(1).(lua.LNumber); ok {
+			size = int(v)
+			if size <= 0 {
+				L.ArgError(1, "bad size argument")
+			}
+		}
+		if s.closed || s.conn == nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("closed"))
+			return 2
+		}
+		if st.done {
+			st.done = false
+			L.Push(lua.LNil)
+			return 1
+		}
+		if s.reading {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("socket busy reading"))
+			return 2
+		}
+		t := threadOf(L)
+		s.reading = true
+		defer func() { s.reading = false }()
+		s.pullFrameBuffer()
+		for {
+			if i := bytes.Index(s.rbuf, pat); i >= 0 {
+				if size > 0 && i > size {
+					L.Push(lua.LString(s.rbuf[:size]))
+					s.rbuf = s.rbuf[size:]
+					return 1
+				}
+				end := i
+				if inclusive {
+					end = i + len(pat)
+				}
+				L.Push(lua.LString(s.rbuf[:end]))
+				s.rbuf = s.rbuf[i+len(pat):]
+				if size > 0 {
+					st.done = true
+				}
+				return 1
+			}
+			if safe := len(s.rbuf) - len(pat) + 1; size > 0 && safe >= size {
+				L.Push(lua.LString(s.rbuf[:size]))
+				s.rbuf = s.rbuf[size:]
+				return 1
+			}
+			if err := s.fill(L, t); err != nil {
+				return s.pushPartial(L, err, "read")
+			}
+		}
+	}))
+	return 1
+}

@@ -1,0 +1,246 @@
+// Package server runs luaws: a listener, net/http, and a luabind.Host serving Lua handlers at
+// locations. The command (cmd/luaws) and the spec runner's luaws.serve{} both build on it.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/html"
+	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/luabind/shdict"
+	"github.com/luaws/luaws/scripts"
+)
+
+// Location maps an exact request path to a handler (nginx's "location = PATH").
+type Location struct {
+	Path string
+	// Script is a Lua file (content_by_lua_file); or
+	Script string
+	// Code is inline Lua (content_by_lua) shown in errors as Chunkname.
+	Code      []byte
+	Chunkname string
+}
+
+// SharedDict is a lua_shared_dict.
+type SharedDict struct {
+	Name string
+	Size int64
+}
+
+// Options configure a Server.
+type Options struct {
+	Listen    string // host:port; ":0" picks a free port
+	Locations []Location
+	// Root serves static files (nginx's root). With no Root and no Locations, the seed blog
+	// post's demo is served: its echo handler at /s and its page at /websockets.html.
+	Root        string
+	LuaPath     string
+	SharedDicts []SharedDict
+	Log         *errlog.Logger
+	KeepAlive   KeepAlive
+	TLSCert     string
+	TLSKey      string
+	// Host overrides the luabind configuration built from the fields above.
+	HostConfig *luabind.Config
+}
+
+// Server is a configured luaws, ready to listen.
+type Server struct {
+	opts Options
+	log  *errlog.Logger
+	host *luabind.Host
+	mux  *http.ServeMux
+	hs   *http.Server
+	ln   net.Listener
+
+	mu     sync.Mutex
+	scheme string
+}
+
+// New builds a server: the Lua host, every handler compiled (a syntax error fails here).
+func New(o Options) (*Server, error) {
+	lg := o.Log
+	if lg == nil {
+		lg = errlog.New(stderr{}, errlog.Err)
+	}
+	dicts := shdict.NewRegistry()
+	for _, d := range o.SharedDicts {
+		if err := dicts.Add(d.Name, d.Size); err != nil {
+			return nil, fmt.Errorf("shared dict %s: %w", d.Name, err)
+		}
+	}
+	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts}
+	if o.HostConfig != nil {
+		cfg = *o.HostConfig
+		if cfg.Log == nil {
+			cfg.Log = lg
+		}
+		if cfg.SharedDicts == nil {
+			cfg.SharedDicts = dicts
+		}
+	}
+	host, err := luabind.NewHost(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, log: lg, host: host, mux: http.NewServeMux(), scheme: "http"}
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Host returns the server's Lua host.
+func (s *Server) Host() *luabind.Host { return s.host }
+
+// Log returns the server's error log.
+func (s *Server) Log() *errlog.Logger { return s.log }
+
+// routes maps each location to its handler; with none, the seed blog post's demo.
+func (s *Server) routes() error {
+	locs := s.opts.Locations
+	if len(locs) == 0 && s.opts.Root == "" {
+		h, err := s.host.InlineHandler("echo.lua", scripts.Echo)
+		if err != nil {
+			return fmt.Errorf("compile the embedded echo handler: %w", err)
+		}
+		s.mux.Handle("/s", h)
+	}
+	for _, l := range locs {
+		var h http.Handler
+		var err error
+		if l.Script != "" {
+			script, aerr := filepath.Abs(l.Script)
+			if aerr != nil {
+				return aerr
+			}
+			h, err = s.host.FileHandler(script)
+		} else {
+			name := l.Chunkname
+			if name == "" {
+				name = "content_by_lua(" + l.Path + ")"
+			}
+			h, err = s.host.InlineHandler(name, l.Code)
+		}
+		if err != nil {
+			return fmt.Errorf("location %s: %w", l.Path, err)
+		}
+		s.mux.Handle(l.Path, exact(l.Path, h))
+	}
+	var files http.Handler
+	switch {
+	case s.opts.Root != "":
+		files = http.FileServer(http.Dir(s.opts.Root))
+	case len(locs) == 0:
+		files = http.FileServerFS(html.FS)
+	default:
+		files = http.NotFoundHandler()
+	}
+	for _, l := range locs {
+		if l.Path == "/" {
+			return nil
+		}
+	}
+	s.mux.Handle("/", files)
+	return nil
+}
+
+// exact serves h only for exactly path.
+func exact(path string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Listen binds the listening socket (with so_keepalive as configured) and returns its
+// address; Serve then serves on it.
+func (s *Server) Listen() (net.Addr, error) {
+	lc := s.opts.KeepAlive.listenConfig()
+	ln, err := lc.Listen(context.Background(), "tcp", s.opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
+	}
+	s.hs = &http.Server{
+		Handler:           s.mux,
+		ConnContext:       s.host.ConnContext,
+		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          log.New(logWriter{s.log}, "", 0),
+		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){}, // HTTP/1.1 only
+	}
+	if s.opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("load TLS certificate: %w", err)
+		}
+		s.hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+		ln = tls.NewListener(ln, s.hs.TLSConfig)
+		s.scheme = "https"
+	}
+	s.ln = ln
+	return ln.Addr(), nil
+}
+
+// URL is the base URL of the listening server ("http://127.0.0.1:8080").
+func (s *Server) URL() string {
+	return s.scheme + "://" + s.ln.Addr().String()
+}
+
+// Serve serves until Shutdown; it returns nil after a shutdown.
+func (s *Server) Serve() error {
+	if s.ln == nil {
+		if _, err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.log.Logf(errlog.Notice, nil, "luaws listening on %s", s.URL())
+	err := s.hs.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits (up to ctx) for requests to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.hs == nil {
+		return nil
+	}
+	return s.hs.Shutdown(ctx)
+}
+
+// Close stops the server at once.
+func (s *Server) Close() error {
+	if s.hs == nil {
+		return nil
+	}
+	return s.hs.Close()
+}
+
+// logWriter sends net/http's own complaints (bad TLS handshakes, ...) to the error log at
+// info level, as nginx logs client errors.
+type logWriter struct{ l *errlog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	msg := string(p)
+	for len(msg) > 0 && msg[len(msg)-1] == '\n' {
+		msg = msg[:len(msg)-1]
+	}
+	w.l.Log(errlog.Info, nil, msg)
+	return len(p), nil
+}
