@@ -3,6 +3,7 @@ package luabind
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -10,11 +11,39 @@ import (
 )
 
 // sendHeaders writes the status line and headers (ngx.send_headers, or the first output).
+//
+// Like nginx (postpone_output 1460), the header and small output wait in r.pending until
+// 1460 bytes are pending, ngx.flush, or the end of the request: ngx.exit(444) after a little
+// output still closes the connection with nothing sent.
 func (r *request) sendHeaders() {
 	if r.headersSent {
 		return
 	}
 	r.headersSent = true
+	r.headerPending = true
+}
+
+// postponeOutput is nginx's postpone_output default.
+const postponeOutput = 1460
+
+// flushOut writes the pending header and output to net/http.
+func (r *request) flushOut() error {
+	if r.w == nil {
+		return nil
+	}
+	if r.headerPending {
+		r.headerPending = false
+		r.writeHeader()
+	}
+	if len(r.pending) == 0 {
+		return nil
+	}
+	_, err := r.w.Write(r.pending)
+	r.pending = r.pending[:0]
+	return err
+}
+
+func (r *request) writeHeader() {
 	h := r.w.Header()
 	h["Server"] = []string{"luaws"}
 	for _, f := range r.header.fields {
@@ -34,20 +63,74 @@ func (r *request) sendHeaders() {
 }
 
 // sendSpecial sends nginx's built-in response for a status (its error page for 3xx-5xx).
+//
+// It is written on the raw connection, as nginx writes it: an HTTP/1.1 status line with
+// nginx's reason phrase whatever the request's version, and "Connection: close". 408 closes
+// the connection without a response, as nginx does.
 func (r *request) sendSpecial(status int) {
 	r.status = status
 	if status == http.StatusNoContent || status < 300 || status == http.StatusNotModified {
 		r.sendHeaders()
 		return
 	}
-	line := strconv.Itoa(status) + " " + statusText(status)
+	if status == http.StatusRequestTimeout {
+		r.abortConn()
+		return
+	}
+	line := strconv.Itoa(status) + " " + nginxReason(status)
 	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
 		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
-	r.header = respHeader{}
-	r.header.set("Content-Type", []string{"text/html"})
-	r.header.set("Content-Length", []string{strconv.Itoa(len(body))})
-	r.sendHeaders()
-	_, _ = r.w.Write([]byte(body))
+	location := r.header.get("Location")
+	conn, _, err := r.hijack()
+	if err != nil { // not a hijackable connection (a test recorder): net/http writes it
+		r.header = respHeader{}
+		r.header.set("Content-Type", []string{"text/html"})
+		r.header.set("Content-Length", []string{strconv.Itoa(len(body))})
+		r.sendHeaders()
+		_, _ = r.w.Write([]byte(body))
+		return
+	}
+	b := make([]byte, 0, 256+len(body))
+	b = append(b, "HTTP/1.1 "+line+"\r\nServer: luaws\r\nDate: "...)
+	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "\r\nContent-Type: text/html\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n"...)
+	if len(location) > 0 && status >= 300 && status < 400 {
+		b = append(b, "Location: "+location[0]+"\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	if r.r.Method != http.MethodHead {
+		b = append(b, body...)
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
+	_, _ = conn.Write(b)
+	_ = conn.Close()
+}
+
+// nginxReason is nginx's reason phrase for a status (ngx_http_status_lines).
+func nginxReason(status int) string {
+	switch status {
+	case 302:
+		return "Moved Temporarily"
+	case 405:
+		return "Not Allowed"
+	case 408:
+		return "Request Time-out"
+	case 413:
+		return "Request Entity Too Large"
+	case 414:
+		return "Request-URI Too Large"
+	case 416:
+		return "Requested Range Not Satisfiable"
+	case 501:
+		return "Not Implemented"
+	case 503:
+		return "Service Temporarily Unavailable"
+	case 504:
+		return "Gateway Time-out"
+	case 505:
+		return "HTTP Version Not Supported"
+	}
+	return statusText(status)
 }
 
 // appendOutput appends ngx.say/ngx.print arguments: strings, numbers, booleans, nil, ngx.null
@@ -71,6 +154,11 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) 
 		return append(b, "nil"...)
 	case *lua.LTable:
 		n := v.Len()
+		v.ForEach(func(k, _ lua.LValue) {
+			if f, ok := k.(lua.LNumber); !ok || f < 1 || float64(f) != float64(int(f)) || int(f) > n {
+				argError(L, arg, "non-array table found")
+			}
+		})
 		for i := 1; i <= n; i++ {
 			b = appendOutput(L, b, v.RawGetInt(i), arg, fname)
 		}
@@ -80,7 +168,7 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) 
 			return append(b, "null"...)
 		}
 	}
-	L.ArgError(arg, "string, number, boolean, nil, ngx.null, or array table expected, got "+v.Type().String())
+	argError(L, arg, "string, number, boolean, nil, ngx.null, or array table expected, but got "+v.Type().String())
 	return b
 }
 
@@ -104,8 +192,9 @@ func output(L *lua.LState, newline bool, fname string) int {
 		b = append(b, '\n')
 	}
 	r.sendHeaders()
-	if len(b) > 0 {
-		if _, err := r.w.Write(b); err != nil {
+	r.pending = append(r.pending, b...)
+	if len(r.pending) >= postponeOutput {
+		if err := r.flushOut(); err != nil {
 			L.Push(lua.LNil)
 			L.Push(lua.LString("nginx output filter error"))
 			return 2
@@ -132,7 +221,11 @@ func ngxFlush(L *lua.LState) int {
 		return 2
 	}
 	r.sendHeaders()
-	if err := http.NewResponseController(r.w).Flush(); err != nil {
+	err := r.flushOut()
+	if err == nil {
+		err = http.NewResponseController(r.w).Flush()
+	}
+	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("nginx output filter error"))
 		return 2
@@ -151,7 +244,9 @@ func ngxEOF(L *lua.LState) int {
 	}
 	if !r.hijacked {
 		r.sendHeaders()
-		_ = http.NewResponseController(r.w).Flush()
+		if r.flushOut() == nil {
+			_ = http.NewResponseController(r.w).Flush()
+		}
 	}
 	r.eof = true
 	L.Push(lua.LNumber(1))

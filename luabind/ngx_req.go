@@ -12,6 +12,8 @@ import (
 var ngxReqFuncs = map[string]lua.LGFunction{
 	"get_headers":   ngxReqGetHeaders,
 	"get_uri_args":  ngxReqGetURIArgs,
+	"set_uri_args":  ngxReqSetURIArgs,
+	"set_uri":       ngxReqSetURI,
 	"get_post_args": ngxReqGetPostArgs,
 	"get_method":    ngxReqGetMethod,
 	"http_version":  ngxReqHTTPVersion,
@@ -250,4 +252,43 @@ func ngxReqGetPostArgs(L *lua.LState) int {
 		return 2
 	}
 	return 1
+}
+
+// ngx.req.set_uri_args(args): the query string from a string or a table (as ngx.encode_args).
+func ngxReqSetURIArgs(L *lua.LState) int {
+	r := httpRequestOf(L)
+	var q string
+	switch v := L.Get(1).(type) {
+	case lua.LString:
+		q = string(v)
+	case lua.LNumber:
+		q = luaToString(v)
+	case *lua.LTable:
+		enc := L.GetField(L.GetGlobal("ngx"), "encode_args")
+		L.Push(enc)
+		L.Push(v)
+		L.Call(1, 1)
+		q = L.ToString(-1)
+		L.Pop(1)
+	default:
+		argError(L, 1, "string, number, or table expected, but got "+v.Type().String())
+	}
+	r.r.URL.RawQuery = q
+	return 0
+}
+
+// ngx.req.set_uri(uri, jump?): rewrites the URI; jumping to another location is not
+// supported outside the rewrite phase, as in OpenResty's content phase.
+func ngxReqSetURI(L *lua.LState) int {
+	r := httpRequestOf(L)
+	uri := L.CheckString(1)
+	if uri == "" {
+		argError(L, 1, "attempt to use zero-length uri")
+	}
+	if L.ToBool(2) && r.phase != "rewrite" {
+		luaError(L, "API disabled in the context of content_by_lua*")
+	}
+	r.r.URL.Path = uri
+	r.r.URL.RawPath = ""
+	return 0
 }

@@ -45,7 +45,7 @@ func ngxVarNewIndex(L *lua.LState) int {
 	r := requestOf(L)
 	name := strings.ToLower(L.CheckString(2))
 	if _, ok := r.vars[name]; !ok {
-		L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config to define it", name, name)
+		L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config file to define it first", name, name)
 	}
 	v := L.Get(3)
 	switch v.(type) {
@@ -191,18 +191,17 @@ func (r *request) variable(name string) (string, bool) {
 	return "", false
 }
 
-// header1 returns a request header as nginx's $http_* does (repeats joined with ", ",
-// except Cookie, joined with "; ").
+// header1 returns a request header as nginx's $http_* does: the first of repeated headers
+// (nginx 1.22, OpenResty's reference here), except Cookie, joined with "; ".
 func header1(hr *http.Request, name string) (string, bool) {
 	vals := hr.Header.Values(name)
 	if len(vals) == 0 {
 		return "", false
 	}
-	sep := ", "
 	if strings.EqualFold(name, "cookie") {
-		sep = "; "
+		return strings.Join(vals, "; "), true
 	}
-	return strings.Join(vals, sep), true
+	return vals[0], true
 }
 
 // queryArg finds $arg_name: the raw (not unescaped) value of the first matching argument,

@@ -63,8 +63,11 @@ type request struct {
 	headersSent bool
 	eof         bool
 	bodyRead    bool
-	bodyData    []byte
-	start       time.Time
+	// output postponed as nginx does (see sendHeaders)
+	headerPending bool
+	pending       []byte
+	bodyData      []byte
+	start         time.Time
 
 	// after the connection is taken over (websocket upgrade, raw request socket, 444)
 	hijacked bool
@@ -291,7 +294,10 @@ func (r *request) finish(failed bool) {
 			r.sendSpecial(r.exitStatus)
 		} else {
 			r.sendHeaders()
+			_ = r.flushOut()
 		}
+	default:
+		_ = r.flushOut()
 	}
 }
 

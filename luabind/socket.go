@@ -468,6 +468,7 @@ func ngxReqSocket(L *lua.LState) int {
 		return 2
 	}
 	if r.headersSent && !r.hijacked {
+		_ = r.flushOut()
 		_ = http.NewResponseController(r.w).Flush()
 	}
 	conn, buffered, err := r.hijack()
