@@ -42,14 +42,15 @@ func TestBrowserSeedPageNginxReference(t *testing.T) {
 	testpeer.RequireNginxReference(t)
 	testpeer.Require(t, "chromium")
 	root := t.TempDir()
-	page, err := os.ReadFile(filepath.Join("testdata", "websockets_ref.html"))
+	// the demo page itself: its socket URL follows location.host, so nginx serves it as is
+	page, err := os.ReadFile(filepath.Join("..", "..", "html", "websockets.html"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(root, "websockets.html"), page, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	seed, _ := filepath.Abs(filepath.Join("testdata", "seed_echo.lua"))
+	seed, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "echo.lua")) // the seed handler, verbatim
 	base, _ := testpeer.StartNginx(t, root, testpeer.NginxLocation{Path: "/s", Script: seed})
 	runSeedPage(t, base, "browser-websockets-nginx.png")
 }

@@ -59,7 +59,7 @@ func TestInterop(t *testing.T) {
 // expectations are OpenResty's. Opt-in: LUAWS_NGINX_REFERENCE=1.
 func TestInteropNginxReference(t *testing.T) {
 	testpeer.RequireNginxReference(t)
-	seed, _ := filepath.Abs(filepath.Join("testdata", "seed_echo.lua"))
+	seed, _ := filepath.Abs(filepath.Join("..", "..", "scripts", "echo.lua")) // the seed handler, verbatim
 	all, _ := filepath.Abs(filepath.Join("testdata", "echo_all.lua"))
 	base, _ := testpeer.StartNginx(t, "",
 		testpeer.NginxLocation{Path: "/s", Script: seed},
