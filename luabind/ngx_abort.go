@@ -12,7 +12,7 @@ import (
 func ngxOnAbort(L *lua.LState) int {
 	r := httpRequestOf(L)
 	fn := L.CheckFunction(1)
-	if !r.host.cfg.CheckClientAbort {
+	if !r.sc.checkAbort {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("lua_check_client_abort is off"))
 		return 2
@@ -30,7 +30,7 @@ func ngxOnAbort(L *lua.LState) int {
 // watchAbort waits for the client to go away while the handler runs (net/http cancels the
 // request's context when it sees the connection close) and reacts as nginx does.
 func (r *request) watchAbort(done <-chan struct{}) {
-	if r.r == nil || !r.host.cfg.CheckClientAbort {
+	if r.r == nil || !r.sc.checkAbort {
 		return
 	}
 	go func() {
@@ -45,7 +45,7 @@ func (r *request) watchAbort(done <-chan struct{}) {
 		if r.hijacked || r.exited || r.entry == nil || r.entry.ctx.Err() != nil {
 			return
 		}
-		r.host.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
+		r.sc.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
 		if r.abortHandler != nil {
 			r.spawn(r.L, r.entry, r.abortHandler, nil)
 			return

@@ -32,7 +32,7 @@ func logArgs(L *lua.LState, level, first int) {
 	var lg *errlog.Logger
 	var c *errlog.Conn
 	if t != nil {
-		lg, c = t.req.host.log, &t.req.logc
+		lg, c = t.req.sc.log, &t.req.logc
 	} else {
 		return
 	}
@@ -93,5 +93,5 @@ func luaSourcePrefix(L *lua.LState) string {
 
 // logf writes a line of luaws's own (not from ngx.log), in request context.
 func logf(_ *lua.LState, r *request, level int, msg string) {
-	r.host.log.Log(level, &r.logc, msg)
+	r.sc.log.Log(level, &r.logc, msg)
 }

@@ -52,7 +52,7 @@ func (r *request) writeHeader() {
 		h[http.CanonicalHeaderKey(f.name)] = f.values
 	}
 	if r.header.index("Content-Type") < 0 {
-		h["Content-Type"] = []string{r.host.cfg.DefaultType}
+		h["Content-Type"] = []string{r.sc.defaultType}
 	}
 	st := r.status
 	if st == 0 {

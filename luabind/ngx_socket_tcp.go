@@ -142,7 +142,7 @@ func sockConnect(L *lua.LState) int {
 		s.counted = backlog >= 0
 		if network == "tcp" {
 			var ip string
-			ip, err = s.req.host.resolve(ctx, addr)
+			ip, err = s.req.sc.resolve(ctx, addr)
 			if err != nil {
 				return
 			}
@@ -158,8 +158,8 @@ func sockConnect(L *lua.LState) int {
 		}
 		s.closed = true
 		msg := connectError(err)
-		if s.req.host.sockLog {
-			s.req.host.log.Log(errlog.Err, &s.req.logc, connectLogLine(err, msg, dialAddr))
+		if s.req.sc.sockLog {
+			s.req.sc.log.Log(errlog.Err, &s.req.logc, connectLogLine(err, msg, dialAddr))
 		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(msg))
@@ -208,19 +208,19 @@ type resolveError struct{ msg string }
 func (e *resolveError) Error() string { return e.msg }
 
 // resolve returns an IPv4 (or IPv6) address for host; IP literals pass through.
-func (h *Host) resolve(ctx context.Context, host string) (string, error) {
+func (h *scope) resolve(ctx context.Context, host string) (string, error) {
 	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
 		return ip.String(), nil
 	}
-	if h.cfg.NoResolver {
+	if h.noResolver {
 		return "", &resolveError{"no resolver defined to resolve \"" + host + "\""}
 	}
 	network := "ip"
-	if h.cfg.Resolver != "" {
+	if h.resolverAddr != "" {
 		network = "ip4" // nginx's resolver as configured for luaws: one A query (ipv6=off)
-		if h.cfg.ResolverTimeout > 0 {
+		if h.resolverTimeout > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, h.cfg.ResolverTimeout)
+			ctx, cancel = context.WithTimeout(ctx, h.resolverTimeout)
 			defer cancel()
 		}
 	}
@@ -240,11 +240,11 @@ func (h *Host) resolve(ctx context.Context, host string) (string, error) {
 }
 
 // resolver is Go's resolver, or one querying the configured DNS server (nginx's resolver).
-func (h *Host) resolver() *net.Resolver {
-	if h.cfg.Resolver == "" {
+func (h *scope) resolver() *net.Resolver {
+	if h.resolverAddr == "" {
 		return net.DefaultResolver
 	}
-	server := h.cfg.Resolver
+	server := h.resolverAddr
 	if _, _, err := net.SplitHostPort(server); err != nil {
 		server = net.JoinHostPort(server, "53")
 	}
@@ -300,12 +300,12 @@ func sockSSLHandshake(L *lua.LState) int {
 		} else if r := wsnative.Reason(err); r == "timeout" || r == "closed" {
 			msg = r
 		}
-		if s.req.host.sockLog {
+		if s.req.sc.sockLog {
 			line := "lua ssl certificate verify error: (" + msg + ")"
 			if msg == "certificate host mismatch" {
 				line = "lua ssl certificate does not match host \"" + serverName + "\""
 			}
-			s.req.host.log.Log(errlog.Err, &s.req.logc, line)
+			s.req.sc.log.Log(errlog.Err, &s.req.logc, line)
 		}
 		s.shut()
 		L.Push(lua.LNil)
@@ -452,7 +452,7 @@ func sockSetKeepalive(L *lua.LState) int {
 	}
 	_ = s.conn.SetDeadline(time.Time{})
 	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size) {
-		s.req.host.log.Log(errlog.Debug, &s.req.logc,
+		s.req.sc.log.Log(errlog.Debug, &s.req.logc,
 			"lua tcp socket keepalive create connection pool for key \""+s.poolName+"\"")
 	}
 	s.conn, s.closed, s.counted = nil, true, false

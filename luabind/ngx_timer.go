@@ -124,7 +124,7 @@ func startTimer(L *lua.LState, every bool) int {
 			tm.running++
 			tm.mu.Unlock()
 
-			cb := &request{host: h, start: time.Now(), phase: "timer", logc: r.logc}
+			cb := &request{host: h, sc: r.sc, start: time.Now(), phase: "timer", logc: r.logc}
 			cb.logc.Context = "ngx.timer"
 			_, _ = cb.run(context.Background(), v, func(*lua.LState) (*lua.LFunction, []lua.LValue) {
 				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)

@@ -96,7 +96,7 @@ func (r *request) variable(name string) (string, bool) {
 	case "host":
 		h := hr.Host
 		if h == "" {
-			return r.host.cfg.ServerName, true
+			return r.sc.serverName, true
 		}
 		if host, _, err := net.SplitHostPort(h); err == nil {
 			h = host
@@ -128,7 +128,7 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return port, true
 	case "server_name":
-		return r.host.cfg.ServerName, true
+		return r.sc.serverName, true
 	case "hostname":
 		h, _ := os.Hostname()
 		return h, true

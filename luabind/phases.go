@@ -35,11 +35,14 @@ type Phases struct {
 	Rewrite, Access, Content, Log *Chunk
 	// Fallback serves the content phase when Content is nil (static files, return, ...).
 	Fallback http.Handler
+	// Settings are the location's server name, error log, socket logging, resolver...
+	Settings *Settings
 }
 
 // PhaseHandler serves a location's Phases.
 type PhaseHandler struct {
 	host     *Host
+	sc       *scope
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
 	fallback http.Handler
@@ -80,7 +83,7 @@ func (h *Host) CheckChunk(c Chunk) error {
 
 // PhaseHandler compiles every chunk of p now and returns the location's handler.
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
-	ph := &PhaseHandler{host: h, fallback: p.Fallback}
+	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback}
 	for _, s := range p.Set {
 		proto, err := h.chunkProto(&s.Chunk)
 		if err != nil {
@@ -114,14 +117,14 @@ func WithVars(ctx context.Context, vars map[string]string) context.Context {
 // Variable computes the built-in nginx variable $name for hr (as ngx.var.name would), for
 // the server's own use of variables in directive values.
 func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
-	r := &request{host: h, r: hr}
+	r := &request{host: h, sc: h.scope(nil), r: hr}
 	return r.variable(name)
 }
 
 // ServeHTTP runs the location's phases for one request, on a goroutine of its own so that
 // a websocket handler's ServeHTTP returns once it takes the connection over (see Handler).
 func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
-	r := &request{host: ph.host, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
+	r := &request{host: ph.host, sc: ph.sc, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
 	done := make(chan struct{})
 	ph.host.active.Add(1)
 	go func() {
@@ -140,7 +143,7 @@ func (ph *PhaseHandler) serve(r *request) {
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
 		Client:  remoteIP(hr.RemoteAddr),
-		Server:  h.cfg.ServerName,
+		Server:  r.sc.serverName,
 		Request: hr.Method + " " + hr.RequestURI + " " + hr.Proto,
 		Host:    hr.Host,
 	}
@@ -182,7 +185,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		}
 		proto, err := st.proto()
 		if err != nil {
-			h.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
+			r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
 			failed = true
 			break
 		}
@@ -248,7 +251,7 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	ngx.RawSetString("arg", lua.LNil)
 	v.baton.Unlock()
 	if err != nil {
-		r.host.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to run set_by_lua*: %s", err.Error()))
+		r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to run set_by_lua*: %s", err.Error()))
 		L.SetTop(top)
 		return nil, err
 	}
@@ -302,7 +305,7 @@ func (h *Host) RunInit() error {
 	}
 	for _, v := range targets {
 		for _, proto := range h.initProtos {
-			r := &request{host: h, start: time.Now(), phase: "init"}
+			r := &request{host: h, sc: h.scope(nil), start: time.Now(), phase: "init"}
 			if _, err := r.run(context.Background(), v, chunkMain(proto), nil); err != nil {
 				return fmt.Errorf("init_by_lua error: %s", luaErrorText(err))
 			}
@@ -387,7 +390,7 @@ func (r *request) replayInit(L *lua.LState) {
 	r.phase = "init"
 	for _, proto := range r.host.initProtos {
 		if failed, err := r.runPhase(L, proto); failed {
-			r.host.log.Log(errlog.Err, &r.logc, "init_by_lua replay: "+luaErrorText(err))
+			r.sc.log.Log(errlog.Err, &r.logc, "init_by_lua replay: "+luaErrorText(err))
 		}
 	}
 	r.phase = ""

@@ -18,6 +18,7 @@ import (
 // Handler serves one location with one Lua chunk (content_by_lua_file or content_by_lua).
 type Handler struct {
 	host  *Host
+	sc    *scope
 	proto func() (*lua.FunctionProto, error)
 }
 
@@ -27,7 +28,7 @@ func (h *Host) FileHandler(path string) (*Handler, error) {
 	if _, err := h.protos.file(path); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
-	return &Handler{host: h, proto: func() (*lua.FunctionProto, error) { return h.protos.file(path) }}, nil
+	return &Handler{host: h, sc: h.scope(nil), proto: func() (*lua.FunctionProto, error) { return h.protos.file(path) }}, nil
 }
 
 // InlineHandler serves Lua source given inline, as content_by_lua does; chunkname is what
@@ -37,12 +38,13 @@ func (h *Host) InlineHandler(chunkname string, src []byte) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{host: h, proto: func() (*lua.FunctionProto, error) { return proto, nil }}, nil
+	return &Handler{host: h, sc: h.scope(nil), proto: func() (*lua.FunctionProto, error) { return proto, nil }}, nil
 }
 
 // request is one HTTP request while its Lua handler runs.
 type request struct {
 	host *Host
+	sc   *scope // the location's settings
 	w    http.ResponseWriter
 	r    *http.Request
 	L    *lua.LState
@@ -90,17 +92,17 @@ var errExit = errors.New("ngx.exit")
 // ServeHTTP runs the chunk in a fresh state with the request's own ngx API.
 func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	h := hd.host
-	r := &request{host: h, w: w, r: hr, start: time.Now()}
+	r := &request{host: h, sc: hd.sc, w: w, r: hr, start: time.Now()}
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
 		Client:  remoteIP(hr.RemoteAddr),
-		Server:  h.cfg.ServerName,
+		Server:  r.sc.serverName,
 		Request: hr.Method + " " + hr.RequestURI + " " + hr.Proto,
 		Host:    hr.Host,
 	}
 	proto, err := hd.proto()
 	if err != nil {
-		h.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
+		r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
@@ -204,7 +206,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 	if err != nil {
 		return err
 	}
-	r := &request{host: h, start: time.Now()}
+	r := &request{host: h, sc: h.scope(nil), start: time.Now()}
 	_, err = r.run(ctx, nil, chunkMain(proto), setup)
 	return err
 }
@@ -274,7 +276,7 @@ func (r *request) threadAborted(kind string, err error) {
 			msg += "\n" + ae.StackTrace
 		}
 	}
-	r.host.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+msg)
+	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+msg)
 }
 
 // finish completes the response once every light thread is done.

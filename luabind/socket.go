@@ -142,8 +142,8 @@ func isSocket(v lua.LValue) (*socket, bool) {
 // lua_socket_log_errors does.
 func (s *socket) ioFailed(L *lua.LState, op string, err error) string {
 	reason := wsnative.Reason(err)
-	if reason == "timeout" && s.req.host.sockLog {
-		s.req.host.log.Log(errlog.Err, &s.req.logc, "lua tcp socket "+op+" timed out")
+	if reason == "timeout" && s.req.sc.sockLog {
+		s.req.sc.log.Log(errlog.Err, &s.req.logc, "lua tcp socket "+op+" timed out")
 	}
 	return reason
 }

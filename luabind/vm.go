@@ -53,7 +53,7 @@ func guardGlobals(L *lua.LState) {
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		if t := threadOf(L); t != nil {
 			if k, ok := L.Get(2).(lua.LString); ok {
-				t.req.host.log.Log(errlog.Warn, &t.req.logc, "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('"+
+				t.req.sc.log.Log(errlog.Warn, &t.req.logc, "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('"+
 					string(k)+"') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables")
 			}
 		}

@@ -164,7 +164,7 @@ func wsRecvFrame(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 3
 	}
-	if lg := s.req.host.log; lg.Enabled(errlog.Debug) {
+	if lg := s.req.sc.log; lg.Enabled(errlog.Debug) {
 		bit := "0"
 		if f.Masked {
 			bit = "1"

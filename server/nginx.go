@@ -408,10 +408,13 @@ func (b *builder) openLog(d *ngxconf.Directive) (*errlog.Logger, error) {
 	return lg, nil
 }
 
-// host returns the Lua host for a scope's Lua settings (hosts are shared when equal).
+// host returns the Lua host for a scope. Settings that differ per server or location
+// (server name, error log, socket logging, resolver, default type) travel with each
+// location's handler (luabind.Settings), so one host — one set of worker Lua states, as one
+// nginx worker — normally serves the whole config; only cosocket-level settings that
+// lua-nginx-module keeps per worker (trusted CA, pool size and timeout) split hosts.
 func (b *builder) host(sc scope) (*luabind.Host, error) {
-	key := fmt.Sprintf("%q|%v|%q|%q|%d|%v|%p|%q", sc.serverName, sc.sockLog == nil || *sc.sockLog,
-		sc.resolver, sc.trusted, sc.poolSize, sc.poolTimeout, sc.log, sc.defaultType)
+	key := fmt.Sprintf("%q|%d|%v", sc.trusted, sc.poolSize, sc.poolTimeout)
 	if h := b.hosts[key]; h != nil {
 		return h, nil
 	}
@@ -730,6 +733,8 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	}
 	if lua {
 		ph.Fallback = static
+		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
+			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == ""}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)

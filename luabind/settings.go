@@ -1,0 +1,74 @@
+package luabind
+
+import (
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+)
+
+// Settings are the per-server (or per-location) settings of nginx that Lua code observes:
+// one Host (one set of Lua states, as one nginx worker) serves every server of a config,
+// each request with its location's Settings. Zero fields take the Host's Config.
+type Settings struct {
+	ServerName      string
+	Log             *errlog.Logger // error_log
+	SocketLogErrors *bool          // lua_socket_log_errors
+	DefaultType     string         // default_type
+	// Resolver (resolver), with NoResolver when there is none: host names then fail as under
+	// nginx. ResolverTimeout is resolver_timeout.
+	Resolver         string
+	NoResolver       bool
+	ResolverTimeout  time.Duration
+	CheckClientAbort *bool // lua_check_client_abort
+}
+
+// scope is Settings resolved against the host's defaults.
+type scope struct {
+	serverName      string
+	log             *errlog.Logger
+	sockLog         bool
+	defaultType     string
+	resolverAddr    string
+	noResolver      bool
+	resolverTimeout time.Duration
+	checkAbort      bool
+}
+
+// scope resolves s (nil: the host's defaults).
+func (h *Host) scope(s *Settings) *scope {
+	sc := &scope{
+		serverName:      h.cfg.ServerName,
+		log:             h.log,
+		sockLog:         h.sockLog,
+		defaultType:     h.cfg.DefaultType,
+		resolverAddr:    h.cfg.Resolver,
+		noResolver:      h.cfg.NoResolver,
+		resolverTimeout: h.cfg.ResolverTimeout,
+		checkAbort:      h.cfg.CheckClientAbort,
+	}
+	if s == nil {
+		return sc
+	}
+	if s.ServerName != "" {
+		sc.serverName = s.ServerName
+	}
+	if s.Log != nil {
+		sc.log = s.Log
+	}
+	if s.SocketLogErrors != nil {
+		sc.sockLog = *s.SocketLogErrors
+	}
+	if s.DefaultType != "" {
+		sc.defaultType = s.DefaultType
+	}
+	if s.Resolver != "" || s.NoResolver {
+		sc.resolverAddr, sc.noResolver = s.Resolver, s.NoResolver
+	}
+	if s.ResolverTimeout > 0 {
+		sc.resolverTimeout = s.ResolverTimeout
+	}
+	if s.CheckClientAbort != nil {
+		sc.checkAbort = *s.CheckClientAbort
+	}
+	return sc
+}
