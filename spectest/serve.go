@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,12 +17,19 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
+	"github.com/luaws/luaws/ngxconf"
 	"github.com/luaws/luaws/server"
 )
 
+// stopper is what a spec server is: a *server.Server, or a *server.Site built from nginx.conf.
+type stopper interface {
+	Shutdown(ctx context.Context) error
+	Close() error
+}
+
 // specServer is a server started by luaws.serve{} in a spec.
 type specServer struct {
-	srv     *server.Server
+	srv     stopper
 	log     *lockedBuffer
 	once    sync.Once
 	stopped chan struct{}
@@ -101,6 +109,9 @@ func (fr *fileRun) resolveScript(p string) string {
 // srv:stop(), srv:error_log() (the error log's lines).
 func (fr *fileRun) luaServe(L *lua.LState) int {
 	opts := L.CheckTable(1)
+	if conf, file := opts.RawGetString("conf"), opts.RawGetString("conf_file"); conf != lua.LNil || file != lua.LNil {
+		return fr.serveConf(L, opts, lua.LVAsString(conf), lua.LVAsString(file))
+	}
 	so := server.Options{Listen: "127.0.0.1:0", LuaPath: fr.opts.LuaPath}
 	level := errlog.Debug
 	var bad error
@@ -159,7 +170,7 @@ func (fr *fileRun) luaServe(L *lua.LState) int {
 				so.SharedDicts = append(so.SharedDicts, server.SharedDict{Name: n.String(), Size: size})
 			})
 		default:
-			bad = fmt.Errorf("unknown option %q (locations start with \"/\"; nginx.conf text is not supported yet)", ks)
+			bad = fmt.Errorf("unknown option %q (locations start with \"/\"; conf = \"...\" or conf_file = \"...\" for nginx.conf)", ks)
 		}
 	})
 	if bad == nil && len(so.Locations) == 0 {
@@ -185,9 +196,13 @@ func (fr *fileRun) luaServe(L *lua.LState) int {
 	fr.mu.Unlock()
 	go func() { _ = srv.Serve() }()
 
-	host, portStr, _ := strings.Cut(addr.String(), ":")
+	return pushServer(L, ss, addr.String(), srv.URL())
+}
+
+// pushServer returns the spec's server object: url, http_url, host, port, stop, error_log.
+func pushServer(L *lua.LState, ss *specServer, addr, base string) int {
+	host, portStr, _ := strings.Cut(addr, ":")
 	port, _ := strconv.Atoi(portStr)
-	base := srv.URL()
 	obj := L.NewTable()
 	obj.RawSetString("url", lua.LString("ws"+strings.TrimPrefix(base, "http")))
 	obj.RawSetString("http_url", lua.LString(base))
@@ -209,4 +224,81 @@ func (fr *fileRun) luaServe(L *lua.LState) int {
 	L.SetMetatable(obj, mt)
 	L.Push(obj)
 	return 1
+}
+
+// serveConf is luaws.serve{ conf = "..." } or luaws.serve{ conf_file = "nginx.conf" }: nginx
+// configuration served the way luaws -c serves it. conf holds either the inside of a server{}
+// block (as Test::Nginx's "--- config": luaws adds the http{} and server{} around it, listening
+// on a free loopback port) or a whole configuration with an http{} block; conf_file names a
+// whole configuration (its listen directives are used as they are). Other keys: log_level.
+func (fr *fileRun) serveConf(L *lua.LState, opts *lua.LTable, conf, file string) int {
+	level := errlog.Debug
+	if v := opts.RawGetString("log_level"); v != lua.LNil {
+		lv, err := errlog.ParseLevel(lua.LVAsString(v))
+		if err != nil {
+			L.RaiseError("luaws.serve: %v", err)
+		}
+		level = lv
+	}
+	var cfg *ngxconf.Config
+	var err error
+	switch {
+	case file != "":
+		cfg, err = ngxconf.ParseFile(fr.resolveScript(file))
+	case strings.Contains(conf, "http {") || strings.Contains(conf, "http{"):
+		cfg, err = ngxconf.Parse(filepath.Join(filepath.Dir(fr.file), "spec.conf"), []byte(conf), nil)
+	default:
+		port, perr := freePort()
+		if perr != nil {
+			L.RaiseError("luaws.serve: %v", perr)
+		}
+		lpath := ""
+		if fr.opts.LuaPath != "" {
+			lpath = "lua_package_path \"" + fr.opts.LuaPath + "\";\n"
+		}
+		text := "http {\n" + lpath + "server {\nlisten 127.0.0.1:" + strconv.Itoa(port) +
+			";\nserver_name localhost;\n" + conf + "\n}\n}\n"
+		cfg, err = ngxconf.Parse(filepath.Join(filepath.Dir(fr.file), "spec.conf"), []byte(text), nil)
+	}
+	if err != nil {
+		L.RaiseError("luaws.serve: %v", err)
+	}
+	var http *ngxconf.Directive
+	for _, d := range cfg.Directives {
+		if d.Name == "http" {
+			http = d
+		}
+	}
+	if http == nil {
+		L.RaiseError("luaws.serve: no http{} block")
+	}
+	buf := &lockedBuffer{}
+	dir := filepath.Dir(cfg.File)
+	site, err := server.FromNginx(http, server.NginxOptions{Prefix: dir + "/", ConfDir: dir, Log: errlog.New(buf, level)})
+	if err != nil {
+		L.RaiseError("luaws.serve: %v", err)
+	}
+	if err := site.Listen(); err != nil {
+		L.RaiseError("luaws.serve: %v", err)
+	}
+	ss := &specServer{srv: site.Site, log: buf}
+	fr.mu.Lock()
+	fr.servers = append(fr.servers, ss)
+	fr.mu.Unlock()
+	go func() { _ = site.Serve() }()
+	addrs := site.Addrs()
+	if len(addrs) == 0 {
+		L.RaiseError("luaws.serve: nothing to listen on")
+	}
+	return pushServer(L, ss, addrs[0].String(), "http://"+addrs[0].String())
+}
+
+// freePort finds a free loopback port for a server{} block luaws.serve wraps.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
