@@ -82,6 +82,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer r.survive("light thread")
 		// The baton is ours: the spawner waits on handoff without touching it.
 		co.G.CurrentThread = co
 		co.Push(fn)

@@ -103,6 +103,7 @@ func startTimer(L *lua.LState, every bool) int {
 	go func() {
 		defer tm.wg.Done()
 		defer v.drop()
+		defer r.survive("timer")
 		for {
 			premature := false
 			if d > 0 {

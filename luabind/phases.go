@@ -130,6 +130,7 @@ func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	go func() {
 		defer ph.host.active.Done()
 		defer close(done)
+		defer r.survive("request")
 		ph.serve(r)
 	}()
 	select {

@@ -116,6 +116,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	go func() {
 		defer h.active.Done()
 		defer close(done)
+		defer r.survive("request")
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
 		r.finish(failed)
 	}()
