@@ -6,6 +6,8 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
 )
 
 // ngx.timer: callbacks run later as their own "request-less" entry threads in the Lua state
@@ -115,24 +117,28 @@ func startTimer(L *lua.LState, every bool) int {
 					premature = true
 				}
 			}
-			tm.mu.Lock()
-			tm.pending--
-			if tm.running >= maxRunningTimers && !premature {
-				tm.mu.Unlock()
-				h.log.Log(4, nil, "lua_max_running_timers are not enough")
-				return
-			}
-			tm.running++
-			tm.mu.Unlock()
-
+			// The timer stays pending until its callback gets the state's baton (nginx runs it
+			// on a later turn of the event loop, never while the creating code runs).
 			cb := &request{host: h, sc: r.sc, start: time.Now(), phase: "timer", logc: r.logc}
 			cb.logc.Context = "ngx.timer"
-			_, _ = cb.run(context.Background(), v, func(*lua.LState) (*lua.LFunction, []lua.LValue) {
+			started := false
+			_, _ = cb.run(context.Background(), v, func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+				tm.mu.Lock()
+				defer tm.mu.Unlock()
+				tm.pending--
+				if tm.running >= maxRunningTimers && !premature {
+					cb.sc.log.Log(errlog.Alert, &cb.logc, "256 lua_max_running_timers are not enough")
+					return L.NewFunction(func(*lua.LState) int { return 0 }), nil
+				}
+				tm.running++
+				started = true
 				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)
 			}, nil)
 
 			tm.mu.Lock()
-			tm.running--
+			if started {
+				tm.running--
+			}
 			again := every && !premature && !tm.exiting
 			if again {
 				tm.pending++
