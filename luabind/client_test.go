@@ -432,7 +432,9 @@ func TestWebSocketServerPushThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		for i := 1; i <= 20; i++ {
 			c.WriteMessage(websocket.TextMessage, []byte(itoa(i)))
 			time.Sleep(time.Millisecond)
@@ -456,6 +458,7 @@ func TestWebSocketServerPushThread(t *testing.T) {
 			t.Fatalf("out of order: pushes %v echoes %v", pushes, echoes)
 		}
 	}
+	<-written // one writer at a time on a gorilla connection
 	c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
 	if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNoStatusReceived, 1000) {
 		t.Errorf("after close: %v", err)
