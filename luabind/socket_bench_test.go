@@ -32,6 +32,31 @@ func BenchmarkCosocketRoundTrip(b *testing.B) {
 			}
 		}
 	})
+	b.Run("lua-cosocket-two-threads", func(b *testing.B) {
+		// a second light thread doing the same on its own connection: every blocking op
+		// hands the baton over
+		h, err := NewHost(Config{Log: errlog.New(io.Discard, errlog.Err)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		half := b.N / 2
+		src := "local N = " + itoa(half) + "\n" + subst(`
+			local function loop()
+			  local s = ngx.socket.tcp() assert(s:connect("127.0.0.1", $PORT))
+			  local msg = string.rep("x", 64)
+			  for i = 1, N do
+			    assert(s:send(msg)) assert(s:receive(64))
+			  end
+			  s:close()
+			end
+			local t = ngx.thread.spawn(loop)
+			loop()
+			ngx.thread.wait(t)`, map[string]string{"PORT": port})
+		b.ResetTimer()
+		if err := h.RunChunk(context.Background(), "bench.lua", []byte(src), nil); err != nil {
+			b.Fatal(err)
+		}
+	})
 	b.Run("lua-cosocket", func(b *testing.B) {
 		h, err := NewHost(Config{Log: errlog.New(io.Discard, errlog.Err)})
 		if err != nil {
