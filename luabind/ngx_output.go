@@ -26,20 +26,65 @@ func (r *request) sendHeaders() {
 // postponeOutput is nginx's postpone_output default.
 const postponeOutput = 1460
 
-// flushOut writes the pending header and output to net/http.
+// flushOut writes the pending header and output to net/http (or, for an HTTP/1.0 client,
+// to the raw connection: see rawHead).
 func (r *request) flushOut() error {
-	if r.w == nil {
-		return nil
-	}
 	if r.headerPending {
 		r.headerPending = false
-		r.writeHeader()
+		if r.w == nil {
+			return nil
+		}
+		if r.r.ProtoMajor == 1 && r.r.ProtoMinor == 0 {
+			if err := r.rawHead(); err != nil {
+				return err
+			}
+		} else {
+			r.writeHeader()
+		}
 	}
 	if len(r.pending) == 0 {
 		return nil
 	}
-	_, err := r.w.Write(r.pending)
+	var err error
+	switch {
+	case r.rawOut != nil:
+		_ = r.rawOut.SetWriteDeadline(deadline(defaultSocketTimeout))
+		_, err = r.rawOut.Write(r.pending)
+	case r.w != nil:
+		_, err = r.w.Write(r.pending)
+	}
 	r.pending = r.pending[:0]
+	return err
+}
+
+// rawHead answers an HTTP/1.0 client as nginx does, which net/http cannot: an HTTP/1.1
+// status line, no chunked encoding, the body delimited by closing the connection.
+func (r *request) rawHead() error {
+	conn, _, err := r.hijack()
+	if err != nil {
+		r.writeHeader()
+		return nil
+	}
+	r.rawOut = conn
+	st := r.status
+	if st == 0 {
+		st = http.StatusOK
+		r.status = st
+	}
+	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\nServer: luaws\r\nDate: "...)
+	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "\r\n"...)
+	if r.header.index("Content-Type") < 0 {
+		b = append(b, "Content-Type: "+r.sc.defaultType+"\r\n"...)
+	}
+	for _, f := range r.header.fields {
+		for _, v := range f.values {
+			b = append(b, http.CanonicalHeaderKey(f.name)+": "+v+"\r\n"...)
+		}
+	}
+	b = append(b, "Connection: close\r\n\r\n"...)
+	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
+	_, err = conn.Write(b)
 	return err
 }
 
@@ -130,7 +175,7 @@ func nginxReason(status int) string {
 	case 505:
 		return "HTTP Version Not Supported"
 	}
-	return statusText(status)
+	return http.StatusText(status) // "" for a code nginx has no line for, as nginx leaves it
 }
 
 // appendOutput appends ngx.say/ngx.print arguments: strings, numbers, booleans, nil, ngx.null
@@ -174,7 +219,7 @@ func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) 
 
 func output(L *lua.LState, newline bool, fname string) int {
 	r := outputRequestOf(L)
-	if r.hijacked && r.sock != nil {
+	if r.hijacked && r.rawOut == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
 		return 2
@@ -210,7 +255,7 @@ func ngxPrint(L *lua.LState) int { return output(L, false, "print") }
 // ngx.flush(wait): pushes buffered output to the client.
 func ngxFlush(L *lua.LState) int {
 	r := outputRequestOf(L)
-	if r.hijacked {
+	if r.hijacked && r.rawOut == nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("raw request socket acquired"))
 		return 2
@@ -222,7 +267,7 @@ func ngxFlush(L *lua.LState) int {
 	}
 	r.sendHeaders()
 	err := r.flushOut()
-	if err == nil {
+	if err == nil && r.rawOut == nil && r.w != nil {
 		err = http.NewResponseController(r.w).Flush()
 	}
 	if err != nil {
@@ -244,7 +289,7 @@ func ngxEOF(L *lua.LState) int {
 	}
 	if !r.hijacked {
 		r.sendHeaders()
-		if r.flushOut() == nil {
+		if r.flushOut() == nil && r.rawOut == nil && r.w != nil {
 			_ = http.NewResponseController(r.w).Flush()
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,6 +67,7 @@ type request struct {
 	// output postponed as nginx does (see sendHeaders)
 	headerPending bool
 	pending       []byte
+	rawOut        net.Conn // an HTTP/1.0 client's connection, answered raw (rawHead)
 	bodyData      []byte
 	start         time.Time
 
@@ -282,6 +282,14 @@ func (r *request) threadAborted(kind string, err error) {
 
 // finish completes the response once every light thread is done.
 func (r *request) finish(failed bool) {
+	if r.rawOut != nil && !failed {
+		_ = r.flushOut()
+	}
+	defer func() {
+		if r.rawOut != nil { // an HTTP/1.0 answer ends with the connection
+			_ = r.rawOut.Close()
+		}
+	}()
 	switch {
 	case r.hijacked:
 		if r.conn != nil {
@@ -373,12 +381,4 @@ func (h *Host) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 func connID(hr *http.Request) uint64 {
 	id, _ := hr.Context().Value(connIDKey{}).(uint64)
 	return id
-}
-
-// statusText is nginx's reason phrase for a status line.
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return t
-	}
-	return strings.TrimSpace(fmt.Sprintf("%d", code))
 }
