@@ -42,7 +42,7 @@ func semNew(L *lua.LState) int {
 		n = int(f)
 	}
 	if n < 0 {
-		L.RaiseError("no negative number")
+		ngxStrError(L, 1, "no negative number")
 	}
 	ud := L.NewUserData()
 	ud.Value = &semaphore{count: n}
@@ -88,7 +88,7 @@ func checkSema(L *lua.LState) *semaphore {
 			}
 		}
 	}
-	L.RaiseError("not a semaphore instance")
+	ngxStrError(L, 1, "not a semaphore instance")
 	return nil
 }
 
@@ -101,7 +101,7 @@ func semWait(L *lua.LState) int {
 		L.RaiseError("attempt to perform arithmetic on local 'seconds' (%s value)", L.Get(2).Type().String())
 	}
 	if f < 0 {
-		L.RaiseError("no negative number")
+		ngxStrError(L, 1, "no negative number")
 	}
 	s.mu.Lock()
 	if s.count > 0 {
@@ -175,7 +175,7 @@ func semPost(L *lua.LState) int {
 	if v := L.Get(2); v != lua.LNil {
 		f, ok := toNumber(v)
 		if !ok || f < 1 {
-			L.RaiseError("positive number required")
+			ngxStrError(L, 1, "positive number required")
 		}
 		n = int(f)
 	}

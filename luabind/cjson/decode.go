@@ -25,9 +25,11 @@ const (
 	tUnknown
 )
 
+// tokNames word tokens in errors as OpenResty's lua-cjson 2.1.0.11 (the reference) does:
+// integers are numbers there (T_INTEGER appeared in later releases of the fork).
 var tokNames = [...]string{
 	"T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_ARR_END", "T_STRING", "T_NUMBER",
-	"T_INTEGER", "T_BOOLEAN", "T_NULL", "T_COLON", "T_COMMA", "T_END", "T_WHITESPACE",
+	"T_NUMBER", "T_BOOLEAN", "T_NULL", "T_COLON", "T_COMMA", "T_END", "T_WHITESPACE",
 	"T_ERROR", "T_UNKNOWN",
 }
 
