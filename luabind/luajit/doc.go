@@ -26,7 +26,7 @@
 //	"" .. -0.0      LuaJIT "-0"                 gopher-lua "0"
 //	"" .. 0/0       LuaJIT "nan"                gopher-lua "NaN"
 //	"" .. math.huge LuaJIT "inf"                gopher-lua "+Inf"
-//	table.concat({1/3}), string.rep(1/3, 1), string.len(1/3) (18, LuaJIT 16): the same.
+//	table.concat({1/3}), string.len(1/3) (18, LuaJIT 16): the same.
 //
 // Numbers below 1e14 with no fraction, the common case, print the same both ways. Code that
 // needs LuaJIT's text calls tostring(x) or string.format("%.14g", x).

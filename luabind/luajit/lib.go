@@ -31,6 +31,7 @@ func Open(L *lua.LState) {
 	}
 	if tbl, ok := g.RawGetString("string").(*lua.LTable); ok {
 		tbl.RawSetString("format", L.NewFunction(strFormat))
+		tbl.RawSetString("rep", L.NewFunction(strRep))
 	}
 	if tbl, ok := g.RawGetString("math").(*lua.LTable); ok {
 		tbl.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has math.MaxFloat64
@@ -577,5 +578,34 @@ func tabClone(L *lua.LState) int {
 	c := L.CreateTable(t.Len(), 0)
 	t.ForEach(func(k, v lua.LValue) { c.RawSet(k, v) })
 	L.Push(c)
+	return 1
+}
+
+// strRep is string.rep(s, n, sep) with LuaJIT 2.1's separator argument (gopher-lua ignores it).
+func strRep(L *lua.LState) int {
+	var s string
+	if n, ok := L.Get(1).(lua.LNumber); ok {
+		s = FormatNumber(float64(n)) // LuaJIT's %.14g, not gopher-lua's
+	} else {
+		s = L.CheckString(1)
+	}
+	n := L.CheckInt(2)
+	sep := L.OptString(3, "")
+	if n <= 0 {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if int64(len(s)+len(sep))*int64(n) > 1<<31 {
+		L.RaiseError("resulting string too large")
+	}
+	var b strings.Builder
+	b.Grow((len(s)+len(sep))*n - len(sep))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	L.Push(lua.LString(b.String()))
 	return 1
 }
