@@ -5,22 +5,16 @@
 local native = require "luaws.websocket"
 local protocol = require "resty.websocket.protocol"
 
-local recv_frame = protocol.recv_frame
-local raw_send_frame = protocol.send_frame
 local tcp = ngx.socket.tcp
 local encode_base64 = ngx.encode_base64
 local char = string.char
 local find = string.find
 local match = string.match
 local concat = table.concat
-local floor = math.floor
 local rand = math.random
 local type = type
 local tostring = tostring
 local setmetatable = setmetatable
-local ngx_log = ngx.log
-local ngx_DEBUG = ngx.DEBUG
-local debug = ngx.config.debug
 
 local _M = protocol.new_tab(0, 13)
 _M._VERSION = '0.12'
@@ -218,84 +212,7 @@ function _M.connect(self, uri, opts)
     return 1, nil, header
 end
 
-function _M.set_timeout(self, ms)
-    local sock = self.sock
-    if not sock then
-        return nil, nil, "not initialized yet"
-    end
-    return sock:settimeout(ms)
-end
-
-function _M.recv_frame(self)
-    if self.fatal then
-        return nil, nil, "fatal error already happened"
-    end
-    local sock = self.sock
-    if not sock then
-        return nil, nil, "not initialized yet"
-    end
-    local data, typ, err = recv_frame(sock, self.max_recv_len, false)
-    if not data and not find(err, ": timeout", 1, true) then
-        self.fatal = true
-    end
-    return data, typ, err
-end
-
-local function send_frame(self, fin, opcode, payload)
-    if self.fatal then
-        return nil, "fatal error already happened"
-    end
-    if self.closed then
-        return nil, "already closed"
-    end
-    local sock = self.sock
-    if not sock then
-        return nil, "not initialized yet"
-    end
-    local bytes, err = raw_send_frame(sock, fin, opcode, payload,
-                                      self.max_send_len, not self.send_unmasked)
-    if not bytes then
-        self.fatal = true
-    end
-    return bytes, err
-end
-_M.send_frame = send_frame
-
-function _M.send_text(self, data)
-    return send_frame(self, true, 0x1, data)
-end
-
-function _M.send_binary(self, data)
-    return send_frame(self, true, 0x2, data)
-end
-
-local function send_close(self, code, msg)
-    local payload
-    if code then
-        if type(code) ~= "number" or code > 0x7fff then
-            return nil, "bad status code"
-        end
-        payload = char(floor(code / 0x100) % 0x100, code % 0x100) .. (msg or "")
-    end
-    if debug then
-        ngx_log(ngx_DEBUG, "sending the close frame")
-    end
-    local bytes, err = send_frame(self, true, 0x8, payload)
-    if not bytes then
-        self.fatal = true
-    end
-    self.closed = true
-    return bytes, err
-end
-_M.send_close = send_close
-
-function _M.send_ping(self, data)
-    return send_frame(self, true, 0x9, data)
-end
-
-function _M.send_pong(self, data)
-    return send_frame(self, true, 0xa, data)
-end
+require "resty.websocket._session"(_M, true)
 
 -- close(): sends a close frame unless one went out already, then closes the connection.
 function _M.close(self)
@@ -307,7 +224,7 @@ function _M.close(self)
         return nil, "not initialized"
     end
     if not self.closed then
-        local bytes, err = send_close(self)
+        local bytes, err = _M.send_close(self)
         if not bytes then
             return nil, "failed to send close frame: " .. err
         end

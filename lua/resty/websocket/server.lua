@@ -5,12 +5,6 @@
 local native = require "luaws.websocket"
 local protocol = require "resty.websocket.protocol"
 
-local recv_frame = protocol.recv_frame
-local raw_send_frame = protocol.send_frame
-local type = type
-local char = string.char
-local floor = math.floor
-local find = string.find
 local setmetatable = setmetatable
 
 local _M = protocol.new_tab(0, 11)
@@ -45,77 +39,10 @@ function _M.new(self, opts)
     }, mt)
 end
 
-function _M.set_timeout(self, ms)
-    local sock = self.sock
-    if not sock then
-        return nil, nil, "not initialized yet"
-    end
-    return sock:settimeout(ms)
-end
-
--- recv_frame() -> data, typ, err. Any error but a timeout makes the object fatal.
-function _M.recv_frame(self)
-    if self.fatal then
-        return nil, nil, "fatal error already happened"
-    end
-    local sock = self.sock
-    if not sock then
-        return nil, nil, "not initialized yet"
-    end
-    local data, typ, err = recv_frame(sock, self.max_recv_len, true)
-    if not data and not find(err, ": timeout", 1, true) then
-        self.fatal = true
-    end
-    return data, typ, err
-end
-
-local function send_frame(self, fin, opcode, payload)
-    if self.fatal then
-        return nil, "fatal error already happened"
-    end
-    local sock = self.sock
-    if not sock then
-        return nil, "not initialized yet"
-    end
-    local bytes, err = raw_send_frame(sock, fin, opcode, payload,
-                                      self.max_send_len, self.send_masked)
-    if not bytes then
-        self.fatal = true
-    end
-    return bytes, err
-end
-_M.send_frame = send_frame
+local send_frame = require "resty.websocket._session"(_M, false)
 
 function _M.send_continue(self, data)
     return send_frame(self, true, 0x0, data)
-end
-
-function _M.send_text(self, data)
-    return send_frame(self, true, 0x1, data)
-end
-
-function _M.send_binary(self, data)
-    return send_frame(self, true, 0x2, data)
-end
-
--- send_close(code, msg): the status code travels as two big-endian bytes before msg.
-function _M.send_close(self, code, msg)
-    local payload
-    if code then
-        if type(code) ~= "number" or code > 0x7fff then
-            return nil, "bad status code"
-        end
-        payload = char(floor(code / 0x100) % 0x100, code % 0x100) .. (msg or "")
-    end
-    return send_frame(self, true, 0x8, payload)
-end
-
-function _M.send_ping(self, data)
-    return send_frame(self, true, 0x9, data)
-end
-
-function _M.send_pong(self, data)
-    return send_frame(self, true, 0xa, data)
 end
 
 return _M
