@@ -257,10 +257,8 @@ func (h *scope) resolver() *net.Resolver {
 // sock:sslhandshake(reused_session?, server_name?, ssl_verify?) -> session | true | nil, err
 func sockSSLHandshake(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.conn == nil || s.closed {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
+	if why := s.unusable(false); why != "" {
+		return pushErr(L, why)
 	}
 	serverName := ""
 	if v, ok := L.Get(3).(lua.LString); ok {
@@ -418,10 +416,8 @@ func sockSetClientCert(L *lua.LState) int {
 // sock:setkeepalive(timeout_ms?, size?) puts the connection into the pool -> 1 | nil, err
 func sockSetKeepalive(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.conn == nil || s.closed {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
+	if why := s.unusable(false); why != "" {
+		return pushErr(L, why)
 	}
 	if s.raw {
 		L.Push(lua.LNil)
@@ -462,10 +458,8 @@ func sockSetKeepalive(L *lua.LState) int {
 
 func sockGetReusedTimes(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.conn == nil || s.closed {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
+	if why := s.unusable(false); why != "" {
+		return pushErr(L, why)
 	}
 	L.Push(lua.LNumber(s.reused))
 	return 1
@@ -505,10 +499,8 @@ func sockReceiveUntil(L *lua.LState) int {
 				L.ArgError(1, "bad size argument")
 			}
 		}
-		if s.closed || s.conn == nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("closed"))
-			return 2
+		if why := s.unusable(false); why != "" {
+			return pushErr(L, why)
 		}
 		if st.done {
 			st.done = false

@@ -172,15 +172,8 @@ func (s *socket) fill(L *lua.LState, t *lthread) error {
 // sock:receive(size | "*l" | "*a") -> data | nil, err, partial
 func sockReceive(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed || s.conn == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
-	}
-	if s.reading {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("socket busy reading"))
-		return 2
+	if why := s.unusable(true); why != "" {
+		return pushErr(L, why)
 	}
 	t := threadOf(L)
 	s.reading = true
@@ -262,15 +255,8 @@ func sockReceiveAny(L *lua.LState) int {
 	if !ok || max <= 0 {
 		argError(L, 2, "bad max argument")
 	}
-	if s.closed || s.conn == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
-	}
-	if s.reading {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("socket busy reading"))
-		return 2
+	if why := s.unusable(true); why != "" {
+		return pushErr(L, why)
 	}
 	s.reading = true
 	defer func() { s.reading = false }()
@@ -312,10 +298,8 @@ func appendSendData(L *lua.LState, b []byte, v lua.LValue, top bool) []byte {
 // sock:send(data) -> bytes | nil, err
 func sockSend(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed || s.conn == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
+	if why := s.unusable(false); why != "" {
+		return pushErr(L, why)
 	}
 	var data []byte
 	if str, ok := L.Get(2).(lua.LString); ok {
@@ -390,10 +374,8 @@ func sockSetTimeouts(L *lua.LState) int {
 
 func sockClose(L *lua.LState) int {
 	s := checkSocket(L, 1)
-	if s.closed || s.conn == nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("closed"))
-		return 2
+	if why := s.unusable(false); why != "" {
+		return pushErr(L, why)
 	}
 	s.shut()
 	L.Push(lua.LNumber(1))
@@ -503,3 +485,22 @@ func (bodyConn) Close() error                     { return nil }
 func (bodyConn) SetDeadline(time.Time) error      { return nil }
 func (bodyConn) SetReadDeadline(time.Time) error  { return nil }
 func (bodyConn) SetWriteDeadline(time.Time) error { return nil }
+
+// unusable says why the socket cannot be used now: "closed" (never connected, or closed), or
+// with reading, "socket busy reading" while another light thread reads; "" when it can.
+func (s *socket) unusable(reading bool) string {
+	switch {
+	case s.closed || s.conn == nil:
+		return "closed"
+	case reading && s.reading:
+		return "socket busy reading"
+	}
+	return ""
+}
+
+// pushErr returns nil, msg to Lua: the soft error of every socket method.
+func pushErr(L *lua.LState, msg string) int {
+	L.Push(lua.LNil)
+	L.Push(lua.LString(msg))
+	return 2
+}
