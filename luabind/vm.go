@@ -28,10 +28,17 @@ func (v *vm) drop() {
 	}
 }
 
+// threadRegistrySize is the initial value-stack size of a light thread.
+const threadRegistrySize = 32
+
 func (h *Host) newVM() *vm {
 	L := h.newState()
 	clock := openNgx(L, h)
 	guardGlobals(L)
+	// Light threads (NewThread copies these options) start with a small value stack that
+	// grows on demand: an idle websocket's thread then holds 0.5 KiB of it, not 2 KiB.
+	// (NewState alone enforces its 128-slot minimum.)
+	L.Options.RegistrySize = threadRegistrySize
 	return &vm{L: L, clock: clock}
 }
 
