@@ -35,7 +35,7 @@ func (r *request) flushOut() error {
 			return nil
 		}
 		if r.r.ProtoMajor == 1 && r.r.ProtoMinor == 0 {
-			if err := r.rawHead(); err != nil {
+			if err := r.rawHead(-1); err != nil {
 				return err
 			}
 		} else {
@@ -58,8 +58,9 @@ func (r *request) flushOut() error {
 }
 
 // rawHead answers an HTTP/1.0 client as nginx does, which net/http cannot: an HTTP/1.1
-// status line, no chunked encoding, the body delimited by closing the connection.
-func (r *request) rawHead() error {
+// status line, no chunked encoding, the body delimited by closing the connection (or by
+// contentLength, when it is known: >= 0).
+func (r *request) rawHead(contentLength int) error {
 	conn, _, err := r.hijack()
 	if err != nil {
 		r.writeHeader()
@@ -81,6 +82,9 @@ func (r *request) rawHead() error {
 		for _, v := range f.values {
 			b = append(b, http.CanonicalHeaderKey(f.name)+": "+v+"\r\n"...)
 		}
+	}
+	if contentLength >= 0 {
+		b = append(b, "Content-Length: "+strconv.Itoa(contentLength)+"\r\n"...)
 	}
 	b = append(b, "Connection: close\r\n\r\n"...)
 	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
@@ -289,7 +293,18 @@ func ngxEOF(L *lua.LState) int {
 	}
 	if !r.hijacked {
 		r.sendHeaders()
-		if r.flushOut() == nil && r.rawOut == nil && r.w != nil {
+		if r.headerPending && r.w != nil {
+			// Nothing went out yet, so the whole response is known: complete it now, as
+			// nginx does at eof, so the client has it while the handler goes on working.
+			r.headerPending = false
+			if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil {
+				if r.r.Method != http.MethodHead {
+					_, _ = r.rawOut.Write(r.pending)
+				}
+				_ = r.rawOut.Close()
+			}
+			r.pending = nil
+		} else if r.flushOut() == nil && r.rawOut == nil && r.w != nil {
 			_ = http.NewResponseController(r.w).Flush()
 		}
 	}
