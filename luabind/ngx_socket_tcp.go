@@ -31,14 +31,32 @@ func newSocketTable(L *lua.LState) *lua.LTable {
 
 func ngxSocketTCP(L *lua.LState) int {
 	r := requestOf(L)
-	pushSocket(L, newSocket(r, nil, nil))
+	pushSocket(L, r.cosocket())
 	return 1
+}
+
+// cosocket makes a cosocket of the request; whatever is still open of it when the request
+// ends is closed, as lua-nginx-module does.
+func (r *request) cosocket() *socket {
+	s := newSocket(r, nil, nil)
+	r.cosockets = append(r.cosockets, s)
+	return s
+}
+
+// closeCosockets closes the request's cosockets that are neither closed nor pooled.
+func (r *request) closeCosockets() {
+	for _, s := range r.cosockets {
+		if s.conn != nil && !s.closed {
+			s.shut()
+		}
+	}
+	r.cosockets = nil
 }
 
 // ngx.socket.connect(host, port) is ngx.socket.tcp() followed by connect.
 func ngxSocketConnect(L *lua.LState) int {
 	r := requestOf(L)
-	ud := pushSocket(L, newSocket(r, nil, nil))
+	ud := pushSocket(L, r.cosocket())
 	L.Insert(ud, 1)
 	L.Pop(1)
 	if n := sockConnect(L); n > 1 || L.Get(-1) == lua.LNil {

@@ -67,7 +67,8 @@ type request struct {
 	// output postponed as nginx does (see sendHeaders)
 	headerPending bool
 	pending       []byte
-	rawOut        net.Conn // an HTTP/1.0 client's connection, answered raw (rawHead)
+	rawOut        net.Conn  // an HTTP/1.0 client's connection, answered raw (rawHead)
+	cosockets     []*socket // ngx.socket.tcp objects, closed when the request ends
 	bodyData      []byte
 	start         time.Time
 
@@ -156,6 +157,7 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 	v.baton.Unlock()
 	return func() {
 		r.cancel()
+		r.closeCosockets()
 		v.drop()
 	}
 }

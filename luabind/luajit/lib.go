@@ -2,6 +2,7 @@ package luajit
 
 import (
 	"bufio"
+	"errors"
 	"math"
 	"os"
 	"runtime/metrics"
@@ -28,6 +29,9 @@ func Open(L *lua.LState) {
 	}
 	for name, fn := range base {
 		g.RawSetString(name, L.NewFunction(fn))
+	}
+	if orig, ok := g.RawGetString("tonumber").(*lua.LFunction); ok {
+		g.RawSetString("tonumber", L.NewFunction(func(L *lua.LState) int { return baseToNumber(L, orig) }))
 	}
 	if tbl, ok := g.RawGetString("string").(*lua.LTable); ok {
 		tbl.RawSetString("format", L.NewFunction(strFormat))
@@ -600,5 +604,34 @@ func strRep(L *lua.LState) int {
 	}
 	// strings.Repeat copies by doubling: a 64 MiB string.rep is a handful of copies
 	L.Push(lua.LString(strings.Repeat(s+sep, n-1) + s))
+	return 1
+}
+
+// baseToNumber is tonumber with LuaJIT's string scanner for base 10: exponents without a
+// fraction ("1e2"), "inf", "nan" and hex floats, which gopher-lua's scanner refuses; other
+// cases go to gopher-lua's own tonumber.
+func baseToNumber(L *lua.LState, orig *lua.LFunction) int {
+	if str, ok := L.Get(1).(lua.LString); ok && (L.GetTop() < 2 || L.Get(2) == lua.LNil) {
+		t := strings.TrimSpace(string(str))
+		if t != "" && !strings.ContainsRune(t, '_') {
+			lower := strings.ToLower(strings.TrimLeft(t, "+-"))
+			hex := strings.HasPrefix(lower, "0x")
+			if f, err := strconv.ParseFloat(t, 64); err == nil {
+				if !hex || strings.ContainsAny(lower, ".p") {
+					L.Push(lua.LNumber(f))
+					return 1
+				}
+			} else if errors.Is(err, strconv.ErrRange) {
+				L.Push(lua.LNumber(f)) // overflow gives ±inf, as strtod
+				return 1
+			}
+		}
+	}
+	n := L.GetTop()
+	L.Push(orig)
+	for i := 1; i <= n; i++ {
+		L.Push(L.Get(i))
+	}
+	L.Call(n, 1)
 	return 1
 }
