@@ -230,7 +230,7 @@ func ngxArgsEncode(L *lua.LState, t *lua.LTable) string {
 
 func ngxArgsValueString(v lua.LValue) string {
 	if n, ok := v.(lua.LNumber); ok {
-		return ngxStrNumber(float64(n))
+		return fmtNumber(float64(n))
 	}
 	return string(v.(lua.LString))
 }

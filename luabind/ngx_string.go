@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -101,32 +100,13 @@ func ngxStrArgTypeError(L *lua.LState, n int, expected string) {
 
 // ---- conversions as LuaJIT does them ---------------------------------------------------
 
-// ngxStrNumber formats a number as LuaJIT's tostring and lua_tolstring do ("%.14g").
-func ngxStrNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e14 {
-		if f == 0 && math.Signbit(f) {
-			return "-0"
-		}
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
-}
-
 // ngxStrCheckString is luaL_checklstring: strings, and numbers converted with %.14g.
 func ngxStrCheckString(L *lua.LState, n int) string {
 	switch v := L.Get(n).(type) {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
-		return ngxStrNumber(float64(v))
+		return fmtNumber(float64(v))
 	}
 	ngxStrArgTypeError(L, n, "string")
 	return ""
@@ -139,7 +119,7 @@ func ngxStrToStr(L *lua.LState, n int) string {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
-		return ngxStrNumber(float64(v))
+		return fmtNumber(float64(v))
 	case *lua.LNilType:
 		return ""
 	case lua.LBool:
@@ -370,7 +350,7 @@ func ngxStrEscapeURI(L *lua.LState) int {
 			ngxStrError(L, 2, `"type" is not a number`)
 		}
 		if f < ngxStrEscTypeURI || f > 6 || math.IsNaN(float64(f)) {
-			ngxStrError(L, 2, `"type" `+ngxStrNumber(float64(f))+" out of range")
+			ngxStrError(L, 2, `"type" `+fmtNumber(float64(f))+" out of range")
 		}
 		typ = int(f)
 	}

@@ -105,7 +105,7 @@ func ngxStrRun(t *testing.T, code string) []string {
 		return 1
 	}))
 	L.SetGlobal("__num", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(ngxStrNumber(float64(L.CheckNumber(1)))))
+		L.Push(lua.LString(fmtNumber(float64(L.CheckNumber(1)))))
 		return 1
 	}))
 	fn, err := L.Load(strings.NewReader(ngxStrTestPrelude+code), "snippet")

@@ -1,32 +1,14 @@
 package luabind
 
 import (
-	"math"
-	"strconv"
-
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
-// fmtNumber formats a number as LuaJIT's tostring does ("%.14g").
-func fmtNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case f == math.Trunc(f) && math.Abs(f) < 1e14:
-		if f == 0 && math.Signbit(f) {
-			return "-0"
-		}
-		return strconv.FormatInt(int64(f), 10)
-	}
-	return strconv.FormatFloat(f, 'g', 14, 64)
-}
+// fmtNumber formats a number as LuaJIT's tostring does ("%.14g", ties rounded away from
+// zero, "nan", "inf", "-0").
+func fmtNumber(f float64) string { return luajit.FormatNumber(f) }
 
 // luaToString converts a value the way lua_tolstring would for output: strings as they are,
 // numbers as "%.14g"; other values with tostring.
