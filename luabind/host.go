@@ -55,6 +55,9 @@ type Config struct {
 	// Workers is worker_processes: how many shared Lua states requests are spread over
 	// (default 1, nginx's default). Each state runs one light thread at a time.
 	Workers int
+	// AllowOSExit lets os.exit end the process (`luaws run`); by default it ends only the
+	// request or timer that calls it (see osexit.go).
+	AllowOSExit bool
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
