@@ -58,6 +58,11 @@ type Config struct {
 	// AllowOSExit lets os.exit end the process (`luaws run`); by default it ends only the
 	// request or timer that calls it (see osexit.go).
 	AllowOSExit bool
+	// MemoryLimit caps (in bytes) any one string or buffer the Lua library functions of a
+	// state build (string.rep, string.format, table.concat, `..`, ngx.say's buffer): asking
+	// for more fails that call with LuaJIT's "not enough memory". 0: only LuaJIT's own
+	// string limit (luajit.MaxStr) applies.
+	MemoryLimit int64
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

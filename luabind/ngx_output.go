@@ -3,6 +3,7 @@ package luabind
 import (
 	"github.com/luaws/luaws/internal/buildinfo"
 	"github.com/luaws/luaws/internal/errpage"
+	"github.com/luaws/luaws/luabind/luajit"
 	"net/http"
 	"strconv"
 	"time"
@@ -181,6 +182,9 @@ func nginxReason(status int) string {
 func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) []byte {
 	switch v := v.(type) {
 	case lua.LString:
+		if luajit.BufferTooBig(L, int64(len(b)+len(v))) {
+			luaError(L, "no memory") // lua-nginx-module's word when its buffer cannot be had
+		}
 		return append(b, v...)
 	case lua.LNumber:
 		f := float64(v)
