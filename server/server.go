@@ -64,6 +64,8 @@ type Options struct {
 	HostConfig *luabind.Config
 	// AccessLog, if not nil, gets a line per request in nginx's combined format.
 	AccessLog *AccessLog
+	// MemoryLimit is luabind.Config.MemoryLimit: a cap on any one string a Lua state builds.
+	MemoryLimit int64
 }
 
 // Server is a configured luaws, ready to listen.
@@ -92,7 +94,8 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
-		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers}
+		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
+		MemoryLimit: o.MemoryLimit}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {
@@ -158,8 +161,11 @@ func (s *Server) routes() error {
 			return err
 		}
 		st, err := os.Stat(root)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("root %s: no such directory", s.opts.Root)
+		}
 		if err != nil {
-			return fmt.Errorf("root %s: %w", s.opts.Root, err)
+			return fmt.Errorf("root: %w", err)
 		}
 		if !st.IsDir() {
 			return fmt.Errorf("root %s: not a directory", s.opts.Root)
