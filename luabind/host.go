@@ -55,6 +55,14 @@ type Config struct {
 	// Workers is worker_processes: how many shared Lua states requests are spread over
 	// (default 1, nginx's default). Each state runs one light thread at a time.
 	Workers int
+	// AllowOSExit lets os.exit end the process (`luaws run`); by default it ends only the
+	// request or timer that calls it (see osexit.go).
+	AllowOSExit bool
+	// MemoryLimit caps (in bytes) any one string or buffer the Lua library functions of a
+	// state build (string.rep, string.format, table.concat, `..`, ngx.say's buffer): asking
+	// for more fails that call with LuaJIT's "not enough memory". 0: only LuaJIT's own
+	// string limit (luajit.MaxStr) applies.
+	MemoryLimit int64
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

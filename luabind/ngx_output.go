@@ -1,6 +1,9 @@
 package luabind
 
 import (
+	"github.com/luaws/luaws/internal/buildinfo"
+	"github.com/luaws/luaws/internal/errpage"
+	"github.com/luaws/luaws/luabind/luajit"
 	"net/http"
 	"strconv"
 	"time"
@@ -72,7 +75,7 @@ func (r *request) rawHead(contentLength int) error {
 		st = http.StatusOK
 		r.status = st
 	}
-	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\nServer: luaws\r\nDate: "...)
+	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\nServer: "+buildinfo.ServerToken+"\r\nDate: "...)
 	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
 	b = append(b, "\r\n"...)
 	if r.header.index("Content-Type") < 0 {
@@ -94,7 +97,7 @@ func (r *request) rawHead(contentLength int) error {
 
 func (r *request) writeHeader() {
 	h := r.w.Header()
-	h["Server"] = []string{"luaws"}
+	h["Server"] = []string{buildinfo.ServerToken}
 	for _, f := range r.header.fields {
 		// canonical keys: net/http looks headers up that way (a "content-type" key would not
 		// stop it from adding a Content-Type of its own)
@@ -126,58 +129,50 @@ func (r *request) sendSpecial(status int) {
 		r.abortConn()
 		return
 	}
-	line := strconv.Itoa(status) + " " + nginxReason(status)
-	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
-		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
+	body, page := errpage.Body(status)
 	location := r.header.get("Location")
+	recordResponse(r.w, status, len(body))
 	conn, _, err := r.hijack()
 	if err != nil { // not a hijackable connection (a test recorder): net/http writes it
 		r.header = respHeader{}
-		r.header.set("Content-Type", []string{"text/html"})
+		if page {
+			r.header.set("Content-Type", []string{"text/html"})
+		}
 		r.header.set("Content-Length", []string{strconv.Itoa(len(body))})
 		r.sendHeaders()
 		_, _ = r.w.Write([]byte(body))
 		return
 	}
-	b := make([]byte, 0, 256+len(body))
-	b = append(b, "HTTP/1.1 "+line+"\r\nServer: luaws\r\nDate: "...)
-	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\nContent-Type: text/html\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n"...)
-	if len(location) > 0 && status >= 300 && status < 400 {
-		b = append(b, "Location: "+location[0]+"\r\n"...)
+	loc := ""
+	if len(location) > 0 {
+		loc = location[0]
 	}
-	b = append(b, "\r\n"...)
-	if r.r.Method != http.MethodHead {
-		b = append(b, body...)
-	}
+	b := errpage.Response(status, time.Now(), loc, r.r.Method == http.MethodHead)
 	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
 	_, _ = conn.Write(b)
 	_ = conn.Close()
 }
 
+// recordResponse tells the server's access log about a response written on the raw
+// connection (a writer with RecordResponse, possibly under wrappers with Unwrap).
+func recordResponse(w http.ResponseWriter, status, bodyBytes int) {
+	for w != nil {
+		if rec, ok := w.(interface{ RecordResponse(int, int64) }); ok {
+			rec.RecordResponse(status, int64(bodyBytes))
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
 // nginxReason is nginx's reason phrase for a status (ngx_http_status_lines).
 func nginxReason(status int) string {
-	switch status {
-	case 302:
-		return "Moved Temporarily"
-	case 405:
-		return "Not Allowed"
-	case 408:
-		return "Request Time-out"
-	case 413:
-		return "Request Entity Too Large"
-	case 414:
-		return "Request-URI Too Large"
-	case 416:
-		return "Requested Range Not Satisfiable"
-	case 501:
-		return "Not Implemented"
-	case 503:
-		return "Service Temporarily Unavailable"
-	case 504:
-		return "Gateway Time-out"
-	case 505:
-		return "HTTP Version Not Supported"
+	if r := errpage.Reason(status); r != "" {
+		return r
 	}
 	return http.StatusText(status) // "" for a code nginx has no line for, as nginx leaves it
 }
@@ -187,6 +182,9 @@ func nginxReason(status int) string {
 func appendOutput(L *lua.LState, b []byte, v lua.LValue, arg int, fname string) []byte {
 	switch v := v.(type) {
 	case lua.LString:
+		if luajit.BufferTooBig(L, int64(len(b)+len(v))) {
+			luaError(L, "no memory") // lua-nginx-module's word when its buffer cannot be had
+		}
 		return append(b, v...)
 	case lua.LNumber:
 		f := float64(v)

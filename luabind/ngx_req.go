@@ -1,12 +1,16 @@
 package luabind
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
 )
 
 var ngxReqFuncs = map[string]lua.LGFunction{
@@ -137,6 +141,7 @@ func (r *request) body() []byte {
 			if err == nil {
 				r.bodyData = b
 			}
+			r.bodyErr = err
 		}
 	}
 	return r.bodyData
@@ -149,6 +154,19 @@ func ngxReqReadBody(L *lua.LState) int {
 	}
 	t := threadOf(L)
 	t.block(L, func() { r.body() })
+	if err := r.bodyErr; err != nil {
+		// nginx ends the request with 400, as ngx.exit(400) would
+		r.bodyErr = nil
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			r.sc.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
+		} else {
+			r.sc.log.Log(errlog.Err, &r.logc, "client sent invalid chunked body")
+		}
+		L.SetTop(0)
+		L.Push(lua.LNumber(http.StatusBadRequest))
+		return ngxExit(L)
+	}
 	return 0
 }
 

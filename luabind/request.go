@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -70,6 +71,7 @@ type request struct {
 	rawOut        net.Conn  // an HTTP/1.0 client's connection, answered raw (rawHead)
 	cosockets     []*socket // ngx.socket.tcp objects, closed when the request ends
 	bodyData      []byte
+	bodyErr       error // reading the body failed (ngx.req.read_body reports it)
 	start         time.Time
 
 	// after the connection is taken over (websocket upgrade, raw request socket, 444)
@@ -339,6 +341,13 @@ func (r *request) hijack() (net.Conn, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A server's request-framing guard (server.framedConn) wraps the connection; what follows
+	// is not HTTP any more: read and write the socket itself (writev, no per-read check).
+	if u, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		if _, isTLS := conn.(*tls.Conn); !isTLS {
+			conn = u.NetConn()
+		}
+	}
 	r.hijacked = true
 	r.conn = conn
 	r.headersSent = true
@@ -380,7 +389,10 @@ func (h *Host) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connIDKey{}, h.connSeq.Add(1))
 }
 
-func connID(hr *http.Request) uint64 {
-	id, _ := hr.Context().Value(connIDKey{}).(uint64)
+func connID(hr *http.Request) uint64 { return ConnIDOf(hr.Context()) }
+
+// ConnIDOf is the connection number ConnContext put in ctx (0 if none).
+func ConnIDOf(ctx context.Context) uint64 {
+	id, _ := ctx.Value(connIDKey{}).(uint64)
 	return id
 }

@@ -76,6 +76,8 @@ func (h *Host) newState() *lua.LState {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	L.GetGlobal("os").(*lua.LTable).RawSetString("exit", L.NewFunction(h.osExit))
+	luajit.SetMemoryLimit(L, h.cfg.MemoryLimit)
 	luajit.Open(L) // LuaJIT's tostring, math.random, xpcall, load, table.new, ...
 	// LuaJIT opens bit as a global too
 	L.Push(L.NewFunction(openBit))

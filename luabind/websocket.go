@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"errors"
+	"github.com/luaws/luaws/internal/buildinfo"
 	"net"
 	"strconv"
 	"time"
@@ -91,7 +92,7 @@ func wsAccept(L *lua.LState) int {
 // appendSwitchingHead writes the 101 response as nginx lays it out: status line, Server,
 // Date, Connection, then the staged headers in the order they were set.
 func (r *request) appendSwitchingHead(b []byte) []byte {
-	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nServer: luaws\r\nDate: "...)
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nServer: "+buildinfo.ServerToken+"\r\nDate: "...)
 	b = time.Now().UTC().AppendFormat(b, "Mon, 02 Jan 2006 15:04:05 GMT")
 	b = append(b, "\r\nConnection: upgrade\r\n"...)
 	for _, f := range r.header.fields {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/buildinfo"
 	"github.com/luaws/luaws/luabind"
 )
 
@@ -65,6 +66,15 @@ func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// RecordResponse notes a response a handler writes on the connection itself (luabind's
+// error pages), for the access log.
+func (w *respWriter) RecordResponse(status int, bodyBytes int64) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.bytes += bodyBytes
+}
 
 // Variables computes nginx's built-in variables for a request.
 type Variables interface {
@@ -217,7 +227,7 @@ func (h *LocHandler) serveReturn(w http.ResponseWriter, r *http.Request, vars ma
 		writeSpecial(w, r, ret.Code)
 		return
 	}
-	w.Header().Set("Server", "luaws")
+	w.Header().Set("Server", buildinfo.ServerToken)
 	w.Header().Set("Content-Type", h.DefaultType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(ret.Code)
@@ -335,7 +345,7 @@ func (s *Static) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 		ctype = s.DefaultType
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Server", "luaws")
+	w.Header().Set("Server", buildinfo.ServerToken)
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }
 

@@ -7,10 +7,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
+	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +62,10 @@ type Options struct {
 	Workers int
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
+	// AccessLog, if not nil, gets a line per request in nginx's combined format.
+	AccessLog *AccessLog
+	// MemoryLimit is luabind.Config.MemoryLimit: a cap on any one string a Lua state builds.
+	MemoryLimit int64
 }
 
 // Server is a configured luaws, ready to listen.
@@ -86,7 +94,8 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
-		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers}
+		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
+		MemoryLimit: o.MemoryLimit}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {
@@ -147,11 +156,36 @@ func (s *Server) routes() error {
 	var files http.Handler
 	switch {
 	case s.opts.Root != "":
-		files = http.FileServer(http.Dir(s.opts.Root))
+		root, err := filepath.Abs(s.opts.Root)
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(root)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("root %s: no such directory", s.opts.Root)
+		}
+		if err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("root %s: not a directory", s.opts.Root)
+		}
+		files = &Static{Root: root, Index: []string{"index.html"}, DefaultType: "application/octet-stream",
+			Log: s.log, LogConn: func(r *http.Request) *errlog.Conn { return logConn(r, s.serverName()) }}
 	case len(locs) == 0:
-		files = http.FileServerFS(html.FS)
+		demo := http.FileServerFS(html.FS)
+		files = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+			if _, err := fs.Stat(html.FS, name); err != nil && name != "" {
+				writeSpecial(w, r, http.StatusNotFound)
+				return
+			}
+			demo.ServeHTTP(w, r)
+		})
 	default:
-		files = http.NotFoundHandler()
+		files = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeSpecial(w, r, http.StatusNotFound)
+		})
 	}
 	for _, l := range locs {
 		if l.Path == "/" {
@@ -162,11 +196,45 @@ func (s *Server) routes() error {
 	return nil
 }
 
+// handler is the server's entry: request framing checked, then the locations, each request
+// written to the access log.
+func (s *Server) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !checkFraming(w, r) {
+			return
+		}
+		if s.opts.AccessLog == nil {
+			s.mux.ServeHTTP(w, r)
+			return
+		}
+		rw := &respWriter{ResponseWriter: w}
+		start := time.Now()
+		defer s.opts.AccessLog.log(r, rw, start)
+		s.mux.ServeHTTP(rw, r)
+	})
+}
+
+// serverName names the server in log lines.
+func (s *Server) serverName() string {
+	if s.opts.HostConfig != nil && s.opts.HostConfig.ServerName != "" {
+		return s.opts.HostConfig.ServerName
+	}
+	return "localhost"
+}
+
+// Locations are the locations served, in order ("/s" for the demo).
+func (s *Server) Locations() []Location {
+	if len(s.opts.Locations) == 0 && s.opts.Root == "" {
+		return []Location{{Path: "/s", Chunkname: "echo.lua"}, {Path: "/websockets.html"}}
+	}
+	return s.opts.Locations
+}
+
 // exact serves h only for exactly path.
 func exact(path string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
-			http.NotFound(w, r)
+			writeSpecial(w, r, http.StatusNotFound)
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -181,9 +249,10 @@ func (s *Server) Listen() (net.Addr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", s.opts.Listen, err)
 	}
+	ln = newGuardListener(ln, s.log, s.serverName(), s.opts.TLSCert == "")
 	s.hs = &http.Server{
-		Handler:           s.mux,
-		ConnContext:       s.host.ConnContext,
+		Handler:           s.handler(),
+		ConnContext:       framingContext(s.host.ConnContext),
 		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          log.New(logWriter{s.log}, "", 0),

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/buildinfo"
+	"github.com/luaws/luaws/internal/errpage"
 	"github.com/luaws/luaws/luabind"
 )
 
@@ -319,14 +321,14 @@ func (s *Site) Listen() error {
 		if err != nil {
 			return fail(fmt.Errorf("bind() to %s failed (%s)", addr, errnoText(err)))
 		}
-		sl.ln = ln
+		sl.ln = newGuardListener(ln, s.Log, firstName(sl.deflt), !sl.tls)
 		bound = append(bound, sl)
 		if sl.tls {
 			cfg, err := sl.tlsConfig()
 			if err != nil {
 				return fail(err)
 			}
-			sl.ln = tls.NewListener(ln, cfg)
+			sl.ln = tls.NewListener(sl.ln, cfg)
 		}
 		idle := s.KeepaliveTimeout
 		if idle <= 0 {
@@ -334,7 +336,7 @@ func (s *Site) Listen() error {
 		}
 		sl.hs = &http.Server{
 			Handler:           s.handler(sl),
-			ConnContext:       s.ConnContext,
+			ConnContext:       framingContext(s.ConnContext),
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       idle,
 			MaxHeaderBytes:    32 << 10,
@@ -494,6 +496,9 @@ func (s *Site) Close() error {
 // handler serves a listener's requests: virtual server by Host, then location.
 func (s *Site) handler(sl *siteListener) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !checkFraming(w, r) {
+			return
+		}
 		v := sl.pick(r.Host)
 		if v == nil {
 			v = sl.deflt
@@ -539,14 +544,15 @@ func ServerOf(r *http.Request) *VServer {
 // writeSpecial sends nginx's built-in error page for status.
 func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
 	h := w.Header()
-	h.Set("Server", "luaws")
-	if status < 300 || status == http.StatusNoContent || status == http.StatusNotModified {
+	h.Set("Server", buildinfo.ServerToken)
+	body, page := errpage.Body(status)
+	if !page {
+		if status >= 300 && status != http.StatusNotModified {
+			h.Set("Content-Length", "0")
+		}
 		w.WriteHeader(status)
 		return
 	}
-	line := strconv.Itoa(status) + " " + http.StatusText(status)
-	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
-		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

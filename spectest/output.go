@@ -19,10 +19,10 @@ type reporter interface {
 	end(sum *Summary)
 }
 
-func newReporter(format string, w io.Writer) (reporter, error) {
+func newReporter(format string, w io.Writer, color bool) (reporter, error) {
 	switch format {
 	case "", "utfTerminal":
-		return &terminal{w: w, utf: true}, nil
+		return &terminal{w: w, utf: true, colors: color}, nil
 	case "plainTerminal":
 		return &terminal{w: w}, nil
 	case "TAP":
@@ -56,14 +56,15 @@ func writeListing(w io.Writer, file string, line int, name string) {
 
 // terminal is busted's utfTerminal (● ◼ ✱ ◌, colours) and plainTerminal (+ - * .).
 type terminal struct {
-	w    io.Writer
-	utf  bool
-	col  int
-	done []Result
+	w      io.Writer
+	utf    bool
+	colors bool // ANSI colours (utfTerminal on a terminal)
+	col    int
+	done   []Result
 }
 
 func (t *terminal) color(code, text string) string {
-	if !t.utf {
+	if !t.utf || !t.colors {
 		return text
 	}
 	return "\x1b[" + code + "m" + text + "\x1b[0m"

@@ -50,6 +50,10 @@ type Result struct {
 	Message  string // "file:line: message" for failures and errors
 	Trace    string // the Lua traceback, framework frames removed
 	Duration time.Duration
+	// Log holds, for a failure or an error, the error-log lines written while the test ran:
+	// the spec's own (ngx.log, at --log-level) and those at warn or worse of the servers it
+	// started (a handler's "lua entry thread aborted: ..."). They are also in Message.
+	Log []string
 }
 
 // Summary is the outcome of a run.
@@ -76,6 +80,7 @@ type Options struct {
 	Shuffle     bool     // run files and tests in a random order
 	Seed        uint64   // the order's seed (with Shuffle; 0 picks one)
 	Output      string   // utfTerminal (default), plainTerminal, TAP or junit
+	NoColor     bool     // utfTerminal without ANSI colours (stdout is not a terminal, --no-color)
 	Timeout     time.Duration
 	LuaPath     string // lua_package_path of the spec states and of luaws.serve's servers
 	LogLevel    int    // level of the spec states' own error log (ngx.log), written to Stderr
@@ -183,7 +188,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.LogLevel == 0 {
 		o.LogLevel = errlog.Err
 	}
-	rep, err := newReporter(o.Output, o.Stdout)
+	rep, err := newReporter(o.Output, o.Stdout, !o.NoColor)
 	if err != nil {
 		return nil, err
 	}
@@ -233,6 +238,8 @@ type fileRun struct {
 
 	mu      sync.Mutex
 	servers []*specServer
+	specLog *lockedBuffer // the spec state's own error log
+	logMark int           // how much of specLog was seen (mu)
 
 	// the watchdog ends the whole file if a test keeps the CPU past its timeout (a busy loop
 	// never lets the Lua-level timer thread run)
@@ -257,9 +264,10 @@ func (fr *fileRun) run(ctx context.Context) {
 	h.Write([]byte(fr.file))
 	fr.rnd = rand.New(rand.NewPCG(fr.opts.Seed, h.Sum64()))
 
+	fr.specLog = &lockedBuffer{}
 	host, err := luabind.NewHost(luabind.Config{
 		LuaPath: fr.opts.LuaPath,
-		Log:     errlog.New(fr.opts.Stderr, fr.opts.LogLevel),
+		Log:     errlog.New(fr.specLog, fr.opts.LogLevel),
 	})
 	if err != nil {
 		fr.report(Result{Status: Error, Name: fr.file, File: fr.file, Message: err.Error()})
@@ -288,6 +296,16 @@ func (fr *fileRun) run(ctx context.Context) {
 }
 
 func (fr *fileRun) report(r Result) {
+	logs := fr.takeLogs()
+	if r.Status == Failure || r.Status == Error {
+		r.Log = logs
+		if len(logs) > 0 {
+			if r.Message != "" {
+				r.Message += "\n\n"
+			}
+			r.Message += "Error log:\n  " + strings.Join(logs, "\n  ")
+		}
+	}
 	switch r.Status {
 	case Success:
 		fr.sum.Successes++
@@ -301,6 +319,43 @@ func (fr *fileRun) report(r Result) {
 	}
 	fr.sum.Results = append(fr.sum.Results, r)
 	fr.rep.result(r)
+}
+
+// serverLogLevels are the server lines a failing test's report shows.
+var serverLogLevels = []string{"[warn] ", "[error] ", "[crit] ", "[alert] ", "[emerg] "}
+
+// takeLogs returns the error-log lines written since the last call (or the test's start) and
+// moves the marks past them: the spec's own lines, then the servers' at warn or worse.
+func (fr *fileRun) takeLogs() []string {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	var out []string
+	if fr.specLog != nil {
+		var text string
+		text, fr.logMark = fr.specLog.from(fr.logMark)
+		out = append(out, splitLines(text)...)
+	}
+	for _, ss := range fr.servers {
+		var text string
+		text, ss.logMark = ss.log.from(ss.logMark)
+		for _, l := range splitLines(text) {
+			for _, lv := range serverLogLevels {
+				if len(l) > 20 && strings.HasPrefix(l[20:], lv) { // after "2006/01/02 15:04:05 "
+					out = append(out, l)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+func splitLines(s string) []string {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
 }
 
 // setup installs the framework's modules and the Go side of it in a fresh state.
@@ -424,8 +479,10 @@ func (fr *fileRun) luaList(L *lua.LState) int {
 	return 0
 }
 
-// luaBegin arms the watchdog for a test: name, file, line.
+// luaBegin arms the watchdog for a test: name, file, line; error-log lines written before it
+// belong to no test.
 func (fr *fileRun) luaBegin(L *lua.LState) int {
+	fr.takeLogs()
 	name, file, line := L.CheckString(1), L.CheckString(2), L.CheckInt(3)
 	fr.wmu.Lock()
 	defer fr.wmu.Unlock()

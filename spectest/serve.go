@@ -31,6 +31,7 @@ type stopper interface {
 type specServer struct {
 	srv     stopper
 	log     *lockedBuffer
+	logMark int // how much of log the current test's report has already seen (fr.mu)
 	once    sync.Once
 	stopped chan struct{}
 }
@@ -45,6 +46,17 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+// from returns what was written past byte offset off, and the new end offset.
+func (b *lockedBuffer) from(off int) (string, int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := b.buf.Len()
+	if off > n {
+		off = n
+	}
+	return string(b.buf.Bytes()[off:]), n
 }
 
 func (b *lockedBuffer) lines() []string {

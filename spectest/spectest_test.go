@@ -342,3 +342,30 @@ func TestFind(t *testing.T) {
 		t.Errorf("Find(no/such/dir): no error")
 	}
 }
+
+// TestFailureShowsErrorLog: when the handler under test crashes, the failure report shows
+// the server's "lua entry thread aborted" line, and the spec's own ngx.log lines are shown
+// only with a failing test (not interleaved with the progress output on stderr).
+func TestFailureShowsErrorLog(t *testing.T) {
+	t.Chdir("..")
+	sum, out, stderr := run(t, Options{Output: "plainTerminal"}, "spectest/testdata/crash_spec.lua")
+	if sum.Failures != 1 || sum.Successes != 1 {
+		t.Fatalf("want 1 failure and 1 success, got %+v\n%s", sum, out)
+	}
+	want := regexp.MustCompile(`Error log:\n  \d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] \d+#\d+: \*\d+ lua entry thread aborted: runtime error: boom.lua:2: attempt to index`)
+	if !want.MatchString(out) {
+		t.Errorf("no crash line in the report:\n%s", out)
+	}
+	if strings.Contains(out, "a line of a passing test") || strings.Contains(stderr, "a line of a passing test") {
+		t.Errorf("a passing test's log line was shown:\nstdout:\n%s\nstderr:\n%s", out, stderr)
+	}
+	var r *Result
+	for i := range sum.Results {
+		if sum.Results[i].Status == Failure {
+			r = &sum.Results[i]
+		}
+	}
+	if r == nil || len(r.Log) == 0 {
+		t.Errorf("Result.Log empty: %+v", r)
+	}
+}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/luaws/luaws/errlog"
@@ -13,10 +15,11 @@ import (
 
 // options are luaws's command-line settings.
 type options struct {
-	server   server.Options
-	errorLog string
-	logLevel string
-	version  bool
+	server    server.Options
+	errorLog  string
+	logLevel  string
+	accessLog string
+	version   bool
 }
 
 type locationList []server.Location
@@ -25,8 +28,13 @@ func (l *locationList) String() string { return "" }
 
 func (l *locationList) Set(v string) error {
 	path, script, ok := strings.Cut(v, "=")
-	if !ok || !strings.HasPrefix(path, "/") || script == "" {
-		return fmt.Errorf("want PATH=SCRIPT with PATH starting with /, got %q", v)
+	switch {
+	case !ok:
+		return fmt.Errorf("%q has no =SCRIPT: want PATH=SCRIPT, e.g. %s=scripts/echo.lua", v, v)
+	case !strings.HasPrefix(path, "/"):
+		return fmt.Errorf("PATH %q must start with /: want PATH=SCRIPT, e.g. /s=scripts/echo.lua", path)
+	case script == "":
+		return fmt.Errorf("no SCRIPT after %s=: want PATH=SCRIPT, e.g. %s=scripts/echo.lua", path, path)
 	}
 	*l = append(*l, server.Location{Path: path, Script: script})
 	return nil
@@ -49,41 +57,9 @@ func (l *dictList) Set(v string) error {
 	return nil
 }
 
-const usage = `luaws serves Lua WebSocket handlers written for OpenResty (lua-resty-websocket), without nginx.
-
-Usage:
-  luaws [flags]
-
-With no --location, luaws serves the demo of the "WebSockets with OpenResty" blog post:
-its echo handler at ws://HOST:PORT/s and its page at http://HOST:PORT/websockets.html.
-
-Flags:
-  --listen ADDR           address to listen on (default 127.0.0.1:8080)
-  --location PATH=SCRIPT  serve the Lua handler SCRIPT at exactly PATH, as nginx's
-                          "location = PATH { content_by_lua_file SCRIPT; }" (repeatable)
-  --root DIR              serve static files from DIR (nginx's root); default: the demo page
-  --lua-path PATH         lua_package_path: ";"-separated templates, ";;" = the default path
-  --shared-dict NAME=SIZE a lua_shared_dict, e.g. dogs=10m (repeatable)
-  --lua-code-cache on|off lua_code_cache: "on" (default) runs every request of a worker in one
-                          shared Lua state, as OpenResty does; "off" gives each its own
-  --workers N             worker_processes: how many shared Lua states (default 1)
-  --check-client-abort on|off
-                          lua_check_client_abort (default on, as in the blog post's location)
-  --error-log FILE        error log file (default: standard error)
-  --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
-  --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
-                          on, off or [keepidle]:[keepintvl]:[keepcnt], e.g. 2s:2s:8
-  --tls-cert FILE         serve https/wss with this certificate (PEM) ...
-  --tls-key FILE          ... and this private key (PEM)
-  --version               print luaws's version and exit
-  --help                  print this help and exit
-`
-
 func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("luaws", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stdout, usage) }
+	fs := quietFlagSet("luaws")
 	var locs locationList
 	var dicts dictList
 	so := &o.server
@@ -94,6 +70,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Var(&dicts, "shared-dict", "")
 	fs.StringVar(&o.errorLog, "error-log", "", "")
 	fs.StringVar(&o.logLevel, "log-level", "error", "")
+	fs.StringVar(&o.accessLog, "access-log", "", "")
+	memLimit := sizeFlag{}
+	fs.Var(&memLimit, "lua-memory-limit", "")
 	fs.Var(&so.KeepAlive, "so-keepalive", "")
 	fs.StringVar(&so.TLSCert, "tls-cert", "", "")
 	fs.StringVar(&so.TLSKey, "tls-key", "", "")
@@ -104,10 +83,14 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Var(&abort, "check-client-abort", "")
 	fs.IntVar(&so.Workers, "workers", 1, "")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return nil, err
+		}
+		return nil, flagError(err)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	if (so.TLSCert == "") != (so.TLSKey == "") {
 		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
@@ -116,11 +99,26 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	so.Locations, so.SharedDicts = locs, dicts
+	so.MemoryLimit = memLimit.n
 	so.CodeCacheOff, so.CheckClientAbort = !codeCache.v, abort.v
 	if so.Workers < 1 {
 		return nil, fmt.Errorf("--workers must be at least 1")
 	}
 	return o, nil
+}
+
+// sizeFlag is an nginx size ("64m", "512k", "1g" or bytes).
+type sizeFlag struct{ n int64 }
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(f.n, 10) }
+
+func (f *sizeFlag) Set(s string) error {
+	n, err := shdict.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	f.n = n
+	return nil
 }
 
 // onOff is an nginx-style on/off flag.

@@ -17,11 +17,12 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/buildinfo"
 	"github.com/luaws/luaws/server"
 )
 
 // version is luaws's own version.
-const version = "0.1.0"
+const version = buildinfo.Version
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -32,6 +33,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "test" {
 		return runTest(args[1:], stdout, stderr)
 	}
+	if isHelp(args) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	if isNginxStyle(args) {
 		return runNginx(args, stdout, stderr)
 	}
@@ -40,11 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "luaws: %v\n", err)
-		return 2
+		return usageError(stderr, "luaws", err)
 	}
 	if opts.version {
-		fmt.Fprintf(stdout, "luaws %s\n", version)
+		fmt.Fprint(stdout, buildinfo.Describe())
 		return 0
 	}
 	level, _ := errlog.ParseLevel(opts.logLevel)
@@ -55,6 +59,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer lg.Close()
 	opts.server.Log = lg
+	if opts.accessLog != "" {
+		al, err := server.OpenAccessLog(opts.accessLog)
+		if err != nil {
+			fmt.Fprintf(stderr, "luaws: access log: %v\n", err)
+			return 1
+		}
+		defer al.Close()
+		opts.server.AccessLog = al
+	}
 	srv, err := server.New(opts.server)
 	if err != nil {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
@@ -64,9 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
 		return 1
 	}
-	if len(opts.server.Locations) == 0 && opts.server.Root == "" {
-		fmt.Fprintf(stderr, "luaws %s: echo demo at %s/websockets.html\n", version, srv.URL())
-	}
+	fmt.Fprint(stderr, startupLine(srv.URL(), srv.Locations(), opts.server.Root))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
 	defer stop()
 	errc := make(chan error, 1)

@@ -24,6 +24,7 @@ import (
 // LUAWS_TEST_AS_MAIN is set, so that these tests drive the real process life cycle.
 func TestMain(m *testing.M) {
 	if os.Getenv("LUAWS_TEST_AS_MAIN") == "1" {
+		lowerNofile()
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	// Become the subreaper of the daemons we start, so that they can be waited for.

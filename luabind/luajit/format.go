@@ -103,6 +103,7 @@ func strFormat(L *lua.LState) int {
 		case 'q':
 			s = quote(tostring(L, L.Get(arg)))
 		}
+		CheckStrLen(L, int64(len(out)+len(s))) // before the buffer grows
 		out = append(out, s...)
 	}
 	L.Push(lua.LString(out))

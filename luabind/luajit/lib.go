@@ -517,6 +517,7 @@ var tableFuncs = map[string]lua.LGFunction{
 	"isempty": tabIsEmpty,
 	"isarray": tabIsArray,
 	"clone":   tabClone,
+	"concat":  tabConcat,
 }
 
 func checkTable(L *lua.LState, n int) *lua.LTable {
@@ -585,25 +586,27 @@ func tabClone(L *lua.LState) int {
 	return 1
 }
 
-// strRep is string.rep(s, n, sep) with LuaJIT 2.1's separator argument (gopher-lua ignores it).
+// strRep is string.rep(s, n, sep) as LuaJIT 2.1's: the separator argument (gopher-lua ignores
+// it), n taken as an int32 (string.rep("x", 2^31) is ""), and LuaJIT's limit checked before
+// anything is allocated (lj_buf_putstr_rep): "not enough memory" past it.
 func strRep(L *lua.LState) int {
-	var s string
-	if n, ok := L.Get(1).(lua.LNumber); ok {
-		s = FormatNumber(float64(n)) // LuaJIT's %.14g, not gopher-lua's
-	} else {
-		s = L.CheckString(1)
-	}
-	n := L.CheckInt(2)
+	s := checkString(L, 1)
+	n := int64(checkInt32(L, 2))
 	sep := L.OptString(3, "")
-	if n <= 0 {
+	if n <= 0 || (s == "" && sep == "") {
 		L.Push(lua.LString(""))
 		return 1
 	}
-	if int64(len(s)+len(sep))*int64(n) > 1<<31 {
-		L.RaiseError("resulting string too large")
+	total := int64(len(s))*n + int64(len(sep))*(n-1)
+	if sep != "" && n > 1 {
+		// LuaJIT builds sep..s once and repeats that n-1 times after s
+		CheckBufLen(L, int64(len(s)+len(sep))*(n-1))
+	} else {
+		CheckBufLen(L, total)
 	}
+	CheckBufLen(L, total)
 	// strings.Repeat copies by doubling: a 64 MiB string.rep is a handful of copies
-	L.Push(lua.LString(strings.Repeat(s+sep, n-1) + s))
+	L.Push(lua.LString(strings.Repeat(s+sep, int(n-1)) + s))
 	return 1
 }
 

@@ -1,0 +1,541 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/errpage"
+	"github.com/luaws/luaws/luabind"
+)
+
+// Request framing as nginx checks it.
+//
+// net/http tolerates framings nginx refuses: two identical Content-Length headers, and
+// Content-Length with "Transfer-Encoding: chunked" (it drops the length). Behind a proxy that
+// frames the other way, that is request smuggling. So every plain-HTTP connection is read
+// through a framedConn, which follows the HTTP/1.1 framing of the bytes net/http reads (each
+// request head, then its body by Content-Length or by chunks) and notes the first request
+// nginx would refuse. The request's handler then answers it with nginx's 400 (or 501) page
+// and closes the connection, and nothing after it on the connection is served. Once a
+// handler takes the connection over (a websocket), luabind reads the socket itself.
+//
+// Requests net/http refuses on its own (two different Content-Lengths, a malformed header)
+// never reach a handler: net/http writes its plain-text error to the connection, which the
+// framedConn replaces with nginx's page.
+
+// maxSniffHead bounds the request head a framedConn keeps (net/http's MaxHeaderBytes plus
+// the request line); past it net/http has refused the request anyway.
+const maxSniffHead = 64 << 10
+
+// framingVerdict is the first request of a connection nginx refuses.
+type framingVerdict struct {
+	index  int    // which request of the connection (0: the first)
+	status int    // the response: 400 or 501; 0: a bad body (the connection is closed)
+	msg    string // nginx's error-log message (logged at info, as nginx does)
+	line   string // the request line, to check the parse agrees with net/http's
+	host   string
+}
+
+type sniffState uint8
+
+const (
+	sniffHead sniffState = iota
+	sniffBody
+	sniffChunkSize
+	sniffChunkExt
+	sniffChunkData
+	sniffChunkEnd
+	sniffTrailer
+	sniffOff
+)
+
+// sniffer follows the framing of one connection's requests.
+type sniffer struct {
+	state  sniffState
+	head   []byte
+	remain int64 // body bytes (sniffBody) or chunk bytes (sniffChunkData) left
+	digits int   // hex digits of the chunk size so far
+	line   int   // length of the current trailer line
+	index  int   // the request being read
+	bad    *framingVerdict
+}
+
+// feed follows p, the next bytes the server read.
+func (s *sniffer) feed(p []byte) {
+	for len(p) > 0 {
+		switch s.state {
+		case sniffOff:
+			return
+		case sniffHead:
+			if len(s.head) == 0 {
+				for len(p) > 0 && (p[0] == '\r' || p[0] == '\n') { // nginx skips empty lines
+					p = p[1:]
+				}
+				if len(p) == 0 {
+					return
+				}
+			}
+			prev := len(s.head)
+			s.head = append(s.head, p...)
+			from := max(0, prev-3)
+			end := headEnd(s.head[from:])
+			if end < 0 {
+				if len(s.head) > maxSniffHead {
+					s.state = sniffOff
+				}
+				return
+			}
+			end += from
+			p = p[end-prev:]
+			s.parseHead(s.head[:end])
+			if cap(s.head) > 4096 {
+				s.head = nil
+			} else {
+				s.head = s.head[:0]
+			}
+		case sniffBody:
+			n := min(int64(len(p)), s.remain)
+			p = p[n:]
+			s.remain -= n
+			if s.remain == 0 {
+				s.next()
+			}
+		case sniffChunkData:
+			n := min(int64(len(p)), s.remain)
+			p = p[n:]
+			s.remain -= n
+			if s.remain == 0 {
+				s.state = sniffChunkEnd
+			}
+		default:
+			s.chunkByte(p[0])
+			p = p[1:]
+		}
+	}
+}
+
+// headEnd is the length of the request head in b (through its empty line), or -1.
+func headEnd(b []byte) int {
+	i := bytes.Index(b, []byte("\n\r\n"))
+	j := bytes.Index(b, []byte("\n\n"))
+	switch {
+	case i >= 0 && (j < 0 || i < j):
+		return i + 3
+	case j >= 0:
+		return j + 2
+	}
+	return -1
+}
+
+// next starts on the connection's next request.
+func (s *sniffer) next() {
+	s.state = sniffHead
+	s.index++
+}
+
+// refuse notes the request nginx would refuse; nothing after it is followed.
+func (s *sniffer) refuse(v framingVerdict) {
+	v.index = s.index
+	s.bad = &v
+	s.state = sniffOff
+}
+
+// chunkByte follows one byte of chunked framing, as nginx's ngx_http_parse_chunked.
+func (s *sniffer) chunkByte(c byte) {
+	switch s.state {
+	case sniffChunkSize:
+		switch {
+		case hexVal(c) >= 0:
+			if s.digits >= 15 { // over nginx's NGX_MAX_OFF_T_VALUE / 16
+				s.badBody()
+				return
+			}
+			s.remain = s.remain*16 + int64(hexVal(c))
+			s.digits++
+		case s.digits > 0 && (c == ';' || c == ' ' || c == '\t' || c == '\r'):
+			s.state = sniffChunkExt
+		case s.digits > 0 && c == '\n':
+			s.chunkSized()
+		default:
+			s.badBody()
+		}
+	case sniffChunkExt:
+		if c == '\n' {
+			s.chunkSized()
+		}
+	case sniffChunkEnd:
+		switch c {
+		case '\r':
+		case '\n':
+			s.state, s.remain, s.digits = sniffChunkSize, 0, 0
+		default:
+			s.badBody()
+		}
+	case sniffTrailer:
+		switch c {
+		case '\r':
+		case '\n':
+			if s.line == 0 {
+				s.next()
+				return
+			}
+			s.line = 0
+		default:
+			s.line++
+			if s.line > maxSniffHead {
+				s.badBody()
+			}
+		}
+	}
+}
+
+func (s *sniffer) chunkSized() {
+	if s.remain == 0 {
+		s.state, s.line = sniffTrailer, 0
+		return
+	}
+	s.state = sniffChunkData
+}
+
+func (s *sniffer) badBody() { s.refuse(framingVerdict{msg: "client sent invalid chunked body"}) }
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// parseHead checks one request head as nginx's ngx_http_process_request_headers and
+// ngx_http_process_request_header do, and sets up reading its body.
+func (s *sniffer) parseHead(head []byte) {
+	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
+	reqLine := strings.TrimRight(lines[0], "\r")
+	fields := strings.Fields(reqLine)
+	http11 := len(fields) == 3 && fields[2] != "HTTP/1.0" && strings.HasPrefix(fields[2], "HTTP/1.")
+	var cl, te, host, clLine, teLine, hostLine string
+	var haveCL, haveTE, haveHost bool
+	v := framingVerdict{line: reqLine}
+	dup := func(line, prev string) {
+		v.status, v.host = 400, host
+		v.msg = "client sent duplicate header line: \"" + line + "\", previous value: \"" + prev + "\" while reading client request headers"
+		s.refuse(v)
+	}
+	for _, l := range lines[1:] {
+		l = strings.TrimRight(l, "\r")
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		value = strings.Trim(value, " \t")
+		shown := name + ": " + value
+		switch strings.ToLower(name) {
+		case "host":
+			if haveHost {
+				v.status = 400
+				v.msg = "client sent duplicate host header: \"" + shown + "\", previous value: \"" + hostLine + "\" while reading client request headers"
+				v.host = host
+				s.refuse(v)
+				return
+			}
+			haveHost, host, hostLine = true, value, shown
+		case "content-length":
+			if haveCL {
+				dup(shown, clLine)
+				return
+			}
+			haveCL, cl, clLine = true, value, shown
+		case "transfer-encoding":
+			if haveTE {
+				dup(shown, teLine)
+				return
+			}
+			haveTE, te, teLine = true, value, shown
+		}
+	}
+	v.host = host
+	fail := func(status int, msg string) {
+		v.status, v.msg = status, msg+" while reading client request headers"
+		s.refuse(v)
+	}
+	if !haveHost && http11 {
+		fail(400, "client sent HTTP/1.1 request without \"Host\" header")
+		return
+	}
+	var length int64
+	if haveCL {
+		n, ok := parseLength(cl)
+		if !ok {
+			fail(400, "client sent invalid \"Content-Length\" header")
+			return
+		}
+		length = n
+	}
+	if haveTE {
+		if !http11 {
+			fail(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header")
+			return
+		}
+		if !strings.EqualFold(te, "chunked") {
+			fail(501, "client sent unknown \"Transfer-Encoding\": \""+te+"\"")
+			return
+		}
+		if haveCL {
+			fail(400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time")
+			return
+		}
+		s.state, s.remain, s.digits = sniffChunkSize, 0, 0
+		return
+	}
+	if length > 0 {
+		s.state, s.remain = sniffBody, length
+		return
+	}
+	s.next()
+}
+
+// parseLength is nginx's ngx_atoof: decimal digits only, no sign, no overflow.
+func parseLength(v string) (int64, bool) {
+	if v == "" || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	return n, true
+}
+
+// framedConn is an accepted plain-HTTP connection read through a sniffer.
+type framedConn struct {
+	net.Conn
+	log    *errlog.Logger
+	server string // server name for log lines
+
+	mu     sync.Mutex
+	sn     sniffer
+	served int    // handlers started on this connection
+	id     uint64 // nginx's connection number, once known
+}
+
+func (c *framedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		c.sn.feed(p[:n])
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// goRefusal is how net/http's answer to a request it could not parse starts and continues
+// (it has no Date line, which every response of a handler has).
+const goRefusalHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// Write replaces net/http's own plain-text refusal of a malformed request with nginx's page.
+func (c *framedConn) Write(p []byte) (int, error) {
+	if len(p) > 13 && bytes.HasPrefix(p, []byte("HTTP/1.1 ")) && (p[9] == '4' || p[9] == '5') &&
+		bytes.Contains(p, []byte(goRefusalHeaders)) && !bytes.Contains(p, []byte("\r\nDate: ")) {
+		c.writeRefusal(p)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *framedConn) writeRefusal(goResp []byte) {
+	status := 400
+	switch string(goResp[9:12]) {
+	case "431":
+		status = 494
+	case "501":
+		status = 501
+	case "505":
+		status = 505
+	}
+	c.mu.Lock()
+	v := c.sn.bad
+	index := c.served
+	c.mu.Unlock()
+	if v != nil && v.index == index && v.status != 0 {
+		status = v.status
+		c.logVerdict(v, c.RemoteAddr())
+	}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, _ = c.Conn.Write(errpage.Response(status, time.Now(), "", false))
+}
+
+func (c *framedConn) logVerdict(v *framingVerdict, addr net.Addr) {
+	if c.log == nil {
+		return
+	}
+	lc := &errlog.Conn{ID: c.id, Client: hostOnly(addr.String()), Server: c.server, Request: v.line, Host: v.host}
+	level := errlog.Info
+	if v.status == 0 {
+		level = errlog.Err
+	}
+	c.log.Log(level, lc, v.msg)
+}
+
+// CloseWrite lets net/http half-close after refusing a request, as on a *net.TCPConn.
+func (c *framedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// NetConn is the socket itself, for handlers that take the connection over.
+func (c *framedConn) NetConn() net.Conn { return c.Conn }
+
+type framedConnKey struct{}
+
+// framingContext wraps an http.Server's ConnContext: it records the framedConn and its
+// connection number.
+func framingContext(next func(context.Context, net.Conn) context.Context) func(context.Context, net.Conn) context.Context {
+	return func(ctx context.Context, c net.Conn) context.Context {
+		if next != nil {
+			ctx = next(ctx, c)
+		}
+		if fc, ok := c.(*framedConn); ok {
+			fc.mu.Lock()
+			fc.id = luabind.ConnIDOf(ctx)
+			fc.mu.Unlock()
+			ctx = context.WithValue(ctx, framedConnKey{}, fc)
+		}
+		return ctx
+	}
+}
+
+// checkFraming is called first by a server's handler: it reports whether the request may
+// be served. A request nginx refuses gets nginx's page and the connection closes; one after
+// a refused request (pipelined behind it) is not served.
+func checkFraming(w http.ResponseWriter, r *http.Request) bool {
+	fc, _ := r.Context().Value(framedConnKey{}).(*framedConn)
+	if fc == nil {
+		return true
+	}
+	fc.mu.Lock()
+	k := fc.served
+	fc.served++
+	v := fc.sn.bad
+	if v == nil || k < v.index || (k == v.index && v.status == 0) {
+		fc.mu.Unlock()
+		return true // a bad body shows when it is read, as under nginx
+	}
+	if k == v.index && v.line != r.Method+" "+r.RequestURI+" "+r.Proto {
+		fc.sn.state, fc.sn.bad = sniffOff, nil // not the request net/http parsed: stand aside
+		fc.mu.Unlock()
+		return true
+	}
+	fc.mu.Unlock()
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	if k == v.index {
+		fc.logVerdict(v, conn.RemoteAddr())
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		_, _ = conn.Write(errpage.Response(v.status, time.Now(), "", r.Method == http.MethodHead))
+	}
+	return false
+}
+
+// guardListener accepts connections: it wraps plain-HTTP ones in a framedConn and rides
+// out accept failures (no file descriptors left) as nginx does: logged at crit, accepting
+// paused, then resumed.
+type guardListener struct {
+	net.Listener
+	log    *errlog.Logger
+	server string
+	frame  bool // false under TLS: the guard cannot see the requests
+	stop   chan struct{}
+	once   sync.Once
+}
+
+func newGuardListener(ln net.Listener, lg *errlog.Logger, server string, frame bool) *guardListener {
+	return &guardListener{Listener: ln, log: lg, server: server, frame: frame, stop: make(chan struct{})}
+}
+
+// acceptDelay is how long accepting pauses after a failure for lack of descriptors (nginx's
+// accept_mutex_delay, 500ms); other temporary failures are retried sooner, doubling from 5ms.
+const acceptDelay = 500 * time.Millisecond
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			if !l.frame {
+				return c, nil
+			}
+			return &framedConn{Conn: c, log: l.log, server: l.server}, nil
+		}
+		level, delay, retry := acceptFailure(err)
+		if !retry {
+			return nil, err
+		}
+		if l.log != nil {
+			l.log.Log(level, nil, "accept4() failed ("+errnoText(err)+")")
+		}
+		if delay == 0 {
+			delay = backoff
+			backoff = min(2*backoff, time.Second)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-l.stop:
+			t.Stop()
+			return nil, net.ErrClosed
+		}
+	}
+}
+
+func (l *guardListener) Close() error {
+	l.once.Do(func() { close(l.stop) })
+	return l.Listener.Close()
+}
+
+// acceptFailure sorts an accept error as nginx's ngx_event_accept does: out of descriptors
+// is crit and pauses accepting; an aborted connection is err; other temporary failures are
+// alert. retry is false for a closed listener or a permanent failure.
+func acceptFailure(err error) (level int, delay time.Duration, retry bool) {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return 0, 0, false
+	}
+	switch errno {
+	case syscall.EMFILE, syscall.ENFILE:
+		return errlog.Crit, acceptDelay, true
+	case syscall.ECONNABORTED:
+		return errlog.Err, time.Millisecond, true
+	case syscall.ENOBUFS, syscall.ENOMEM, syscall.EAGAIN, syscall.EINTR, syscall.EPROTO, syscall.EPERM:
+		return errlog.Alert, 0, true
+	}
+	return 0, 0, false
+}
+
+// firstName is a server's first server_name ("" without one), as nginx's log lines name it.
+func firstName(v *VServer) string {
+	if v == nil || len(v.Names) == 0 {
+		return ""
+	}
+	return v.Names[0]
+}
