@@ -139,7 +139,9 @@ func runRun(self string, args []string, stdout, stderr io.Writer) int {
 	for _, dir := range o.incDirs {
 		fmt.Fprintf(&path, "%s/?.ljbc;%s/?.lua;%s/?/init.ljbc;%s/?/init.lua;", dir, dir, dir, dir)
 	}
-	cfg.LuaPath = path.String() + ";"
+	if path.Len() > 0 {
+		cfg.LuaPath = path.String() + ";" // resty-cli's lua_package_path "DIRS;;"
+	}
 	if len(o.ns) > 0 {
 		ns := o.ns[0]
 		if strings.HasPrefix(ns, "[") {
@@ -342,7 +344,7 @@ func applyHTTPConf(cfg *luabind.Config, name, snippet string) ([]luabind.Chunk, 
 			}
 		case "lua_package_path":
 			if len(d.Args) == 1 {
-				cfg.LuaPath = strings.TrimSuffix(cfg.LuaPath, ";") + d.Args[0]
+				cfg.LuaPath = d.Args[0]
 			}
 		case "resolver":
 			if len(d.Args) > 0 && cfg.Resolver == "" {
