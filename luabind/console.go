@@ -10,6 +10,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/luajit"
+
 	"github.com/luaws/luaws/errlog"
 )
 
@@ -127,7 +129,7 @@ func (h *Host) RunConsole(c Console) int {
 			return L.NewFunction(func(L *lua.LState) int {
 				installConsole(L, c, finish)
 				for i, p := range protos {
-					fn := L.NewFunctionFromProto(p)
+					fn := luajit.NewFunction(L, p)
 					L.Push(fn)
 					if err := L.PCall(0, 0, L.NewFunction(consoleTraceback(fn, names[i], consoleTail(c, names[i])))); err != nil {
 						fmt.Fprintf(stderr, "ERROR: %s\n", consoleErrorText(err, names[i]))
@@ -170,7 +172,7 @@ func installConsole(L *lua.LState, c Console, finish func(int)) {
 	if os, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		os.RawSetString("exit", exit)
 	}
-	L.Push(L.NewFunctionFromProto(consoleSetupProto))
+	L.Push(luajit.NewFunction(L, consoleSetupProto))
 	L.Call(0, 0)
 	arg := L.CreateTable(len(c.Args), 2)
 	arg.RawSetInt(0, lua.LString(c.Arg0))

@@ -64,11 +64,13 @@ func undump(L *lua.LState, src []byte, name string) (*lua.LFunction, string) {
 	if proto == nil {
 		return nil, name + ": cannot load malformed bytecode"
 	}
-	fn := L.NewFunctionFromProto(proto)
+	fn := NewFunction(L, proto)
 	for i := range fn.Upvalues {
-		uv := &lua.Upvalue{}
-		uv.SetValue(lua.LNil)
-		fn.Upvalues[i] = uv
+		if fn.Upvalues[i] == nil {
+			uv := &lua.Upvalue{}
+			uv.SetValue(lua.LNil)
+			fn.Upvalues[i] = uv
+		}
 	}
 	return fn, ""
 }

@@ -344,11 +344,11 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 	if err != nil {
 		return nil, parseErrorText(name, tsrc, err)
 	}
-	proto, err := lua.Compile(chunk, name)
+	proto, err := Compile(chunk, name)
 	if err != nil {
 		return nil, name + ": " + err.Error()
 	}
-	return L.NewFunctionFromProto(proto), ""
+	return NewFunction(L, proto), ""
 }
 
 // parseErrorText reshapes a gopher-lua parse error as "chunk:line: message near 'token'".
