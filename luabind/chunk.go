@@ -42,7 +42,7 @@ func compile(chunkname string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, chunkname)
+	return luajit.Compile(chunk, chunkname)
 }
 
 // file returns the compiled chunk of a Lua file, recompiling it when the file changed.

@@ -8,6 +8,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/luajit"
+
 	"github.com/luaws/luaws/errlog"
 )
 
@@ -246,7 +248,7 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	ngx.RawSetString("arg", args)
 	r.entry = r.newThread(L)
 	top := L.GetTop()
-	L.Push(L.NewFunctionFromProto(proto))
+	L.Push(luajit.NewFunction(L, proto))
 	err = L.PCall(0, 1, nil)
 	r.entry.cancel()
 	ngx.RawSetString("arg", lua.LNil)
@@ -369,7 +371,7 @@ func (r *request) replayInit(L *lua.LState) {
 		L.Push(lua.LBool(r.phase == "init"))
 		return 1
 	})
-	L.Push(L.NewFunctionFromProto(sharedProxyProto))
+	L.Push(luajit.NewFunction(L, sharedProxyProto))
 	L.Push(ngx.RawGetString("shared"))
 	L.Push(replaying)
 	L.Call(2, 1)

@@ -12,6 +12,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/luabind/luajit"
+
 	"github.com/luaws/luaws/errlog"
 )
 
@@ -198,7 +200,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 // environment, as lua-nginx-module runs request code).
 func chunkMain(proto *lua.FunctionProto) func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
 	return func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
-		return L.NewFunctionFromProto(proto), nil
+		return luajit.NewFunction(L, proto), nil
 	}
 }
 

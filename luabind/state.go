@@ -94,7 +94,7 @@ func (h *Host) newState() *lua.LState {
 	preload := pkg.RawGetString("preload").(*lua.LTable)
 	for _, e := range h.preloaded {
 		if e.proto != nil {
-			preload.RawSetString(e.name, L.NewFunctionFromProto(e.proto))
+			preload.RawSetString(e.name, luajit.NewFunction(L, e.proto))
 		} else {
 			preload.RawSetString(e.name, L.NewFunction(e.fn))
 		}
@@ -134,6 +134,6 @@ func (h *Host) fileLoader(L *lua.LState) int {
 	if err != nil {
 		L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
 	}
-	L.Push(L.NewFunctionFromProto(proto))
+	L.Push(luajit.NewFunction(L, proto))
 	return 1
 }

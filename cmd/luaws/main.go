@@ -25,11 +25,17 @@ import (
 const version = buildinfo.Version
 
 func main() {
+	if isRestyName(os.Args[0]) { // a link named resty: resty-cli (see run.go)
+		os.Exit(runRun(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run is main without the process exit, so that tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "run" {
+		return runRun("luaws run", args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "test" {
 		return runTest(args[1:], stdout, stderr)
 	}

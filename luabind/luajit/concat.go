@@ -1,55 +1,341 @@
 package luajit
 
 import (
-	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
 )
 
-// tabConcat is LuaJIT 2.1's table.concat(t [, sep [, i [, j]]]): numbers formatted as LuaJIT
-// does, LuaJIT's error for an element that is not a string or number, and the result's
-// length checked against LuaJIT's limit (and the state's memory cap) before it is built.
-func tabConcat(L *lua.LState) int {
-	t := checkTable(L, 1)
-	sep := ""
-	if L.GetTop() >= 2 && L.Get(2) != lua.LNil {
-		sep = checkString(L, 2)
+// The ".." operator as LuaJIT evaluates it. gopher-lua's VM turns a number operand into a
+// string with its own LNumber.String ("1e15" gives "1000000000000000", 1/3 gives 17 digits,
+// -0 gives "0"), which cannot be replaced from outside the VM. Compile therefore rewrites,
+// between parse.Parse and lua.Compile, every concatenation chain that has an operand which
+// may be a number (anything but a string constant: a name, a call, an index, arithmetic)
+// into a call of a native function that formats numbers as LuaJIT does ("%.14g") and
+// otherwise behaves as the operator: strings and numbers joined in one allocation, the
+// __concat metamethods called pairwise from the right as the VM does, LuaJIT's error
+// ("attempt to concatenate a nil value"). A number constant operand is formatted at
+// compile time, and chains of string constants stay the VM's own OP_CONCAT.
+//
+// The native function is reached through an upvalue, not a global (an environment set
+// with setfenv cannot hide it): the chunk is compiled as the body of a function nested in
+// a wrapper that declares the local concatLocal, and the nested function's prototype is
+// the chunk's. NewFunction fills that upvalue when the chunk is instantiated.
+
+// concatLocal is the name of the local holding the native concat; not a valid Lua name, so
+// no script can refer to it.
+const concatLocal = "(concat)"
+
+// MaxStringLen is the longest string LuaJIT 2.1 makes (LJ_MAX_STR); longer ones fail
+// with "string length overflow".
+const MaxStringLen = 0x7fffff00
+
+func init() {
+	// LuaJIT 2.1 has no Lua 5.0 "arg" table in vararg functions; without this, gopher-lua's
+	// compiler declares one in every vararg function but a main chunk (and the chunk body
+	// Compile nests would shadow the global arg).
+	lua.CompatVarArg = false
+}
+
+var concatFn = &lua.LFunction{IsG: true, GFunction: nativeConcat}
+
+// concatUpvalue is shared by every chunk: it is closed and never written.
+var concatUpvalue = func() *lua.Upvalue {
+	uv := &lua.Upvalue{}
+	uv.SetValue(concatFn)
+	return uv
+}()
+
+// Compile compiles a parsed chunk with LuaJIT's concatenation (see above); its result is
+// instantiated with NewFunction.
+func Compile(chunk []ast.Stmt, name string) (*lua.FunctionProto, error) {
+	r := &concatRewriter{}
+	r.stmts(chunk)
+	if !r.used {
+		return lua.Compile(chunk, name)
 	}
-	i := int64(1)
-	if L.GetTop() >= 3 && L.Get(3) != lua.LNil {
-		i = int64(checkInt32(L, 3))
+	body := &ast.FunctionExpr{ParList: &ast.ParList{HasVargs: true, Names: []string{}}, Stmts: chunk}
+	if len(chunk) > 0 {
+		body.SetLastLine(chunk[len(chunk)-1].LastLine() + 1)
 	}
-	j := int64(t.Len())
-	if L.GetTop() >= 4 && L.Get(4) != lua.LNil {
-		j = int64(checkInt32(L, 4))
+	wrapper := []ast.Stmt{
+		&ast.LocalAssignStmt{Names: []string{concatLocal}},
+		&ast.ReturnStmt{Exprs: []ast.Expr{body}},
 	}
-	if i > j {
-		L.Push(lua.LString(""))
+	proto, err := lua.Compile(wrapper, name)
+	if err != nil {
+		return nil, err
+	}
+	return proto.FunctionPrototypes[0], nil
+}
+
+// NewFunction instantiates a prototype made by Compile (or any other) in L.
+func NewFunction(L *lua.LState, proto *lua.FunctionProto) *lua.LFunction {
+	fn := L.NewFunctionFromProto(proto)
+	if usesConcat(proto) {
+		fn.Upvalues[0] = concatUpvalue
+	}
+	return fn
+}
+
+func usesConcat(proto *lua.FunctionProto) bool {
+	return proto.NumUpvalues > 0 && len(proto.DbgUpvalues) > 0 && proto.DbgUpvalues[0] == concatLocal
+}
+
+// nativeConcat is a rewritten "a .. b .. c": nativeConcat(a, b, c).
+func nativeConcat(L *lua.LState) int {
+	n := L.GetTop()
+	size := 0
+	simple := true
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			size += len(v)
+		case lua.LNumber:
+			size += 14
+		default:
+			simple = false
+		}
+	}
+	if simple {
+		var b strings.Builder
+		b.Grow(size)
+		for i := 1; i <= n; i++ {
+			switch v := L.Get(i).(type) {
+			case lua.LString:
+				b.WriteString(string(v))
+			case lua.LNumber:
+				b.WriteString(FormatNumber(float64(v)))
+			}
+		}
+		if b.Len() > MaxStringLen {
+			raise(L, "string length overflow")
+		}
+		L.Push(lua.LString(b.String()))
 		return 1
 	}
-	parts := make([]string, 0, min(j-i+1, 1<<16))
-	total := int64(len(sep)) * (j - i)
-	for k := i; k <= j; k++ {
-		var s string
-		switch v := t.RawGetInt(int(k)).(type) {
-		case lua.LString:
-			s = string(v)
-		case lua.LNumber:
-			s = FormatNumber(float64(v))
-		default:
-			raise(L, "invalid value ("+t.RawGetInt(int(k)).Type().String()+") at index "+strconv.FormatInt(k, 10)+" in table for 'concat'")
-		}
-		total += int64(len(s))
-		CheckBufLen(L, total)
-		parts = append(parts, s)
+	// as the VM: from the right, runs of strings and numbers joined, __concat otherwise
+	vals := make([]lua.LValue, n)
+	for i := range vals {
+		vals[i] = L.Get(i + 1)
 	}
-	b := make([]byte, 0, total)
-	for n, s := range parts {
-		if n > 0 {
-			b = append(b, sep...)
+	for len(vals) > 1 {
+		top := len(vals)
+		a, b := vals[top-2], vals[top-1]
+		if strOrNum(a) && strOrNum(b) {
+			j := top - 2
+			for j > 0 && strOrNum(vals[j-1]) {
+				j--
+			}
+			var sb strings.Builder
+			for _, v := range vals[j:] {
+				sb.WriteString(concatPiece(v))
+			}
+			if sb.Len() > MaxStringLen {
+				raise(L, "string length overflow")
+			}
+			vals = append(vals[:j], lua.LString(sb.String()))
+			continue
 		}
-		b = append(b, s...)
+		mm := L.GetMetaField(a, "__concat")
+		if mm == lua.LNil {
+			mm = L.GetMetaField(b, "__concat")
+		}
+		if mm == lua.LNil {
+			bad := a
+			if strOrNum(a) {
+				bad = b
+			}
+			raise(L, "attempt to concatenate a "+bad.Type().String()+" value")
+		}
+		L.Push(mm)
+		L.Push(a)
+		L.Push(b)
+		L.Call(2, 1)
+		r := L.Get(-1)
+		L.Pop(1)
+		vals = append(vals[:top-2], r)
 	}
-	L.Push(lua.LString(b))
+	L.Push(vals[0])
 	return 1
+}
+
+func strOrNum(v lua.LValue) bool {
+	switch v.(type) {
+	case lua.LString, lua.LNumber:
+		return true
+	}
+	return false
+}
+
+func concatPiece(v lua.LValue) string {
+	if n, ok := v.(lua.LNumber); ok {
+		return FormatNumber(float64(n))
+	}
+	return string(v.(lua.LString))
+}
+
+// concatRewriter walks a chunk, rewriting concatenations in place.
+type concatRewriter struct {
+	used bool
+}
+
+func (r *concatRewriter) stmts(ss []ast.Stmt) {
+	for _, s := range ss {
+		r.stmt(s)
+	}
+}
+
+func (r *concatRewriter) exprs(es []ast.Expr) {
+	for i := range es {
+		es[i] = r.expr(es[i])
+	}
+}
+
+func (r *concatRewriter) stmt(s ast.Stmt) {
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		r.exprs(s.Lhs)
+		r.exprs(s.Rhs)
+	case *ast.LocalAssignStmt:
+		r.exprs(s.Exprs)
+	case *ast.FuncCallStmt:
+		s.Expr = r.expr(s.Expr)
+	case *ast.DoBlockStmt:
+		r.stmts(s.Stmts)
+	case *ast.WhileStmt:
+		s.Condition = r.expr(s.Condition)
+		r.stmts(s.Stmts)
+	case *ast.RepeatStmt:
+		r.stmts(s.Stmts)
+		s.Condition = r.expr(s.Condition)
+	case *ast.IfStmt:
+		s.Condition = r.expr(s.Condition)
+		r.stmts(s.Then)
+		r.stmts(s.Else)
+	case *ast.NumberForStmt:
+		s.Init = r.expr(s.Init)
+		s.Limit = r.expr(s.Limit)
+		if s.Step != nil {
+			s.Step = r.expr(s.Step)
+		}
+		r.stmts(s.Stmts)
+	case *ast.GenericForStmt:
+		r.exprs(s.Exprs)
+		r.stmts(s.Stmts)
+	case *ast.FuncDefStmt:
+		if s.Name != nil {
+			if s.Name.Func != nil {
+				s.Name.Func = r.expr(s.Name.Func)
+			}
+			if s.Name.Receiver != nil {
+				s.Name.Receiver = r.expr(s.Name.Receiver)
+			}
+		}
+		r.expr(s.Func)
+	case *ast.ReturnStmt:
+		r.exprs(s.Exprs)
+	}
+}
+
+func (r *concatRewriter) expr(e ast.Expr) ast.Expr {
+	switch e := e.(type) {
+	case nil:
+		return nil
+	case *ast.AttrGetExpr:
+		e.Object = r.expr(e.Object)
+		e.Key = r.expr(e.Key)
+	case *ast.TableExpr:
+		for _, f := range e.Fields {
+			if f.Key != nil {
+				f.Key = r.expr(f.Key)
+			}
+			f.Value = r.expr(f.Value)
+		}
+	case *ast.FuncCallExpr:
+		if e.Func != nil {
+			e.Func = r.expr(e.Func)
+		}
+		if e.Receiver != nil {
+			e.Receiver = r.expr(e.Receiver)
+		}
+		r.exprs(e.Args)
+	case *ast.LogicalOpExpr:
+		e.Lhs = r.expr(e.Lhs)
+		e.Rhs = r.expr(e.Rhs)
+	case *ast.RelationalOpExpr:
+		e.Lhs = r.expr(e.Lhs)
+		e.Rhs = r.expr(e.Rhs)
+	case *ast.ArithmeticOpExpr:
+		e.Lhs = r.expr(e.Lhs)
+		e.Rhs = r.expr(e.Rhs)
+	case *ast.UnaryMinusOpExpr:
+		e.Expr = r.expr(e.Expr)
+	case *ast.UnaryNotOpExpr:
+		e.Expr = r.expr(e.Expr)
+	case *ast.UnaryLenOpExpr:
+		e.Expr = r.expr(e.Expr)
+	case *ast.FunctionExpr:
+		r.stmts(e.Stmts)
+	case *ast.StringConcatOpExpr:
+		return r.concat(e)
+	}
+	return e
+}
+
+// concat rewrites one chain a .. b .. c (parsed as a .. (b .. c)).
+func (r *concatRewriter) concat(e *ast.StringConcatOpExpr) ast.Expr {
+	var ops []ast.Expr
+	var flatten func(x ast.Expr)
+	flatten = func(x ast.Expr) {
+		if c, ok := x.(*ast.StringConcatOpExpr); ok {
+			flatten(c.Lhs)
+			flatten(c.Rhs)
+			return
+		}
+		ops = append(ops, r.expr(x))
+	}
+	flatten(e)
+	constant := true
+	for i, op := range ops {
+		switch x := op.(type) {
+		case *ast.StringExpr:
+		case *ast.NumberExpr:
+			if f, err := parseNumber(x.Value); err == nil {
+				s := &ast.StringExpr{Value: FormatNumber(f)}
+				s.SetLine(x.Line())
+				s.SetLastLine(x.LastLine())
+				ops[i] = s
+			} else {
+				constant = false
+			}
+		default:
+			constant = false
+		}
+	}
+	if constant {
+		// the VM's own concatenation of constants, right-associated as parsed
+		out := ops[len(ops)-1]
+		for i := len(ops) - 2; i >= 0; i-- {
+			c := &ast.StringConcatOpExpr{Lhs: ops[i], Rhs: out}
+			c.SetLine(e.Line())
+			c.SetLastLine(e.LastLine())
+			out = c
+		}
+		return out
+	}
+	r.used = true
+	if last, ok := ops[len(ops)-1].(*ast.FuncCallExpr); ok {
+		last.AdjustRet = true // an operand is one value, as in the VM's concatenation
+	} else if last, ok := ops[len(ops)-1].(*ast.Comma3Expr); ok {
+		last.AdjustRet = true
+	}
+	fn := &ast.IdentExpr{Value: concatLocal}
+	fn.SetLine(e.Line())
+	fn.SetLastLine(e.LastLine())
+	call := &ast.FuncCallExpr{Func: fn, Args: ops, AdjustRet: true}
+	call.SetLine(e.Line())
+	call.SetLastLine(e.LastLine())
+	return call
 }

@@ -36,6 +36,7 @@ func Open(L *lua.LState) {
 	if tbl, ok := g.RawGetString("string").(*lua.LTable); ok {
 		tbl.RawSetString("format", L.NewFunction(strFormat))
 		tbl.RawSetString("rep", L.NewFunction(strRep))
+		tbl.RawSetString("dump", L.NewFunction(strDump))
 	}
 	if tbl, ok := g.RawGetString("math").(*lua.LTable); ok {
 		tbl.RawSetString("huge", lua.LNumber(math.Inf(1))) // gopher-lua has math.MaxFloat64
@@ -54,6 +55,7 @@ func Open(L *lua.LState) {
 			tbl.RawSetString(name, L.NewFunction(fn))
 		}
 	}
+	openLibs(L)
 	g.RawSetString("jit", newJit(L))
 	Preload(L)
 }
@@ -332,7 +334,7 @@ func ChunkID(source string) string {
 func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, string) {
 	name := ChunkID(chunkname)
 	if len(src) > 0 && src[0] == 0x1b {
-		return nil, name + ": cannot load incompatible bytecode"
+		return undump(L, src, name)
 	}
 	tsrc, err := Translate("="+name, src)
 	if err != nil {
@@ -342,11 +344,11 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 	if err != nil {
 		return nil, parseErrorText(name, tsrc, err)
 	}
-	proto, err := lua.Compile(chunk, name)
+	proto, err := Compile(chunk, name)
 	if err != nil {
 		return nil, name + ": " + err.Error()
 	}
-	return L.NewFunctionFromProto(proto), ""
+	return NewFunction(L, proto), ""
 }
 
 // parseErrorText reshapes a gopher-lua parse error as "chunk:line: message near 'token'".

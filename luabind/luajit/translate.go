@@ -47,7 +47,10 @@ func Translate(chunkname string, src []byte) ([]byte, error) {
 	var out []byte // nil until the first rewrite
 	copied := 0    // src[:copied] is already in out
 	n := len(src)
-	i := 0
+	i := skipShebang(src)
+	if i > 0 {
+		out, copied = []byte{}, i
+	}
 	for i < n {
 		if !special[src[i]] {
 			i++
@@ -73,7 +76,7 @@ func Translate(chunkname string, src []byte) ([]byte, error) {
 			}
 			out, copied, i = o, c, j
 		default:
-			i++
+			i, out, copied = scanCode(src, i, out, copied)
 		}
 	}
 	if out == nil {
