@@ -73,7 +73,8 @@ type request struct {
 	rawOut        net.Conn  // an HTTP/1.0 client's connection, answered raw (rawHead)
 	cosockets     []*socket // ngx.socket.tcp objects, closed when the request ends
 	bodyData      []byte
-	bodyErr       error // reading the body failed (ngx.req.read_body reports it)
+	bodyErr       error    // reading the body failed (ngx.req.read_body reports it)
+	newBody       *newBody // ngx.req.init_body ... finish_body
 	start         time.Time
 
 	// after the connection is taken over (websocket upgrade, raw request socket, 444)

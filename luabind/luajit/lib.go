@@ -62,7 +62,7 @@ func Open(L *lua.LState) {
 
 // Preload registers package.preload entries LuaJIT/OpenResty code requires:
 // "table.new", "table.clear", "table.nkeys", "table.isempty", "table.isarray",
-// "table.clone" and a minimal "jit". Each module also sets its field in the table
+// "table.clone", "string.buffer" and a minimal "jit". Each module also sets its field in the table
 // library, as LuaJIT's do. Without the package library it does nothing.
 func Preload(L *lua.LState) {
 	pkg, ok := L.G.Global.RawGetString("package").(*lua.LTable)
@@ -88,6 +88,10 @@ func Preload(L *lua.LState) {
 			return 1
 		}))
 	}
+	preload.RawSetString("string.buffer", L.NewFunction(func(L *lua.LState) int {
+		L.Push(bufferModule(L))
+		return 1
+	}))
 	preload.RawSetString("jit", L.NewFunction(func(L *lua.LState) int {
 		j := L.G.Global.RawGetString("jit")
 		if _, ok := j.(*lua.LTable); !ok {
