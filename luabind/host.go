@@ -55,6 +55,8 @@ type Config struct {
 	// Workers is worker_processes: how many shared Lua states requests are spread over
 	// (default 1, nginx's default). Each state runs one light thread at a time.
 	Workers int
+	// WebSocket holds the defaults of luaws's opt-in WebSocket extensions (--ws-*).
+	WebSocket WSDefaults
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

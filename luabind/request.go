@@ -292,6 +292,9 @@ func (r *request) finish(failed bool) {
 			_ = r.rawOut.Close()
 		}
 	}()
+	if r.sock != nil {
+		r.sock.shutdownExt()
+	}
 	switch {
 	case r.hijacked:
 		if r.conn != nil {

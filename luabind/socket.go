@@ -40,6 +40,8 @@ type socket struct {
 	reused     int    // getreusedtimes
 	clientCert *tls.Certificate
 	readUntil  *untilState
+
+	ext *wsExt // opt-in WebSocket extensions (websocket_ext.go); nil for none
 }
 
 const socketTypeName = "luaws.socket"

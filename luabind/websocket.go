@@ -53,8 +53,20 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	ext, proto, extHeader, err := readWSOptions(L, 1, r.host.cfg.WebSocket).negotiate(hr.Header)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if proto != "" {
+		sr.Protocol = proto
+	}
 	if sr.Protocol != "" {
 		r.header.set("Sec-WebSocket-Protocol", []string{sr.Protocol})
+	}
+	if extHeader != "" {
+		r.header.set("Sec-WebSocket-Extensions", []string{extHeader})
 	}
 	r.header.set("Upgrade", []string{"websocket"})
 	r.header.set("Sec-WebSocket-Accept", []string{wsnative.AcceptKey(sr.Key)})
@@ -84,7 +96,18 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LString("failed to send response header: " + wsnative.Reason(err)))
 		return 2
 	}
+	if ext != nil {
+		s.ext = ext
+		if ext.inflater != nil {
+			s.frameReader().AllowRSV1 = true
+		}
+		s.startKeepalive()
+	}
 	pushSocket(L, s)
+	if proto != "" {
+		L.Push(lua.LString(proto))
+		return 2
+	}
 	return 1
 }
 
@@ -143,11 +166,22 @@ func wsRecvFrame(L *lua.LState) int {
 	var f wsnative.Frame
 	err := error(net.ErrClosed)
 	s.reading = true
+	x := s.ext
 	t.blockOn(L, s.conn, func() {
 		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
 		f, err = fr.ReadFrame(max, force)
+		for x != nil && err == nil {
+			var more bool
+			if f, more, err = x.process(f, max); err != nil || !more {
+				break
+			}
+			f, err = fr.ReadFrame(max, force)
+		}
 	})
 	s.reading = false
+	if x != nil && isExtError(err) {
+		s.rejectFrame(L, err)
+	}
 	if err != nil {
 		var ioe *wsnative.IOError
 		if errors.As(err, &ioe) {
@@ -253,6 +287,14 @@ func wsSendFrame(L *lua.LState) int {
 	var key [4]byte
 	if masked {
 		key = maskKeyArg(L, 7)
+	}
+	if s.ext != nil {
+		var cerr error
+		if payload, op, cerr = s.ext.compressFrame(fin, op, payload); cerr != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("failed to compress frame: " + cerr.Error()))
+			return 2
+		}
 	}
 	n, err := s.write(L, func(c net.Conn) (int, error) {
 		return wsnative.WriteFrame(c, fin, op, payload, masked, key)
