@@ -59,8 +59,8 @@ type Reader struct {
 	err   error  // final error, returned by every later call
 	// AllowRSV1 accepts frames with RSV1 set (permessage-deflate, RFC 7692).
 	AllowRSV1 bool
-	perr  error  // an error that came along with enough data, for the next read
-	small [smallBufSize]byte
+	perr      error // an error that came along with enough data, for the next read
+	small     [smallBufSize]byte
 }
 
 // NewReader returns a Reader of frames from src.
