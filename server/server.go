@@ -56,6 +56,9 @@ type Options struct {
 	CodeCacheOff bool
 	// Workers is worker_processes: shared Lua states requests are spread over (default 1).
 	Workers int
+	// WebSocket are the defaults of luaws's opt-in WebSocket extensions (--ws-compression,
+	// --ws-strict); server:new options override them.
+	WebSocket luabind.WSDefaults
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 }
@@ -86,7 +89,8 @@ func New(o Options) (*Server, error) {
 		}
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
-		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers}
+		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
+		WebSocket: o.WebSocket}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {

@@ -69,6 +69,8 @@ Flags:
   --workers N             worker_processes: how many shared Lua states (default 1)
   --check-client-abort on|off
                           lua_check_client_abort (default on, as in the blog post's location)
+  --ws-compression        offer permessage-deflate on every server:new (opt-in extension)
+  --ws-strict             check UTF-8 and close codes of received frames (opt-in extension)
   --error-log FILE        error log file (default: standard error)
   --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
   --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
@@ -103,6 +105,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Var(&codeCache, "lua-code-cache", "")
 	fs.Var(&abort, "check-client-abort", "")
 	fs.IntVar(&so.Workers, "workers", 1, "")
+	fs.BoolVar(&so.WebSocket.Compression, "ws-compression", false, "")
+	fs.BoolVar(&so.WebSocket.Strict, "ws-strict", false, "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
