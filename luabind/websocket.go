@@ -25,10 +25,13 @@ var websocketFuncs = map[string]lua.LGFunction{
 	"unmask":      wsUnmask,
 	// check_response(head, key): nil, or why the handshake response is not acceptable.
 	"check_response": wsCheckResponse,
+	// client_extensions(sock, head): nil, or why the server's extension answer is refused.
+	"client_extensions": wsClientExtensions,
 }
 
 func openWebsocket(L *lua.LState) int {
-	mod := L.CreateTable(0, len(websocketFuncs))
+	mod := L.CreateTable(0, len(websocketFuncs)+1)
+	mod.RawSetString("deflate_offer", lua.LString(wsnative.ClientDeflateOffer))
 	for k, fn := range websocketFuncs {
 		mod.RawSetString(k, L.NewFunction(fn))
 	}

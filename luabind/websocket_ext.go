@@ -367,3 +367,29 @@ func (s *socket) shutdownExt() {
 		x.stopOnce.Do(func() { close(x.stop) })
 	}
 }
+
+// wsClientExtensions turns permessage-deflate on for a client connection whose server
+// accepted the offer (the Sec-WebSocket-Extensions lines of the response head).
+func wsClientExtensions(L *lua.LState) int {
+	s := checkSocket(L, 1)
+	var values []string
+	for _, line := range strings.Split(L.CheckString(2), "\r\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(name), "Sec-WebSocket-Extensions") {
+			values = append(values, strings.TrimSpace(v))
+		}
+	}
+	p, negotiated, err := wsnative.CheckDeflateResponse(values)
+	if err != nil {
+		L.Push(lua.LString("bad \"sec-websocket-extensions\" response header: " + err.Error()))
+		return 1
+	}
+	if negotiated {
+		s.ext = &wsExt{
+			inflater: wsnative.NewInflater(p.ServerNoContextTakeover),
+			deflater: wsnative.NewDeflater(p.ClientNoContextTakeover),
+		}
+		s.frameReader().AllowRSV1 = true
+	}
+	return 0
+}
