@@ -57,6 +57,8 @@ type Config struct {
 	Workers int
 	// WebSocket holds the defaults of luaws's opt-in WebSocket extensions (--ws-*).
 	WebSocket WSDefaults
+	// Stats, when set, collects the counters behind luaws --metrics (stats.go).
+	Stats *Stats
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

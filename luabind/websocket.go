@@ -52,12 +52,18 @@ func wsAccept(L *lua.LState) int {
 	hr := r.r
 	sr, err := wsnative.CheckServerRequest(hr.ProtoMajor, hr.ProtoMinor, hr.Header)
 	if err != nil {
+		if st := r.host.cfg.Stats; st != nil {
+			st.Refused(refusedReason(err))
+		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
 	ext, proto, extHeader, err := readWSOptions(L, 1, r.host.cfg.WebSocket).negotiate(hr.Header)
 	if err != nil {
+		if st := r.host.cfg.Stats; st != nil {
+			st.Refused("subprotocol")
+		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
@@ -98,6 +104,12 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send response header: " + wsnative.Reason(err)))
 		return 2
+	}
+	if st := r.host.cfg.Stats; st != nil {
+		s.stats = st
+		s.wsLoc = st.Location(r.locationName())
+		s.wsLoc.Open.Add(1)
+		s.wsLoc.Total.Add(1)
 	}
 	if ext != nil {
 		s.ext = ext
@@ -208,6 +220,10 @@ func wsRecvFrame(L *lua.LState) int {
 		}
 		lg.Log(errlog.Debug, &s.req.logc, "[lua] protocol.lua:96: recv_frame(): recv_frame: mask bit: "+bit)
 	}
+	if st := s.stats; st != nil {
+		st.FramesIn[f.Opcode&0xf].Add(1)
+		st.BytesIn[f.Opcode&0xf].Add(uint64(len(f.Payload)))
+	}
 	L.Push(lua.LString(f.Payload))
 	if f.Opcode == wsnative.OpClose {
 		L.Push(lua.LString("close"))
@@ -306,6 +322,10 @@ func wsSendFrame(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
 		return 2
+	}
+	if st := s.stats; st != nil {
+		st.FramesOut[op&0xf].Add(1)
+		st.BytesOut[op&0xf].Add(uint64(n))
 	}
 	L.Push(lua.LNumber(n))
 	return 1

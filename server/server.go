@@ -59,6 +59,8 @@ type Options struct {
 	// WebSocket are the defaults of luaws's opt-in WebSocket extensions (--ws-compression,
 	// --ws-strict); server:new options override them.
 	WebSocket luabind.WSDefaults
+	// Stats, when set, collects the counters luaws --metrics serves.
+	Stats *luabind.Stats
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 }
@@ -90,7 +92,7 @@ func New(o Options) (*Server, error) {
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
 		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
-		WebSocket: o.WebSocket}
+		WebSocket: o.WebSocket, Stats: o.Stats}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {

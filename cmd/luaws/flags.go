@@ -8,6 +8,7 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
+	"github.com/luaws/luaws/luabind"
 	"github.com/luaws/luaws/server"
 )
 
@@ -17,6 +18,7 @@ type options struct {
 	errorLog string
 	logLevel string
 	version  bool
+	metrics  string // --metrics ADDR (metrics.go)
 }
 
 type locationList []server.Location
@@ -71,6 +73,7 @@ Flags:
                           lua_check_client_abort (default on, as in the blog post's location)
   --ws-compression        offer permessage-deflate on every server:new (opt-in extension)
   --ws-strict             check UTF-8 and close codes of received frames (opt-in extension)
+  --metrics ADDR          serve Prometheus metrics at http://ADDR/metrics
   --error-log FILE        error log file (default: standard error)
   --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
   --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
@@ -107,6 +110,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.IntVar(&so.Workers, "workers", 1, "")
 	fs.BoolVar(&so.WebSocket.Compression, "ws-compression", false, "")
 	fs.BoolVar(&so.WebSocket.Strict, "ws-strict", false, "")
+	fs.StringVar(&o.metrics, "metrics", "", "")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -120,6 +124,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	so.Locations, so.SharedDicts = locs, dicts
+	if o.metrics != "" {
+		so.Stats = &luabind.Stats{}
+	}
 	so.CodeCacheOff, so.CheckClientAbort = !codeCache.v, abort.v
 	if so.Workers < 1 {
 		return nil, fmt.Errorf("--workers must be at least 1")

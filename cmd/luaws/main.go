@@ -64,6 +64,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
 		return 1
 	}
+	if opts.metrics != "" {
+		stopMetrics, err := serveMetrics(opts.metrics, srv.Host(), lg)
+		if err != nil {
+			fmt.Fprintf(stderr, "luaws: %v\n", err)
+			return 1
+		}
+		defer stopMetrics()
+	}
 	if len(opts.server.Locations) == 0 && opts.server.Root == "" {
 		fmt.Fprintf(stderr, "luaws %s: echo demo at %s/websockets.html\n", version, srv.URL())
 	}
