@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/luaws/luaws/errlog"
-	"github.com/luaws/luaws/luabind/shdict"
 	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/luabind/shdict"
 	"github.com/luaws/luaws/server"
 )
 
