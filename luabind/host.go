@@ -63,6 +63,10 @@ type Config struct {
 	// for more fails that call with LuaJIT's "not enough memory". 0: only LuaJIT's own
 	// string limit (luajit.MaxStr) applies.
 	MemoryLimit int64
+	// WebSocket holds the defaults of luaws's opt-in WebSocket extensions (--ws-*).
+	WebSocket WSDefaults
+	// Stats, when set, collects the counters behind luaws --metrics (stats.go).
+	Stats *Stats
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

@@ -121,6 +121,10 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	h.active.Add(1)
 	go func() {
 		defer h.active.Done()
+		if st := h.cfg.Stats; st != nil {
+			st.HandlersRunning.Add(1)
+			defer st.HandlersRunning.Add(-1)
+		}
 		defer close(done)
 		defer r.survive("request")
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
@@ -285,6 +289,9 @@ func (r *request) threadAborted(kind string, err error) {
 		}
 	}
 	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+msg)
+	if st := r.host.cfg.Stats; st != nil {
+		st.LuaErrors.Add(1)
+	}
 }
 
 // finish completes the response once every light thread is done.
@@ -297,6 +304,13 @@ func (r *request) finish(failed bool) {
 			_ = r.rawOut.Close()
 		}
 	}()
+	if r.sock != nil {
+		r.sock.shutdownExt()
+		if r.sock.wsLoc != nil {
+			r.sock.wsLoc.Open.Add(-1)
+			r.sock.wsLoc = nil
+		}
+	}
 	switch {
 	case r.hijacked:
 		if r.conn != nil {

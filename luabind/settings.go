@@ -20,6 +20,8 @@ type Settings struct {
 	NoResolver       bool
 	ResolverTimeout  time.Duration
 	CheckClientAbort *bool // lua_check_client_abort
+	// Location names the location in metrics (its path as written in the config).
+	Location string
 }
 
 // scope is Settings resolved against the host's defaults.
@@ -32,6 +34,7 @@ type scope struct {
 	noResolver      bool
 	resolverTimeout time.Duration
 	checkAbort      bool
+	location        string
 }
 
 // scope resolves s (nil: the host's defaults).
@@ -67,6 +70,7 @@ func (h *Host) scope(s *Settings) *scope {
 	if s.ResolverTimeout > 0 {
 		sc.resolverTimeout = s.ResolverTimeout
 	}
+	sc.location = s.Location
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort
 	}

@@ -40,6 +40,10 @@ type socket struct {
 	reused     int    // getreusedtimes
 	clientCert *tls.Certificate
 	readUntil  *untilState
+
+	ext   *wsExt         // opt-in WebSocket extensions (websocket_ext.go); nil for none
+	stats *Stats         // the host's counters (metrics), nil when off
+	wsLoc *LocationStats // this websocket's location counters
 }
 
 const socketTypeName = "luaws.socket"

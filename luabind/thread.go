@@ -77,6 +77,9 @@ func (r *request) newThread(L *lua.LState) *lthread {
 	t := &lthread{req: r, L: L, cancel: cancel}
 	t.ctx = &threadCtx{Context: ctx, t: t}
 	L.SetContext(t.ctx)
+	if st := r.host.cfg.Stats; st != nil {
+		st.ThreadsSpawned.Add(1)
+	}
 	return t
 }
 

@@ -26,10 +26,13 @@ var websocketFuncs = map[string]lua.LGFunction{
 	"unmask":      wsUnmask,
 	// check_response(head, key): nil, or why the handshake response is not acceptable.
 	"check_response": wsCheckResponse,
+	// client_extensions(sock, head): nil, or why the server's extension answer is refused.
+	"client_extensions": wsClientExtensions,
 }
 
 func openWebsocket(L *lua.LState) int {
-	mod := L.CreateTable(0, len(websocketFuncs))
+	mod := L.CreateTable(0, len(websocketFuncs)+1)
+	mod.RawSetString("deflate_offer", lua.LString(wsnative.ClientDeflateOffer))
 	for k, fn := range websocketFuncs {
 		mod.RawSetString(k, L.NewFunction(fn))
 	}
@@ -50,12 +53,30 @@ func wsAccept(L *lua.LState) int {
 	hr := r.r
 	sr, err := wsnative.CheckServerRequest(hr.ProtoMajor, hr.ProtoMinor, hr.Header)
 	if err != nil {
+		if st := r.host.cfg.Stats; st != nil {
+			st.Refused(refusedReason(err))
+		}
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	ext, proto, extHeader, err := readWSOptions(L, 1, r.host.cfg.WebSocket).negotiate(hr.Header)
+	if err != nil {
+		if st := r.host.cfg.Stats; st != nil {
+			st.Refused("subprotocol")
+		}
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	if proto != "" {
+		sr.Protocol = proto
+	}
 	if sr.Protocol != "" {
 		r.header.set("Sec-WebSocket-Protocol", []string{sr.Protocol})
+	}
+	if extHeader != "" {
+		r.header.set("Sec-WebSocket-Extensions", []string{extHeader})
 	}
 	r.header.set("Upgrade", []string{"websocket"})
 	r.header.set("Sec-WebSocket-Accept", []string{wsnative.AcceptKey(sr.Key)})
@@ -85,7 +106,24 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LString("failed to send response header: " + wsnative.Reason(err)))
 		return 2
 	}
+	if st := r.host.cfg.Stats; st != nil {
+		s.stats = st
+		s.wsLoc = st.Location(r.locationName())
+		s.wsLoc.Open.Add(1)
+		s.wsLoc.Total.Add(1)
+	}
+	if ext != nil {
+		s.ext = ext
+		if ext.inflater != nil {
+			s.frameReader().AllowRSV1 = true
+		}
+		s.startKeepalive()
+	}
 	pushSocket(L, s)
+	if proto != "" {
+		L.Push(lua.LString(proto))
+		return 2
+	}
 	return 1
 }
 
@@ -144,11 +182,22 @@ func wsRecvFrame(L *lua.LState) int {
 	var f wsnative.Frame
 	err := error(net.ErrClosed)
 	s.reading = true
+	x := s.ext
 	t.blockOn(L, s.conn, func() {
 		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
 		f, err = fr.ReadFrame(max, force)
+		for x != nil && err == nil {
+			var more bool
+			if f, more, err = x.process(f, max); err != nil || !more {
+				break
+			}
+			f, err = fr.ReadFrame(max, force)
+		}
 	})
 	s.reading = false
+	if x != nil && isExtError(err) {
+		s.rejectFrame(L, err)
+	}
 	if err != nil {
 		var ioe *wsnative.IOError
 		if errors.As(err, &ioe) {
@@ -171,6 +220,10 @@ func wsRecvFrame(L *lua.LState) int {
 			bit = "1"
 		}
 		lg.Log(errlog.Debug, &s.req.logc, "[lua] protocol.lua:96: recv_frame(): recv_frame: mask bit: "+bit)
+	}
+	if st := s.stats; st != nil {
+		st.FramesIn[f.Opcode&0xf].Add(1)
+		st.BytesIn[f.Opcode&0xf].Add(uint64(len(f.Payload)))
 	}
 	L.Push(lua.LString(f.Payload))
 	if f.Opcode == wsnative.OpClose {
@@ -255,6 +308,14 @@ func wsSendFrame(L *lua.LState) int {
 	if masked {
 		key = maskKeyArg(L, 7)
 	}
+	if s.ext != nil {
+		var cerr error
+		if payload, op, cerr = s.ext.compressFrame(fin, op, payload); cerr != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("failed to compress frame: " + cerr.Error()))
+			return 2
+		}
+	}
 	n, err := s.write(L, func(c net.Conn) (int, error) {
 		return wsnative.WriteFrame(c, fin, op, payload, masked, key)
 	})
@@ -262,6 +323,10 @@ func wsSendFrame(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
 		return 2
+	}
+	if st := s.stats; st != nil {
+		st.FramesOut[op&0xf].Add(1)
+		st.BytesOut[op&0xf].Add(uint64(n))
 	}
 	L.Push(lua.LNumber(n))
 	return 1

@@ -734,7 +734,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	if lua {
 		ph.Fallback = static
 		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
-			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == ""}
+			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "", Location: locPath}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)

@@ -60,6 +60,11 @@ type Options struct {
 	CodeCacheOff bool
 	// Workers is worker_processes: shared Lua states requests are spread over (default 1).
 	Workers int
+	// WebSocket are the defaults of luaws's opt-in WebSocket extensions (--ws-compression,
+	// --ws-strict); server:new options override them.
+	WebSocket luabind.WSDefaults
+	// Stats, when set, collects the counters luaws --metrics serves.
+	Stats *luabind.Stats
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 	// AccessLog, if not nil, gets a line per request in nginx's combined format.
@@ -95,7 +100,7 @@ func New(o Options) (*Server, error) {
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
 		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
-		MemoryLimit: o.MemoryLimit}
+		MemoryLimit: o.MemoryLimit, WebSocket: o.WebSocket, Stats: o.Stats}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {

@@ -29,6 +29,10 @@ type Frame struct {
 	HasCode   bool
 	// Masked is the frame's mask bit.
 	Masked bool
+	// RSV1 is the first reserved bit, set on the first frame of a
+	// compressed message when permessage-deflate is in use (only seen when
+	// the Reader's AllowRSV1 is set; otherwise it is an error).
+	RSV1 bool
 }
 
 // Reader reads frames from a stream, with the checks of upstream's
@@ -53,8 +57,10 @@ type Reader struct {
 	class int    // pool class of buf; -1 when buf is small or one-off
 	r, w  int    // buf[r:w] is read but not yet consumed
 	err   error  // final error, returned by every later call
-	perr  error  // an error that came along with enough data, for the next read
-	small [smallBufSize]byte
+	// AllowRSV1 accepts frames with RSV1 set (permessage-deflate, RFC 7692).
+	AllowRSV1 bool
+	perr      error // an error that came along with enough data, for the next read
+	small     [smallBufSize]byte
 }
 
 // NewReader returns a Reader of frames from src.
@@ -107,8 +113,12 @@ func (r *Reader) ReadFrame(maxPayload int64, forceMask bool) (Frame, error) {
 	fin := b0&0x80 != 0
 	op := b0 & 0x0f
 	masked := b1&0x80 != 0
+	rsv := b0 & 0x70
+	if r.AllowRSV1 {
+		rsv &^= 0x40
+	}
 	switch {
-	case b0&0x70 != 0:
+	case rsv != 0:
 		return Frame{}, r.fail(ErrBadRSV)
 	case op >= 0x3 && op <= 0x7:
 		return Frame{}, r.fail(ErrReservedNonControl)
@@ -166,7 +176,7 @@ func (r *Reader) ReadFrame(maxPayload int64, forceMask bool) (Frame, error) {
 		Mask([4]byte(r.buf[r.r+hdr-4:r.r+hdr]), 0, p)
 	}
 	r.r += total
-	f := Frame{Fin: fin, Opcode: op, Payload: p, Masked: masked}
+	f := Frame{Fin: fin, Opcode: op, Payload: p, Masked: masked, RSV1: b0&0x40 != 0}
 	if op == OpClose {
 		code, reason, ok, err := ParseClosePayload(p)
 		if err != nil {

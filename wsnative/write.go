@@ -44,8 +44,13 @@ func headerLen(length int, masked bool) int {
 // AppendHeader appends a frame header (RFC 6455 section 5.2) with the
 // shortest length encoding, and key when masked. length must not be
 // negative.
+// FlagRSV1 may be or-ed into the opcode given to AppendHeader, AppendFrame
+// and WriteFrame to set the frame's RSV1 bit (a compressed message's first
+// frame, RFC 7692).
+const FlagRSV1 = 0x40
+
 func AppendHeader(dst []byte, fin bool, opcode byte, length int, masked bool, key [4]byte) []byte {
-	b0 := opcode & 0x0f
+	b0 := opcode & (0x0f | FlagRSV1)
 	if fin {
 		b0 |= 0x80
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +132,48 @@ func runSeedPage(t *testing.T, base, shotName string) {
 func quoteJS(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
+}
+
+// TestBrowserCompression: Chromium's own permessage-deflate against luaws --ws-compression,
+// the seed handler unchanged: the page's socket negotiates the extension and every echo
+// (short, long and repetitive texts) comes back whole.
+func TestBrowserCompression(t *testing.T) {
+	testpeer.Require(t, "chromium")
+	base, _ := testpeer.StartLuaws(t, "--ws-compression")
+	b := testpeer.StartChromium(t)
+	if err := b.Navigate(base+"/websockets.html", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Extensions string   `json:"extensions"`
+		Echoes     []string `json:"echoes"`
+	}
+	js := `new Promise((resolve, reject) => {
+	  const msgs = ["hello", "héllo wörld — 你好", "ab".repeat(30000), "hello"];
+	  const ws = new WebSocket("ws://" + location.host + "/s");
+	  const echoes = [];
+	  ws.onopen = () => ws.send(msgs[0]);
+	  ws.onmessage = (e) => {
+	    echoes.push(e.data);
+	    if (echoes.length === msgs.length) { resolve({extensions: ws.extensions, echoes}); ws.close(); }
+	    else ws.send(msgs[echoes.length]);
+	  };
+	  ws.onerror = () => reject(new Error("websocket error"));
+	  setTimeout(() => reject(new Error("timeout, echoes: " + echoes.length)), 20000);
+	})`
+	if err := b.Eval(js, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Extensions, "permessage-deflate") {
+		t.Fatalf("ws.extensions = %q, want permessage-deflate", res.Extensions)
+	}
+	want := []string{"hello", "héllo wörld — 你好", strings.Repeat("ab", 30000), "hello"}
+	if len(res.Echoes) != len(want) {
+		t.Fatalf("%d echoes, want %d", len(res.Echoes), len(want))
+	}
+	for i := range want {
+		if res.Echoes[i] != want[i] {
+			t.Fatalf("echo %d: %d bytes, want %d", i, len(res.Echoes[i]), len(want[i]))
+		}
+	}
 }

@@ -37,6 +37,9 @@ Flags:
   --lua-memory-limit SIZE cap on any one string a Lua state builds (string.rep, .., table.concat,
                           string.format, ngx.say), e.g. 64m: past it the call fails with
                           "not enough memory" (default: only LuaJIT's own 2 GiB string limit)
+  --ws-compression        offer permessage-deflate on every server:new (opt-in extension)
+  --ws-strict             check UTF-8 and close codes of received frames (opt-in extension)
+  --metrics ADDR          serve Prometheus metrics at http://ADDR/metrics
   --error-log FILE        error log file (default: standard error)
   --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
   --access-log FILE       write a line per request to FILE, in nginx's "combined" format

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
 	"github.com/luaws/luaws/luabind/shdict"
 	"github.com/luaws/luaws/server"
 )
@@ -20,6 +21,7 @@ type options struct {
 	logLevel  string
 	accessLog string
 	version   bool
+	metrics   string // --metrics ADDR (metrics.go)
 }
 
 type locationList []server.Location
@@ -82,6 +84,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Var(&codeCache, "lua-code-cache", "")
 	fs.Var(&abort, "check-client-abort", "")
 	fs.IntVar(&so.Workers, "workers", 1, "")
+	fs.BoolVar(&so.WebSocket.Compression, "ws-compression", false, "")
+	fs.BoolVar(&so.WebSocket.Strict, "ws-strict", false, "")
+	fs.StringVar(&o.metrics, "metrics", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -100,6 +105,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	}
 	so.Locations, so.SharedDicts = locs, dicts
 	so.MemoryLimit = memLimit.n
+	if o.metrics != "" {
+		so.Stats = &luabind.Stats{}
+	}
 	so.CodeCacheOff, so.CheckClientAbort = !codeCache.v, abort.v
 	if so.Workers < 1 {
 		return nil, fmt.Errorf("--workers must be at least 1")

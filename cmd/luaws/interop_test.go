@@ -29,6 +29,8 @@ var interopHandlers = []interopHandler{
 	// testdata/echo_all.lua: text, binary, fragments, pongs with the ping's
 	// payload, close code echoed.
 	{name: "echo_all", path: "/all"},
+	// The same handler with permessage-deflate on (luaws --ws-compression).
+	{name: "echo_all_deflate", path: "/all", args: []string{"--compression"}},
 }
 
 type interopPeer struct {
@@ -51,7 +53,8 @@ func TestInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	allBase, _ := testpeer.StartLuaws(t, "--location", "/all="+allScript)
-	runInterop(t, map[string]string{"seed": seedBase, "echo_all": allBase})
+	deflateBase, _ := testpeer.StartLuaws(t, "--ws-compression", "--location", "/all="+allScript)
+	runInterop(t, map[string]string{"seed": seedBase, "echo_all": allBase, "echo_all_deflate": deflateBase})
 }
 
 // TestInteropNginxReference runs the same peers against OpenResty (Debian's
@@ -64,7 +67,7 @@ func TestInteropNginxReference(t *testing.T) {
 	base, _ := testpeer.StartNginx(t, "",
 		testpeer.NginxLocation{Path: "/s", Script: seed},
 		testpeer.NginxLocation{Path: "/all", Script: all})
-	runInterop(t, map[string]string{"seed": base, "echo_all": base})
+	runInterop(t, map[string]string{"seed": base, "echo_all": base, "echo_all_deflate": ""})
 }
 
 func runInterop(t *testing.T, bases map[string]string) {
@@ -72,6 +75,9 @@ func runInterop(t *testing.T, bases map[string]string) {
 	for _, p := range interopPeers {
 		for _, h := range interopHandlers {
 			t.Run(p.name+"/"+h.name, func(t *testing.T) {
+				if bases[h.name] == "" {
+					t.Skip("OpenResty has no permessage-deflate")
+				}
 				bin := testpeer.Require(t, p.require)
 				url := "ws" + strings.TrimPrefix(bases[h.name], "http") + h.path
 				args := append([]string{filepath.Join(root, p.script), url}, h.args...)

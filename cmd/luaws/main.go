@@ -83,6 +83,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
 		return 1
 	}
+	if opts.metrics != "" {
+		stopMetrics, err := serveMetrics(opts.metrics, srv.Host(), lg)
+		if err != nil {
+			fmt.Fprintf(stderr, "luaws: %v\n", err)
+			return 1
+		}
+		defer stopMetrics()
+	}
 	fmt.Fprint(stderr, startupLine(srv.URL(), srv.Locations(), opts.server.Root))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
 	defer stop()

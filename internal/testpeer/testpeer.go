@@ -269,6 +269,14 @@ func hasFlag(args []string, flag string) (string, bool) {
 // the error log are logged.
 func StartLuaws(t testing.TB, args ...string) (baseURL string, errlog func() string) {
 	t.Helper()
+	_, baseURL, errlog = StartLuawsProc(t, args...)
+	return baseURL, errlog
+}
+
+// StartLuawsProc is StartLuaws that also returns the process, for tests that stop or kill
+// it themselves.
+func StartLuawsProc(t testing.TB, args ...string) (proc *Proc, baseURL string, errlog func() string) {
+	t.Helper()
 	bin := BuildLuaws(t)
 	logFile, ok := hasFlag(args, "--error-log")
 	if !ok {
@@ -299,7 +307,7 @@ func StartLuaws(t testing.TB, args ...string) (baseURL string, errlog func() str
 					t.Logf("luaws error log %s:\n%s", logFile, errlog())
 				}
 			})
-			return "http://" + listen, errlog
+			return p, "http://" + listen, errlog
 		}
 		lastErr = fmt.Errorf("luaws %s: %w\noutput:\n%s\nerror log:\n%s",
 			strings.Join(a, " "), err, p.Output.String(), errlog())
@@ -309,7 +317,7 @@ func StartLuaws(t testing.TB, args ...string) (baseURL string, errlog func() str
 		}
 	}
 	t.Fatalf("testpeer: %v", lastErr)
-	return "", nil
+	return nil, "", nil
 }
 
 // StartRedis runs a throw-away redis-server (Require "redis-server") on a

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Interop peer: node's `ws` client against a luaws (or OpenResty) echo handler.
 //
-//   node echo_client.js URL [--only CHECKS] [--pong-any] [--close-code N]
+//   node echo_client.js URL [--only CHECKS] [--pong-any] [--close-code N] [--compression]
 //
 // CHECKS is a comma-separated subset of: text, binary, fragmented-text,
 // fragmented-binary, ping, close (default: all of them).
@@ -10,6 +10,8 @@
 //   --close-code N  the close code expected from the server after we close
 //                   with 1000 "bye" (default 1000; 1005 = a close frame
 //                   without a status, which the seed's wb:send_close() sends)
+//   --compression   the server must accept ws's permessage-deflate offer (luaws's
+//                   opt-in extension); without it, it must accept none
 // Prints "ok CHECK ..." per step; exits 1 at the first mismatch, 2 on usage.
 'use strict';
 
@@ -28,11 +30,14 @@ let url = null;
 let only = ALL;
 let pongAny = false;
 let closeCode = 1000;
+let compression = false;
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--only') {
     only = (argv[++i] || '').split(',').filter(Boolean);
     for (const c of only) if (!ALL.includes(c)) usage(`unknown check ${c}`);
+  } else if (a === '--compression') {
+    compression = true;
   } else if (a === '--pong-any') {
     pongAny = true;
   } else if (a === '--close-code') {
@@ -109,7 +114,7 @@ function pseudoRandom(n, seed) {
 }
 
 async function main() {
-  const ws = new WebSocket(url, { handshakeTimeout: STEP_TIMEOUT_MS });
+  const ws = new WebSocket(url, { handshakeTimeout: STEP_TIMEOUT_MS, perMessageDeflate: { threshold: 0 } });
   ws.on('message', (data, isBinary) => push({ kind: 'message', data, isBinary }));
   ws.on('pong', (data) => push({ kind: 'pong', data }));
   ws.on('close', (code, reason) => push({ kind: 'close', code, reason: reason.toString(), detail: `${code} ${reason}` }));
@@ -120,8 +125,13 @@ async function main() {
     ws.once('open', resolve);
     ws.once('error', (err) => fail(`connect ${url}: ${err.message}`));
   });
-  // ws offers permessage-deflate; lua-resty-websocket implements no extension.
-  if (ws.extensions !== '') fail(`handshake: server accepted extensions "${ws.extensions}"`);
+  // ws offers permessage-deflate; lua-resty-websocket implements no extension, luaws has
+  // it as an opt-in.
+  if (compression) {
+    if (!ws.extensions.startsWith('permessage-deflate')) fail(`handshake: extensions "${ws.extensions}", want permessage-deflate`);
+  } else if (ws.extensions !== '') {
+    fail(`handshake: server accepted extensions "${ws.extensions}"`);
+  }
   console.log(`ok connect ${url}`);
 
   if (only.includes('text')) {

@@ -2,7 +2,7 @@
 """Interop peer: Python's websockets (Debian's python3-websockets) against a
 luaws (or OpenResty) echo handler.
 
-    /usr/bin/python3 echo_client.py URL [--only CHECKS] [--pong-any] [--close-code N]
+    /usr/bin/python3 echo_client.py URL [--only CHECKS] [--pong-any] [--close-code N] [--compression]
 
 CHECKS is a comma-separated subset of: text, binary, fragmented-text,
 fragmented-binary, ping, close (default: all).
@@ -11,6 +11,8 @@ fragmented-binary, ping, close (default: all).
                   websockets matches pongs to pings by payload
   --close-code N  the close code expected from the server after we close with
                   1000 "bye" (default 1000; 1005 = a close frame without status)
+  --compression   the server must accept the permessage-deflate offer (luaws's
+                  opt-in extension); without it, it must accept none
 Prints "ok CHECK ..." per step; exits 1 at the first mismatch, 2 on usage.
 """
 import argparse
@@ -72,8 +74,12 @@ async def run(args):
         )
     except Exception as e:  # noqa: BLE001 -- any failure to connect is a failure
         raise Mismatch("connect %s: %r" % (args.url, e))
-    # websockets offers permessage-deflate; lua-resty-websocket implements none.
-    if ws.extensions:
+    # websockets offers permessage-deflate; lua-resty-websocket implements none, luaws
+    # has it as an opt-in.
+    if args.compression:
+        if not any(e.name == "permessage-deflate" for e in ws.extensions):
+            raise Mismatch("handshake: extensions %r, want permessage-deflate" % (ws.extensions,))
+    elif ws.extensions:
         raise Mismatch("handshake: server accepted extensions %r" % (ws.extensions,))
     print("ok connect %s" % args.url)
 
@@ -126,6 +132,7 @@ def main():
     p.add_argument("--only", default=",".join(ALL))
     p.add_argument("--pong-any", action="store_true")
     p.add_argument("--close-code", type=int, default=1000)
+    p.add_argument("--compression", action="store_true")
     args = p.parse_args()
     args.only = [c for c in args.only.split(",") if c]
     for c in args.only:

@@ -95,7 +95,7 @@ function _M.connect(self, uri, opts)
         path = "/"
     end
 
-    local proto_header, origin_header, headers, ssl_verify, server_name
+    local proto_header, origin_header, headers, ssl_verify, server_name, compression
     local client_cert, client_priv_key, host_header, key
     local sock_opts = {}
     if opts then
@@ -135,6 +135,8 @@ function _M.connect(self, uri, opts)
             return nil, bad
         end
         key = opts.key
+        -- luaws's opt-in extension: offer permessage-deflate (RFC 7692)
+        compression = opts.compression
     end
 
     local ok, err
@@ -190,6 +192,7 @@ function _M.connect(self, uri, opts)
                 .. (origin_header or "")
                 .. "\r\nConnection: Upgrade"
                 .. (extra or "")
+                .. (compression and "\r\nSec-WebSocket-Extensions: " .. native.deflate_offer or "")
                 .. "\r\n\r\n"
 
     local bytes
@@ -208,6 +211,12 @@ function _M.connect(self, uri, opts)
     err = native.check_response(header, key)
     if err then
         return nil, err
+    end
+    if compression then
+        err = native.client_extensions(sock, header)
+        if err then
+            return nil, err
+        end
     end
     return 1, nil, header
 end

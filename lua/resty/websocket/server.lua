@@ -12,9 +12,11 @@ _M._VERSION = '0.12'
 
 local mt = { __index = _M }
 
--- new(opts): answers the handshake with 101 and takes over the connection.
+-- new(opts): answers the handshake with 101 and takes over the connection. Besides
+-- upstream's options, luaws's opt-in extensions (protocols, compression, strict,
+-- ping_interval, idle_timeout) are negotiated here, in Go.
 function _M.new(self, opts)
-    local sock, err = native.accept()
+    local sock, err = native.accept(opts)
     if not sock then
         return nil, err
     end
@@ -36,6 +38,7 @@ function _M.new(self, opts)
         max_recv_len = max_recv_len or max_payload_len,
         max_send_len = max_send_len or max_payload_len,
         send_masked = send_masked,
+        protocol = err, -- accept's second value: the subprotocol chosen from opts.protocols
     }, mt)
 end
 
