@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds the embedded modules, by path ("resty/websocket/server.lua").
 //
-//go:embed resty jit
+//go:embed all:resty all:jit
 var FS embed.FS
