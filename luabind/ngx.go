@@ -2,6 +2,8 @@ package luabind
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -137,7 +139,7 @@ func ngxNewIndex(L *lua.LState) int {
 			logf(L, r, errlog.Err, "attempt to set ngx.status after sending out response headers")
 			return 0
 		}
-		r.status = L.CheckInt(3)
+		r.status = statusValue(L, L.Get(3))
 	case "ctx":
 		r.ngxCtx = L.CheckTable(3)
 	default:
@@ -207,4 +209,21 @@ func ngxGetPhase(L *lua.LState) int {
 	}
 	L.Push(lua.LString(phase))
 	return 1
+}
+
+// statusValue is what lua-resty-core's ngx.status setter makes of v: tonumber(v), passed
+// to a C int (FFI truncates; anything else is FFI's conversion error).
+func statusValue(L *lua.LState, v lua.LValue) int {
+	if s, ok := v.(lua.LString); ok {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
+			v = lua.LNumber(f)
+		} else {
+			v = lua.LNil
+		}
+	}
+	n, ok := v.(lua.LNumber)
+	if !ok {
+		L.RaiseError("bad argument #2 to 'ngx_http_lua_ffi_set_resp_status' (cannot convert '%s' to 'int')", v.Type().String())
+	}
+	return int(n)
 }

@@ -205,13 +205,14 @@ func header1(hr *http.Request, name string) (string, bool) {
 }
 
 // queryArg finds $arg_name: the raw (not unescaped) value of the first matching argument,
-// names compared case-insensitively, as nginx does.
+// names compared case-insensitively, as nginx does; an argument without "=" ("?x") is not
+// found (nginx looks for "name=").
 func queryArg(q, name string) (string, bool) {
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.EqualFold(k, name) {
+		k, v, eq := strings.Cut(kv, "=")
+		if eq && strings.EqualFold(k, name) {
 			return v, true
 		}
 	}

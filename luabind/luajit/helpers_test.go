@@ -30,12 +30,12 @@ func run(t testing.TB, L *lua.LState, src string) string {
 	if err != nil {
 		return "ERR " + err.Error()
 	}
-	proto, err := lua.Compile(chunk, "test")
+	proto, err := Compile(chunk, "test")
 	if err != nil {
 		return "ERR " + err.Error()
 	}
 	top := L.GetTop()
-	L.Push(L.NewFunctionFromProto(proto))
+	L.Push(NewFunction(L, proto))
 	if err := L.PCall(0, lua.MultRet, nil); err != nil {
 		L.SetTop(top)
 		if ae, ok := err.(*lua.ApiError); ok {

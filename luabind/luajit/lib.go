@@ -620,6 +620,9 @@ func strRep(L *lua.LState) int {
 // fraction ("1e2"), "inf", "nan" and hex floats, which gopher-lua's scanner refuses; other
 // cases go to gopher-lua's own tonumber.
 func baseToNumber(L *lua.LState, orig *lua.LFunction) int {
+	if n, ok := L.Get(1).(lua.LNumber); ok && L.Get(2) != lua.LNil {
+		L.Replace(1, lua.LString(FormatNumber(float64(n)))) // LuaJIT reads it as a string then
+	}
 	if str, ok := L.Get(1).(lua.LString); ok && (L.GetTop() < 2 || L.Get(2) == lua.LNil) {
 		t := strings.TrimSpace(string(str))
 		if t != "" && !strings.ContainsRune(t, '_') {

@@ -22,6 +22,7 @@ func openLibs(L *lua.LState) {
 	} {
 		g.RawSetString(name, L.NewFunction(fn))
 	}
+	openRequire(L)
 	g.RawSetString("_GOPHER_LUA_VERSION", lua.LNil)
 	g.RawSetString("_printregs", lua.LNil)
 	if tbl, ok := g.RawGetString("string").(*lua.LTable); ok {
