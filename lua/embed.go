@@ -1,4 +1,5 @@
-// Package luasrc embeds luaws's Lua modules (lua/resty/**/*.lua, lua/jit/*.lua) so that the binary
+// Package luasrc embeds luaws's Lua modules (lua/resty/**/*.lua, lua/jit/*.lua; "all:" keeps
+// _session.lua) so that the binary
 // carries them and they win over same-named files on lua_package_path.
 package luasrc
 

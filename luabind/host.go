@@ -52,6 +52,9 @@ type Config struct {
 	// CodeCacheOff is "lua_code_cache off": a fresh Lua state per request. By default requests
 	// share their worker's state, as under OpenResty.
 	CodeCacheOff bool
+	// Prefix is nginx's -p prefix (ending in "/"), ngx.config.prefix(); empty means the
+	// working directory.
+	Prefix string
 	// Workers is worker_processes: how many shared Lua states requests are spread over
 	// (default 1, nginx's default). Each state runs one light thread at a time.
 	Workers int

@@ -76,7 +76,7 @@ func openNgx(L *lua.LState, h *Host) *ngxTimeCache {
 
 	ngx.RawSetString("var", newVarTable(L))
 	ngx.RawSetString("req", newReqTable(L))
-	ngx.RawSetString("config", newConfigTable(L))
+	ngx.RawSetString("config", newConfigTable(L, h.cfg.Prefix))
 	ngx.RawSetString("worker", newWorkerTable(L))
 	ngx.RawSetString("thread", newThreadTable(L))
 	ngx.RawSetString("socket", newSocketTable(L))
@@ -148,7 +148,7 @@ func ngxNewIndex(L *lua.LState) int {
 	return 0
 }
 
-func newConfigTable(L *lua.LState) *lua.LTable {
+func newConfigTable(L *lua.LState, prefix string) *lua.LTable {
 	t := L.CreateTable(0, 8)
 	t.RawSetString("debug", lua.LTrue)
 	t.RawSetString("subsystem", lua.LString("http"))
@@ -156,8 +156,11 @@ func newConfigTable(L *lua.LState) *lua.LTable {
 	t.RawSetString("nginx_version", lua.LNumber(1025000))
 	t.RawSetString("is_console", lua.LFalse)
 	t.RawSetString("prefix", L.NewFunction(func(L *lua.LState) int {
-		wd, _ := os.Getwd()
-		L.Push(lua.LString(wd + "/"))
+		if prefix == "" {
+			wd, _ := os.Getwd()
+			prefix = wd + "/"
+		}
+		L.Push(lua.LString(prefix))
 		return 1
 	}))
 	t.RawSetString("nginx_configure", L.NewFunction(func(L *lua.LState) int {

@@ -251,7 +251,8 @@ func ngxRespAddHeader(L *lua.LState) int {
 		logf(L, r, errlog.Err, "attempt to set ngx.header.HEADER after sending out response headers")
 		return 0
 	}
-	r.header.set(name, append(append([]string(nil), r.header.get(name)...), vals...))
+	name = escapeHeader(name, true)
+	r.header.set(name, append(append([]string(nil), r.header.get(name)...), escapeHeaderValues(vals)...))
 	return 0
 }
 

@@ -90,6 +90,49 @@ func ngxHeaderNewIndex(L *lua.LState) int {
 	default:
 		vals = []string{luaToString(v)}
 	}
-	r.header.set(name, vals)
+	r.header.set(escapeHeader(name, true), escapeHeaderValues(vals))
 	return 0
+}
+
+// Header names and values set from Lua are %XX-escaped as lua-nginx-module does
+// (ngx_http_lua_copy_escaped_header), so that no CR/LF or control byte reaches the wire:
+// in names every byte outside RFC 7230's token characters, in values the control bytes
+// but HTAB, and DEL.
+var headerEscapes = [2][8]uint32{
+	{0xffffffff, 0xfc009305, 0x38000001, 0xa8000000, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+	{0xfffffdff, 0x00000000, 0x00000000, 0x80000000, 0, 0, 0, 0},
+}
+
+func escapeHeader(s string, isName bool) string {
+	table := &headerEscapes[1]
+	if isName {
+		table = &headerEscapes[0]
+	}
+	esc := func(c byte) bool { return table[c>>5]&(1<<(c&0x1f)) != 0 }
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if esc(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; esc(c) {
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func escapeHeaderValues(vals []string) []string {
+	for i, v := range vals {
+		vals[i] = escapeHeader(v, false)
+	}
+	return vals
 }

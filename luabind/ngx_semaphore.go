@@ -17,6 +17,10 @@ type semaphore struct {
 	mu      sync.Mutex
 	count   int
 	waiters []*semWaiter // FIFO
+	// inflight counts waiters handed a resource that have not run yet. Until they do, they
+	// are still "in the queue" as under lua-nginx-module (whose post only schedules the
+	// wake-up), so a wait(0) in between times out.
+	inflight int
 }
 
 type semWaiter struct {
@@ -104,7 +108,7 @@ func semWait(L *lua.LState) int {
 		ngxStrError(L, 1, "no negative number")
 	}
 	s.mu.Lock()
-	if s.count > 0 {
+	if s.count > 0 && s.inflight == 0 {
 		s.count--
 		s.mu.Unlock()
 		L.Push(lua.LTrue)
@@ -150,6 +154,10 @@ func semWait(L *lua.LState) int {
 	L.G.CurrentThread = L
 	v.clock.update()
 	if got {
+		s.mu.Lock()
+		s.inflight--
+		s.handoffLocked(t)
+		s.mu.Unlock()
 		L.Push(lua.LTrue)
 		return 1
 	}
@@ -181,25 +189,8 @@ func semPost(L *lua.LState) int {
 	}
 	t := threadOf(L)
 	s.mu.Lock()
-	for n > 0 && len(s.waiters) > 0 {
-		w := s.waiters[0]
-		s.waiters = s.waiters[1:]
-		if w.t.ctx.Err() != nil {
-			w.dropped = true // killed: it takes nothing
-			continue
-		}
-		if t != nil && w.t.req.vm == t.req.vm {
-			t.req.vm.baton.enqueue(w.wake)
-		} else {
-			// posted from another state (or from Go): the waiter takes the baton itself
-			go func(w *semWaiter) {
-				w.t.req.vm.baton.Lock()
-				close(w.wake)
-			}(w)
-		}
-		n--
-	}
 	s.count += n
+	s.handoffLocked(t)
 	s.mu.Unlock()
 	L.Push(lua.LTrue)
 	return 1
@@ -219,4 +210,28 @@ func semCount(L *lua.LState) int {
 	s.mu.Unlock()
 	L.Push(lua.LNumber(c))
 	return 1
+}
+
+// handoffLocked gives available resources to the waiters, oldest first; t is the posting
+// thread (nil from Go). Killed waiters are dropped and take nothing.
+func (s *semaphore) handoffLocked(t *lthread) {
+	for s.count > 0 && len(s.waiters) > 0 {
+		w := s.waiters[0]
+		s.waiters = s.waiters[1:]
+		if w.t.ctx.Err() != nil {
+			w.dropped = true
+			continue
+		}
+		if t != nil && w.t.req.vm == t.req.vm {
+			t.req.vm.baton.enqueue(w.wake)
+		} else {
+			// from another state (or from Go): the waiter takes the baton itself
+			go func(w *semWaiter) {
+				w.t.req.vm.baton.Lock()
+				close(w.wake)
+			}(w)
+		}
+		s.count--
+		s.inflight++
+	}
 }

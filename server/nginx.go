@@ -430,6 +430,7 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		TrustedCertificate:     sc.trusted,
 		SocketPoolSize:         sc.poolSize,
 		SocketKeepaliveTimeout: sc.poolTimeout,
+		Prefix:                 b.o.Prefix,
 	})
 	if err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 -- resty.core.base: the helpers of lua-resty-core's base module that mean something without
 -- the FFI: version, new_tab, clear_tab, get_request, allows_subsystem, ref_in_table, the
 -- FFI_* return codes and the string buffer size. The FFI buffers (get_string_buf,
--- get_size_ptr, get_errmsg_ptr) do not exist: luaws has no FFI.
+-- get_size_ptr, get_errmsg_ptr) raise an error: luaws has no FFI.
 
 local core = require "luaws.core"
 local new_tab = require "table.new"
@@ -28,6 +28,16 @@ local _M = {
     FFI_DONE = -4,
     FFI_DECLINED = -5,
 }
+
+-- the FFI buffer helpers exist (scripts probe for them) but cannot hand out C pointers
+local function no_ffi(name)
+    return function()
+        error("resty.core.base." .. name .. "(): luaws has no FFI", 2)
+    end
+end
+_M.get_errmsg_ptr = no_ffi("get_errmsg_ptr")
+_M.get_size_ptr = no_ffi("get_size_ptr")
+_M.get_string_buf = no_ffi("get_string_buf")
 
 function _M.set_string_buf_size(size)
     if type(size) ~= "number" or size <= 0 then
