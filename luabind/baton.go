@@ -1,6 +1,9 @@
 package luabind
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // baton is the right to run Lua in a state. It is handed over in FIFO order, and a holder can
 // queue a blocked thread as a future owner (enqueue), so that threads woken in some order
@@ -9,6 +12,26 @@ type baton struct {
 	mu    sync.Mutex
 	held  bool
 	queue []chan struct{}
+
+	// For the memory guard (memguard.go): turn counts hand-overs, and owner is the light
+	// thread that claimed the baton at turn ownerTurn (owner is current only while
+	// ownerTurn == turn).
+	turn      atomic.Uint64
+	owner     atomic.Pointer[lthread]
+	ownerTurn atomic.Uint64
+}
+
+// claim records t as the holder of the baton (the caller holds it and is t).
+func (b *baton) claim(t *lthread) {
+	b.owner.Store(t)
+	b.ownerTurn.Store(b.turn.Load())
+}
+
+// handTo records a hand-over without Lock/Unlock (a spawned thread running first, and the
+// baton coming back to its spawner).
+func (b *baton) handTo(t *lthread) {
+	b.turn.Add(1)
+	b.claim(t)
 }
 
 // Lock waits for the baton.
@@ -17,6 +40,7 @@ func (b *baton) Lock() {
 	if !b.held {
 		b.held = true
 		b.mu.Unlock()
+		b.turn.Add(1)
 		return
 	}
 	ch := make(chan struct{})
@@ -28,6 +52,8 @@ func (b *baton) Lock() {
 // Unlock passes the baton to the first in line, or frees it.
 func (b *baton) Unlock() {
 	b.mu.Lock()
+	b.owner.Store(nil)
+	b.turn.Add(1)
 	if len(b.queue) > 0 {
 		ch := b.queue[0]
 		b.queue = b.queue[1:]

@@ -149,6 +149,9 @@ func NewHost(cfg Config) (*Host, error) {
 		for i := 0; i < n; i++ {
 			h.workers = append(h.workers, h.newVM())
 		}
+		if cfg.MemoryLimit > 0 {
+			go h.guardMemory(h.timers.stop)
+		}
 	}
 	return h, nil
 }

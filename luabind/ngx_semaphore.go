@@ -151,6 +151,7 @@ func semWait(L *lua.LState) int {
 			got = true
 		}
 	}
+	v.baton.claim(t)
 	L.G.CurrentThread = L
 	v.clock.update()
 	if got {

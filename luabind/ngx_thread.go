@@ -84,6 +84,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		defer r.wg.Done()
 		defer r.survive("light thread")
 		// The baton is ours: the spawner waits on handoff without touching it.
+		r.vm.baton.handTo(child)
 		co.G.CurrentThread = co
 		co.Push(fn)
 		for _, a := range args {
@@ -114,6 +115,9 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		child.release()
 	}()
 	<-handoff
+	if parent != nil {
+		r.vm.baton.handTo(parent)
+	}
 	return child
 }
 

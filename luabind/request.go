@@ -178,6 +178,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	v.baton.Lock()
 	v.clock.update()
 	r.entry = r.newThread(L)
+	v.baton.claim(r.entry)
 	done := make(chan struct{})
 	defer close(done)
 	r.watchAbort(done)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -28,6 +29,8 @@ type lthread struct {
 
 	mu      sync.Mutex // guards blocked
 	blocked net.Conn   // the connection a blocking read/write waits on, to interrupt it on kill
+
+	oom atomic.Bool // killed by the memory guard (memguard.go)
 }
 
 // threadKey finds the light thread from any context derived from its own (user coroutines
@@ -89,6 +92,7 @@ func (t *lthread) block(L *lua.LState, f func()) {
 	t.release()
 	defer func() {
 		t.req.vm.baton.Lock()
+		t.req.vm.baton.claim(t)
 		L.G.CurrentThread = L
 		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 	}()

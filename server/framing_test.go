@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/internal/errpage"
+	"github.com/luaws/luaws/ngxconf"
 )
 
 // lockedBuffer is a log sink tests read while the server writes.
@@ -151,5 +153,41 @@ func TestSnifferSplitReads(t *testing.T) {
 		if s.bad == nil || s.bad.index != 2 || s.bad.line != "POST /c HTTP/1.1" || s.bad.status != 400 {
 			t.Errorf("step %d: verdict %+v, want request 2 refused", step, s.bad)
 		}
+	}
+}
+
+// TestSiteFraming: an nginx.conf site refuses the same framings, with the server_name of the
+// server in the log line, and serves nothing pipelined behind.
+func TestSiteFraming(t *testing.T) {
+	dir := t.TempDir()
+	conf := "http { server { listen 127.0.0.1:0; server_name example.org;\n" +
+		"location = /echo { content_by_lua_block { ngx.req.read_body() ngx.say(ngx.req.get_body_data()) } }\n" +
+		"location = /noread { content_by_lua_block { ngx.say('ok') } } } }\n"
+	cfg, err := ngxconf.Parse(filepath.Join(dir, "nginx.conf"), []byte(conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	site, err := FromNginx(cfg.Directives[0], NginxOptions{Prefix: dir + "/", ConfDir: dir, Log: errlog.New(logs, errlog.Info)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := site.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go site.Serve()
+	defer site.Shutdown(context.Background())
+	addr := site.Addrs()[0].String()
+	got := rawExchange(t, addr, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"+
+		"5\r\nhello\r\n0\r\n\r\nGET /noread HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") || strings.Contains(got, "ok\n") {
+		t.Errorf("response:\n%q", got)
+	}
+	want := `client sent "Content-Length" and "Transfer-Encoding" headers at the same time while reading client request headers, client: 127.0.0.1, server: example.org, request: "POST /echo HTTP/1.1", host: "x"`
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	if got := rawExchange(t, addr, "GET /noread HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); !strings.HasSuffix(got, "\r\n\r\nok\n") {
+		t.Errorf("a good request:\n%q", got)
 	}
 }

@@ -52,3 +52,36 @@ func TestStringRepClientCount(t *testing.T) {
 		t.Errorf("RSS grew from %d kB to %d kB", before, after)
 	}
 }
+
+// TestMemoryLimitEndsRunawayRequest: with a per-state cap, a handler that grows a table
+// without end (no library function involved) dies of "not enough memory": its request gets
+// a 500 and the error is logged; the next request is served.
+func TestMemoryLimitEndsRunawayRequest(t *testing.T) {
+	addr, logs := startFlagServer(t, Options{MemoryLimit: 32 << 20, Locations: []Location{
+		{Path: "/grow", Chunkname: "grow.lua", Code: []byte("local t = {}\nfor i = 1, 1e9 do t[i] = { i, i } end\nngx.say(#t)")},
+		{Path: "/rep", Code: []byte(`local ok, err = pcall(string.rep, "x", 33 * 2^20) ngx.say(err)`)},
+		{Path: "/ok", Code: []byte(`ngx.say("ok")`)},
+	}})
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/grow", 500, ""},
+		{"/rep", 200, "not enough memory\n"},
+		{"/ok", 200, "ok\n"},
+	} {
+		resp, err := http.Get("http://" + addr + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || (tc.body != "" && string(b) != tc.body) {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, resp.StatusCode, b, tc.status, tc.body)
+		}
+	}
+	if !strings.Contains(logs.String(), "lua entry thread aborted: runtime error: grow.lua:2: not enough memory") {
+		t.Errorf("no abort line:\n%s", logs.String())
+	}
+}
