@@ -49,7 +49,9 @@ func (r *request) flushOut() error {
 	switch {
 	case r.rawOut != nil:
 		_ = r.rawOut.SetWriteDeadline(deadline(defaultSocketTimeout))
-		_, err = r.rawOut.Write(r.pending)
+		var n int
+		n, err = r.rawOut.Write(r.pending)
+		r.rawBytes += int64(n)
 	case r.w != nil:
 		_, err = r.w.Write(r.pending)
 	}
@@ -88,7 +90,8 @@ func (r *request) rawHead(contentLength int) error {
 	}
 	b = append(b, "Connection: close\r\n\r\n"...)
 	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
-	_, err = conn.Write(b)
+	n, err := conn.Write(b)
+	r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(len(b))
 	return err
 }
 
@@ -147,11 +150,13 @@ func (r *request) sendSpecial(status int) {
 		b = append(b, "Location: "+location[0]+"\r\n"...)
 	}
 	b = append(b, "\r\n"...)
+	head := len(b)
 	if r.r.Method != http.MethodHead {
 		b = append(b, body...)
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
-	_, _ = conn.Write(b)
+	n, _ := conn.Write(b)
+	r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(head)
 	_ = conn.Close()
 }
 
@@ -299,7 +304,8 @@ func ngxEOF(L *lua.LState) int {
 			r.headerPending = false
 			if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil {
 				if r.r.Method != http.MethodHead {
-					_, _ = r.rawOut.Write(r.pending)
+					n, _ := r.rawOut.Write(r.pending)
+					r.rawBytes += int64(n)
 				}
 				_ = r.rawOut.Close()
 			}

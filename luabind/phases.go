@@ -37,6 +37,11 @@ type Phases struct {
 	Fallback http.Handler
 	// Settings are the location's server name, error log, socket logging, resolver...
 	Settings *Settings
+	// Guard runs the server's preaccess and access checks (limit_req, allow/deny,
+	// auth_basic, ...) after the rewrite phase, as nginx orders them. done: it answered
+	// (403, 401, 503...) and the request ends there (the log phase still runs); skipAccess:
+	// "satisfy any" is already met, so access_by_lua* does not run.
+	Guard func(w http.ResponseWriter, r *http.Request) (done, skipAccess bool)
 }
 
 // PhaseHandler serves a location's Phases.
@@ -46,6 +51,7 @@ type PhaseHandler struct {
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
 	fallback http.Handler
+	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
 }
 
 type setStep struct {
@@ -83,7 +89,7 @@ func (h *Host) CheckChunk(c Chunk) error {
 
 // PhaseHandler compiles every chunk of p now and returns the location's handler.
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
-	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback}
+	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
 	for _, s := range p.Set {
 		proto, err := h.chunkProto(&s.Chunk)
 		if err != nil {
@@ -175,6 +181,16 @@ func (ph *PhaseHandler) serve(r *request) {
 	content := false
 	for i := 0; i < 3 && !failed; i++ {
 		st := ph.phases[i]
+		if i == 1 && ph.guard != nil {
+			done, skip := ph.guard(w, hr)
+			if done {
+				r.headersSent, content = true, true
+				break
+			}
+			if skip {
+				continue
+			}
+		}
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
@@ -215,6 +231,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		r.exited, r.exitStatus = true, http.StatusNotFound
 	}
 	r.finish(failed)
+	r.reportSent()
 	if lp := ph.phases[3].proto; lp != nil {
 		if proto, err := lp(); err == nil {
 			r.phase = "log"

@@ -334,6 +334,9 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 		defer s.wmu.Unlock()
 		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
 		n, err = f(conn)
+		if s.raw && s.req != nil {
+			s.req.rawBytes += int64(n)
+		}
 	})
 	if err == nil && t.ctx.Err() != nil {
 		err = net.ErrClosed

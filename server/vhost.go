@@ -25,7 +25,6 @@ import (
 type Site struct {
 	Servers []*VServer
 	Log     *errlog.Logger
-	Access  *AccessLog // nil: no access log
 	// KeepaliveTimeout is keepalive_timeout (idle time between requests); 0 means 75s.
 	KeepaliveTimeout time.Duration
 	// ConnContext numbers connections for log lines (a luabind.Host's ConnContext).
@@ -39,6 +38,7 @@ type Site struct {
 	stopping  bool
 	active    sync.WaitGroup        // requests in their handler (websockets included)
 	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
+	stats     connStats
 }
 
 // VServer is one server{} block.
@@ -54,6 +54,10 @@ type VServer struct {
 	MaxBodySize int64
 	// Pos is where the server block starts ("FILE:LINE").
 	Pos string
+	// AccessLogs log requests that end before a location is chosen (413, no location).
+	AccessLogs []*AccessLog
+	// Vars computes nginx variables for the server's own directives (access log formats).
+	Vars Variables
 
 	namesRe []*regexp.Regexp
 }
@@ -335,6 +339,7 @@ func (s *Site) Listen() error {
 		sl.hs = &http.Server{
 			Handler:           s.handler(sl),
 			ConnContext:       s.ConnContext,
+			ConnState:         s.stats.connState,
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       idle,
 			MaxHeaderBytes:    32 << 10,
@@ -500,17 +505,16 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		s.active.Add(1)
 		defer s.active.Done()
-		rw := &respWriter{ResponseWriter: w, site: s}
-		start := time.Now()
+		r, st := withState(r, v.AccessLogs, v.Vars)
+		rw := &respWriter{ResponseWriter: w, site: s, req: r}
+		s.stats.request(st)
 		defer func() {
 			if rw.conn != nil {
 				s.mu.Lock()
 				delete(s.taken, rw.conn)
 				s.mu.Unlock()
 			}
-			if s.Access != nil {
-				s.Access.log(r, rw, start)
-			}
+			st.returned(rw)
 		}()
 		if v.MaxBodySize > 0 && r.ContentLength > v.MaxBodySize {
 			s.Log.Logf(errlog.Err, nil, "client intended to send too large body: %d bytes", r.ContentLength)

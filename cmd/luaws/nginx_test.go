@@ -254,7 +254,7 @@ func TestCommandLine(t *testing.T) {
 		{"version", []string{"-v"}, 0, `^nginx version: luaws/1\.25\.0 \(luaws [0-9.]+\)\n$`},
 		{"configure", []string{"-V"}, 0, `(?s)^nginx version: luaws/1\.25\.0 .*configure arguments: `},
 		{"test ok", []string{"-p", dir, "-c", good, "-t"}, 0,
-			`(?s)\[notice\] directive "proxy_buffering" ignored \(not implemented by luaws\) in .*good.conf:2\n.*syntax is ok\n.*test is successful\n$`},
+			`(?s)\[notice\] directive "proxy_buffering" ignored \(tuning only, not implemented by luaws\) in .*good.conf:2\n.*syntax is ok\n.*test is successful\n$`},
 		{"test quiet", []string{"-tq", "-p", dir, "-c", good}, 0, `^$`},
 		{"syntax", []string{"-t", "-p", dir, "-c", badSyntax}, 1, `\[emerg\] unexpected "}" in .*bad1.conf:5\n.*test failed`},
 		{"lua syntax", []string{"-t", "-p", dir, "-c", badLua}, 1,
@@ -265,7 +265,7 @@ func TestCommandLine(t *testing.T) {
 		{"missing conf", []string{"-t", "-p", dir, "-c", "nope.conf"}, 1, `\[emerg\] open\(\) ".*nope.conf" failed \(2: No such file or directory\)`},
 		{"signal without daemon", []string{"-p", dir, "-c", good, "-s", "quit"}, 1, `nginx.pid" failed \(2: No such file or directory\)`},
 		{"bad option", []string{"-x", "-t"}, 1, `invalid option: "-x"`},
-		{"-g", []string{"-t", "-p", dir, "-c", good, "-g", "daemon off; bogus_main 1;"}, 0, `directive "bogus_main" ignored .* in command line:1`},
+		{"-g", []string{"-t", "-p", dir, "-c", good, "-g", "daemon off; bogus_main 1;"}, 1, `\[emerg\] unknown directive "bogus_main" in command line\n.*test failed\n$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

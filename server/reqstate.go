@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/luaws/luaws/luabind"
+)
+
+// reqState follows a request to its real end, which for a handler that took the connection
+// over (a websocket, a raw error page) comes after ServeHTTP returned: then the access log
+// line is written with what was really sent, and limit_conn slots are released.
+type reqState struct {
+	mu       sync.Mutex
+	r        *http.Request
+	start    time.Time
+	logs     []*AccessLog // the location's access_log (the server's until one is found)
+	vars     Variables
+	set      map[string]string
+	onEnd    []func()
+	served   bool // ServeHTTP returned
+	rw       *respWriter
+	sent     *luabind.Sent
+	ended    bool
+	upstream *upstreamInfo
+	connReqs int
+}
+
+type reqStateKey struct{}
+
+func stateOf(r *http.Request) *reqState {
+	st, _ := r.Context().Value(reqStateKey{}).(*reqState)
+	return st
+}
+
+// withState attaches a fresh reqState to r (and the hook luabind reports to).
+func withState(r *http.Request, logs []*AccessLog, vars Variables) (*http.Request, *reqState) {
+	st := &reqState{start: time.Now(), logs: logs, vars: vars}
+	ctx := context.WithValue(r.Context(), reqStateKey{}, st)
+	ctx = luabind.WithSentHook(ctx, st.reported)
+	r = r.WithContext(ctx)
+	st.r = r
+	return r, st
+}
+
+// atEnd runs f when the request ends.
+func (st *reqState) atEnd(f func()) {
+	st.mu.Lock()
+	st.onEnd = append(st.onEnd, f)
+	st.mu.Unlock()
+}
+
+// reported is luabind's (or the proxy's) account of a taken-over connection.
+func (st *reqState) reported(s luabind.Sent) {
+	st.mu.Lock()
+	st.sent = &s
+	ready := st.served
+	st.mu.Unlock()
+	if ready {
+		st.end()
+	}
+}
+
+// returned is called when ServeHTTP returned.
+func (st *reqState) returned(rw *respWriter) {
+	st.mu.Lock()
+	st.served, st.rw = true, rw
+	ready := !rw.hijacked || st.sent != nil
+	st.mu.Unlock()
+	if ready {
+		st.end()
+	}
+}
+
+func (st *reqState) end() {
+	st.mu.Lock()
+	if st.ended {
+		st.mu.Unlock()
+		return
+	}
+	st.ended = true
+	hooks := st.onEnd
+	st.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+	if len(st.logs) == 0 {
+		return
+	}
+	e := &logEntry{r: st.r, vars: st.vars, set: st.set, start: st.start, end: time.Now(),
+		upstream: st.upstream, connReqs: st.connReqs}
+	rw := st.rw
+	switch {
+	case st.sent != nil:
+		e.status, e.bytes, e.bodyBytes = st.sent.Status, st.sent.Bytes, st.sent.BodyBytes
+	case rw.hijacked:
+		e.status = 444
+	default:
+		e.status = rw.status
+		if e.status == 0 {
+			e.status = http.StatusOK
+		}
+		e.bodyBytes = rw.wireBody()
+		e.bytes = headBytes("HTTP/1.1", e.status, rw.Header()) + e.bodyBytes
+	}
+	for _, a := range st.logs {
+		a.write(e)
+	}
+}
+
+// wireBody is the body as it went on the wire: chunked framing included, as nginx's
+// $body_bytes_sent counts it.
+func (w *respWriter) wireBody() int64 {
+	if w.chunks == 0 || w.Header().Get("Content-Length") != "" || w.req == nil ||
+		w.req.ProtoMajor != 1 || w.req.ProtoMinor != 1 || w.req.Method == http.MethodHead {
+		return w.bytes
+	}
+	return w.bytes + w.chunkBytes + 5 // "0\r\n\r\n"
+}
+
+// countChunk adds the framing of one chunk of n bytes.
+func (w *respWriter) countChunk(n int) {
+	if n <= 0 {
+		return
+	}
+	w.chunks++
+	w.chunkBytes += int64(len(strconv.FormatInt(int64(n), 16)) + 4)
+}
