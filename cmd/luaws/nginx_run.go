@@ -26,7 +26,7 @@ type loaded struct {
 	notices []string
 	// warnings are nginx's configuration warnings: -t prints them, a start logs them
 	warnings []string
-	closers []interface{ Close() error }
+	closers  []interface{ Close() error }
 	// grace bounds a graceful stop (worker_shutdown_timeout; default 1s).
 	grace time.Duration
 }
