@@ -29,6 +29,7 @@ type respWriter struct {
 	// chunked framing, counted for $body_bytes_sent
 	chunks     int
 	chunkBytes int64
+	flushed    bool
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -48,7 +49,10 @@ func (w *respWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *respWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+func (w *respWriter) Flush() {
+	w.flushed = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
 
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()

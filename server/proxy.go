@@ -358,17 +358,16 @@ var hopByHop = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer
 // sent to the client yet).
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr http.Header, host string) (int, error) {
 	tr := p.client()
-	u := &url.URL{Scheme: "http", Host: pe.addr, Opaque: p.target(r)}
 	var body io.Reader
 	if p.passBody && r.Body != nil && r.ContentLength != 0 {
 		body = r.Body
 	}
 	ctx := r.Context()
-	out, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	out, err := http.NewRequestWithContext(ctx, r.Method, "http://"+pe.addr+"/", body)
 	if err != nil {
 		return 0, err
 	}
-	out.URL.Opaque = p.target(r)
+	out.URL.Opaque = p.target(r) // sent as it is, escapes and all
 	out.Header = hdr.Clone()
 	out.Host = host
 	if body != nil {

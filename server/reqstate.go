@@ -113,9 +113,15 @@ func (st *reqState) end() {
 
 // wireBody is the body as it went on the wire: chunked framing included, as nginx's
 // $body_bytes_sent counts it.
+//
+// net/http chunks a response only when the handler set no Content-Length and either
+// flushed or wrote more than it buffers (2048 bytes) before returning; otherwise it sets the
+// length itself. The framing is counted per write, which is how the chunks go out when
+// handlers flush what they write (the Lua output path does).
 func (w *respWriter) wireBody() int64 {
 	if w.chunks == 0 || w.Header().Get("Content-Length") != "" || w.req == nil ||
-		w.req.ProtoMajor != 1 || w.req.ProtoMinor != 1 || w.req.Method == http.MethodHead {
+		w.req.ProtoMajor != 1 || w.req.ProtoMinor != 1 || w.req.Method == http.MethodHead ||
+		(!w.flushed && w.bytes < 2048) {
 		return w.bytes
 	}
 	return w.bytes + w.chunkBytes + 5 // "0\r\n\r\n"

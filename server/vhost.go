@@ -548,7 +548,11 @@ func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
 		w.WriteHeader(status)
 		return
 	}
-	line := strconv.Itoa(status) + " " + http.StatusText(status)
+	title := luabind.NginxReason(status)
+	if status == http.StatusUnauthorized {
+		title = "Authorization Required" // nginx's 401 page says so; its status line does not
+	}
+	line := strconv.Itoa(status) + " " + title
 	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
 		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
 	h.Set("Content-Type", "text/html")
