@@ -2,8 +2,11 @@ package luabind
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -17,6 +20,10 @@ type Chunk struct {
 	Name string
 	Src  []byte
 	File string
+	// FilePath, for a *_by_lua_file path with nginx variables in it ("lua/$1.lua"), gives
+	// the file of each request, loaded then (and cached by path and modification time) as
+	// lua-nginx-module does; File is unused then.
+	FilePath func(*http.Request) string
 }
 
 // SetByLua is one set_by_lua* directive: $Var gets what the chunk returns; Args are ngx.arg.
@@ -63,10 +70,14 @@ type setStep struct {
 type phaseStep struct {
 	name  string
 	proto func() (*lua.FunctionProto, error)
+	path  func(*http.Request) string // see Chunk.FilePath
 }
 
 // chunkProto compiles c now (a syntax error fails start-up) and returns its proto getter.
 func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
+	if c.FilePath != nil {
+		return func() (*lua.FunctionProto, error) { return nil, errors.New("a per-request file") }, nil
+	}
 	if c.File != "" {
 		if _, err := h.protos.file(c.File); err != nil {
 			return nil, fmt.Errorf("load %s: %w", c.File, err)
@@ -106,7 +117,7 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		if err != nil {
 			return nil, err
 		}
-		ph.phases[i].proto = proto
+		ph.phases[i].proto, ph.phases[i].path = proto, c.FilePath
 	}
 	return ph, nil
 }
@@ -200,8 +211,14 @@ func (ph *PhaseHandler) serve(r *request) {
 			}
 			continue
 		}
-		proto, err := st.proto()
-		if err != nil {
+		var proto *lua.FunctionProto
+		var err error
+		if st.path != nil {
+			proto, err = ph.host.requestFile(r, st.path(hr))
+			if err != nil {
+				break
+			}
+		} else if proto, err = st.proto(); err != nil {
 			r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
 			failed = true
 			break
@@ -239,6 +256,41 @@ func (ph *PhaseHandler) serve(r *request) {
 			r.runPhase(L, proto)
 		}
 	}
+}
+
+// requestFile loads a handler file named per request; on failure it logs as
+// lua-nginx-module does and ends the request with 404 (no such file) or 500.
+func (h *Host) requestFile(r *request, path string) (*lua.FunctionProto, error) {
+	proto, err := h.protos.file(path)
+	if err == nil {
+		return proto, nil
+	}
+	status := http.StatusInternalServerError
+	reason := luaSyntaxText(err)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = "cannot open " + path + ": " + capitalErrno(pe.Err)
+		if errors.Is(err, fs.ErrNotExist) {
+			status = http.StatusNotFound
+		}
+	}
+	r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to load external Lua file \"%s\": %s", path, reason))
+	r.exited, r.exitStatus = true, status
+	return nil, err
+}
+
+// capitalErrno is strerror's wording ("No such file or directory").
+func capitalErrno(err error) string {
+	msg := err.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
+}
+
+// luaSyntaxText is a compile error as LuaJIT words it ("FILE:2: ... near 'x'").
+func luaSyntaxText(err error) string {
+	return strings.TrimSpace(err.Error())
 }
 
 // runPhase runs proto as a new entry light thread of the request and waits for the user

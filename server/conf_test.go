@@ -50,6 +50,7 @@ func startConf(t *testing.T, conf string, files map[string]string) (string, *syn
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
 	for name, body := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
 	}
 	cfg, err := ngxconf.Parse(filepath.Join(dir, "conf/nginx.conf"), []byte(conf), nil)
@@ -492,6 +493,39 @@ func TestConfRejects(t *testing.T) {
 		_, err = FromNginx(cfg.Directives[0], NginxOptions{Prefix: "/x/", ConfDir: "/x/conf", Log: errlog.New(io.Discard, errlog.Err)})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want %q", tt.conf, err, tt.want)
+		}
+	}
+}
+
+func TestLuaFileVariables(t *testing.T) {
+	conf := `http {
+    access_log off;
+    server {
+        listen 127.0.0.1:0;
+        location ~ ^/app/(\w+)$ { content_by_lua_file lua/$1.lua; }
+        location /u/ { set $dir lua; content_by_lua_file $dir$uri.lua; }
+    }
+}`
+	base, logs, dir := startConf(t, conf, map[string]string{
+		"lua/hello.lua": "#!/usr/bin/env luajit\nngx.say(\"hello from \", ngx.var.uri, \" line \", debug.getinfo(1, \"l\").currentline)\n",
+		"lua/bad.lua":   "error(\"boom\")\n",
+	})
+	os.MkdirAll(filepath.Join(dir, "lua/u"), 0o755)
+	os.WriteFile(filepath.Join(dir, "lua/u/x.lua"), []byte(`ngx.say("u x")`), 0o644)
+	runReqs(t, base, []confReq{
+		{path: "/app/hello", want: 200, wantBody: "hello from /app/hello line 2"},
+		{path: "/app/nope", want: 404},
+		{path: "/app/bad", want: 500},
+		{path: "/u/x", want: 200, wantBody: "u x"},
+		{path: "/u/y", want: 404},
+	})
+	for _, want := range []string{
+		`failed to load external Lua file "` + dir + `/lua/nope.lua": cannot open ` + dir + `/lua/nope.lua: No such file or directory, client: 127.0.0.1, server: `,
+		`failed to load external Lua file "` + dir + `/lua/u/y.lua": cannot open`,
+		dir + `/lua/bad.lua:1: boom`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("error log lacks %q\n%s", want, logs)
 		}
 	}
 }

@@ -661,6 +661,10 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 		src = d.Args[1]
 	}
 	if strings.HasSuffix(d.Name, "_file") {
+		if strings.Contains(src, "$") {
+			// resolved per request (content() sets FilePath); nginx checks nothing now
+			return luabind.Chunk{File: src}, nil
+		}
 		p := b.path(src)
 		if _, err := os.Stat(p); err != nil {
 			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
@@ -748,6 +752,12 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			c, err := b.chunk(x)
 			if err != nil {
 				return nil, err
+			}
+			if strings.HasSuffix(x.Name, "_file") && strings.Contains(c.File, "$") {
+				tmpl := c.File
+				c = luabind.Chunk{FilePath: func(r *http.Request) string {
+					return b.path(expandRequest(tmpl, r, host))
+				}}
 			}
 			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
 				"content": &ph.Content, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]

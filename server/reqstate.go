@@ -27,6 +27,7 @@ type reqState struct {
 	ended    bool
 	upstream *upstreamInfo
 	connReqs int
+	captures []string // the location regex's, for $1..$9
 }
 
 type reqStateKey struct{}
@@ -134,4 +135,24 @@ func (w *respWriter) countChunk(n int) {
 	}
 	w.chunks++
 	w.chunkBytes += int64(len(strconv.FormatInt(int64(n), 16)) + 4)
+}
+
+// expandRequest expands nginx variables in s for r: the location's regex captures ($1..$9),
+// "set" variables, then the built-ins.
+func expandRequest(s string, r *http.Request, vars Variables) string {
+	st := stateOf(r)
+	if st == nil {
+		return expand(s, r, vars, nil)
+	}
+	var set map[string]string
+	if len(st.captures) > 1 || len(st.set) > 0 {
+		set = make(map[string]string, len(st.set)+len(st.captures))
+		for k, v := range st.set {
+			set[k] = v
+		}
+		for i := 1; i < len(st.captures) && i < 10; i++ {
+			set[strconv.Itoa(i)] = st.captures[i]
+		}
+	}
+	return expand(s, r, vars, set)
 }

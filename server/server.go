@@ -123,6 +123,7 @@ func (s *Server) routes() error {
 		}
 		s.mux.Handle("/s", h)
 	}
+	seen := map[string]bool{}
 	for _, l := range locs {
 		var h http.Handler
 		var err error
@@ -142,6 +143,10 @@ func (s *Server) routes() error {
 		if err != nil {
 			return fmt.Errorf("location %s: %w", l.Path, err)
 		}
+		if seen[l.Path] {
+			return fmt.Errorf("duplicate location \"%s\"", l.Path)
+		}
+		seen[l.Path] = true
 		s.mux.Handle(l.Path, exact(l.Path, h))
 	}
 	var files http.Handler

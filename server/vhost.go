@@ -528,6 +528,9 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 			writeSpecial(rw, r, http.StatusNotFound)
 			return
 		}
+		if l.re != nil {
+			st.captures = l.re.FindStringSubmatch(r.URL.Path)
+		}
 		l.Handler.ServeHTTP(rw, r)
 	})
 }

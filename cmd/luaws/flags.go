@@ -28,6 +28,11 @@ func (l *locationList) Set(v string) error {
 	if !ok || !strings.HasPrefix(path, "/") || script == "" {
 		return fmt.Errorf("want PATH=SCRIPT with PATH starting with /, got %q", v)
 	}
+	for _, l := range *l {
+		if l.Path == path {
+			return fmt.Errorf("%s is given twice (%s and %s): one handler per path, as nginx's duplicate location", path, l.Script, script)
+		}
+	}
 	*l = append(*l, server.Location{Path: path, Script: script})
 	return nil
 }
