@@ -129,6 +129,9 @@ func (r *request) sendSpecial(status int) {
 		r.abortConn()
 		return
 	}
+	if r.specialByHook(status) {
+		return
+	}
 	line := strconv.Itoa(status) + " " + nginxReason(status)
 	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
 		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"

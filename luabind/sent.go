@@ -47,3 +47,25 @@ func ConnID(hr *http.Request) uint64 { return connID(hr) }
 
 // NginxReason is nginx's reason phrase for a status line.
 func NginxReason(status int) string { return nginxReason(status) }
+
+type specialKey struct{}
+
+// WithSpecialHook returns ctx with the server's error_page: when a handler ends with a
+// status of 300 or more and nothing sent yet (ngx.exit(403)), hook may serve the response
+// instead of the built-in page; it returns false when it has no page for the status.
+func WithSpecialHook(ctx context.Context, hook func(http.ResponseWriter, *http.Request, int) bool) context.Context {
+	return context.WithValue(ctx, specialKey{}, hook)
+}
+
+// specialByHook lets the server's error_page answer status; true: it did.
+func (r *request) specialByHook(status int) bool {
+	if r.r == nil || r.w == nil || r.hijacked || r.headersSent {
+		return false
+	}
+	hook, _ := r.r.Context().Value(specialKey{}).(func(http.ResponseWriter, *http.Request, int) bool)
+	if hook == nil || !hook(r.w, r.r, status) {
+		return false
+	}
+	r.headersSent = true
+	return true
+}

@@ -529,3 +529,38 @@ func TestLuaFileVariables(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorPage(t *testing.T) {
+	conf := `http {
+    access_log off;
+    server {
+        listen 127.0.0.1:0;
+        error_page 404 /404.html;
+        error_page 403 = @denied;
+        location = /404.html { internal; }
+        location @denied { return 418 "named\n"; }
+        location /forbid { deny all; }
+        location /luaexit { content_by_lua_block { ngx.exit(404) } }
+        location /teapot { error_page 500 =200 /ok; content_by_lua_block { error("x") } }
+        location /ok { internal; content_by_lua_block { ngx.say("recovered ", ngx.var.uri) } }
+        location /away { error_page 404 http://example.org/x; }
+    }
+}`
+	base, _, _ := startConf(t, conf, map[string]string{"html/404.html": "custom 404\n"})
+	runReqs(t, base, []confReq{
+		{path: "/missing", want: 404, wantBody: "custom 404"},
+		{path: "/404.html", want: 404, wantBody: "custom 404"}, // internal: 404, whose page is itself
+		{path: "/forbid", want: 418, wantBody: "named"},
+		{path: "/luaexit", want: 404, wantBody: "custom 404"},
+		{path: "/teapot", want: 200, wantBody: "recovered /ok"},
+		{path: "/ok", want: 404, wantBody: "custom 404"},
+	})
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(base + "/away")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "http://example.org/x" {
+		t.Errorf("/away: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

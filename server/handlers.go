@@ -149,6 +149,8 @@ type LocHandler struct {
 	GuardInNext bool
 	// Logs are the location's access logs.
 	Logs []*AccessLog
+	// ErrorPages are the location's error_page directives.
+	ErrorPages ErrorPages
 }
 
 var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
@@ -163,9 +165,10 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(luabind.WithVars(r.Context(), vars))
 	}
-	if st := stateOf(r); st != nil {
+	if st := stateOf(r); st != nil && !isInternal(r) {
 		st.logs, st.set = h.Logs, vars
 	}
+	r = withErrorPages(r, h.ErrorPages)
 	if len(h.Headers) > 0 {
 		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
 	}

@@ -95,6 +95,7 @@ type scope struct {
 	passHeaders    bool
 	passBody       bool
 	resolverTime   time.Duration
+	errorPages     ErrorPages
 }
 
 type builder struct {
@@ -623,6 +624,13 @@ func (b *builder) location(d *ngxconf.Directive, sc scope, parent string) (*Loc,
 	if err := b.settings(d.Block, &sc, "location"); err != nil {
 		return nil, err
 	}
+	for _, x := range ngxconf.Find(d.Block, "internal") {
+		if len(x.Args) != 0 {
+			return nil, nargs(x)
+		}
+		l.Internal = true
+	}
+	l.ErrorPages = sc.errorPages
 	seenLoc := map[string]bool{}
 	for _, nd := range ngxconf.Find(d.Block, "location") {
 		n, err := b.location(nd, sc, l.Path)
@@ -778,6 +786,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		return nil, emerg(d, "%v", err)
 	}
 	lh.Logs = logs
+	lh.ErrorPages = sc.errorPages
 	lh.Guard = &Guard{limitReqs: sc.limitReqs, limitReqStatus: sc.limitReqStatus, limitReqLevel: sc.limitReqLevel,
 		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
 		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}

@@ -395,7 +395,24 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 		if level != "http" {
 			return emerg(d, "\"%s\" directive is not allowed here", d.Name)
 		}
-	case "error_page", "proxy_pass", "stub_status", "internal":
+	case "error_page":
+		if first("error_page") {
+			sc.errorPages = ErrorPages{}
+		} else {
+			pages := ErrorPages{}
+			for k, v := range sc.errorPages {
+				pages[k] = v
+			}
+			sc.errorPages = pages
+		}
+		if err := parseErrorPage(d, sc.errorPages); err != nil {
+			return err
+		}
+	case "internal":
+		if level != "location" {
+			return emerg(d, "\"internal\" directive is not allowed here")
+		}
+	case "proxy_pass", "stub_status":
 		// handled by content
 	case "daemon", "master_process", "worker_processes", "pid", "events", "http", "env", "user":
 		return emerg(d, "\"%s\" directive is not allowed here", d.Name)

@@ -77,6 +77,10 @@ type Loc struct {
 	Path     string
 	Nested   []*Loc
 	Handler  http.Handler
+	// Internal is "internal": only error_page redirects reach it; ErrorPages answer the
+	// 404 others get.
+	Internal   bool
+	ErrorPages ErrorPages
 	re       *regexp.Regexp
 }
 
@@ -528,6 +532,10 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 			writeSpecial(rw, r, http.StatusNotFound)
 			return
 		}
+		if l.Internal {
+			writeSpecial(rw, withErrorPages(r, l.ErrorPages), http.StatusNotFound)
+			return
+		}
 		if l.re != nil {
 			st.captures = l.re.FindStringSubmatch(r.URL.Path)
 		}
@@ -543,8 +551,16 @@ func ServerOf(r *http.Request) *VServer {
 	return v
 }
 
-// writeSpecial sends nginx's built-in error page for status.
+// writeSpecial sends the location's error_page for status, else nginx's built-in page.
 func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
+	if status >= 300 && serveErrorPage(w, r, status) {
+		return
+	}
+	writeSpecialPlain(w, r, status)
+}
+
+// writeSpecialPlain sends nginx's built-in error page for status.
+func writeSpecialPlain(w http.ResponseWriter, r *http.Request, status int) {
 	h := w.Header()
 	h.Set("Server", "luaws")
 	if status < 300 || status == http.StatusNoContent || status == http.StatusNotModified {
