@@ -81,7 +81,7 @@ type Loc struct {
 	// 404 others get.
 	Internal   bool
 	ErrorPages ErrorPages
-	re       *regexp.Regexp
+	re         *regexp.Regexp
 }
 
 // compile prepares regex locations and server names.
