@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/luaws/luaws/luabind"
 )
 
 // logFile is one access log file, shared by every access_log directive naming it.
@@ -160,6 +162,8 @@ func (e *logEntry) value(name string) string {
 		return "."
 	case "connection_requests":
 		return strconv.Itoa(e.connReqs)
+	case "connection":
+		return strconv.FormatUint(luabind.ConnID(e.r), 10)
 	case "upstream_addr", "upstream_status", "upstream_response_time", "upstream_connect_time",
 		"upstream_header_time":
 		if e.upstream == nil {

@@ -18,6 +18,7 @@ type Guard struct {
 	limitConns      []*limitConn
 	limitConnStatus int
 	limitConnLevel  int
+	reqDry, connDry bool // limit_req_dry_run, limit_conn_dry_run
 	rules           []accessRule
 	auth            *basicAuth
 	satisfyAny      bool
@@ -50,9 +51,9 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request) (done, skipAccess 
 		if key == "" || len(key) > 65535 {
 			continue
 		}
-		ok, d, excess := l.account(key, time.Now())
+		ok, d, excess := l.account(key, time.Now(), g.reqDry)
 		if !ok {
-			if l.dryRun {
+			if g.reqDry {
 				g.logf(r, g.limitReqLevel, "limiting requests, dry run, excess: %d.%03d by zone \"%s\"", excess/1000, excess%1000, l.zone.name)
 				continue
 			}
@@ -81,7 +82,7 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request) (done, skipAccess 
 			continue
 		}
 		if !l.acquire(key) {
-			if l.dryRun {
+			if g.connDry {
 				g.logf(r, g.limitConnLevel, "limiting connections, dry run, by zone \"%s\"", l.zone.name)
 				continue
 			}

@@ -28,10 +28,9 @@ type limitReqNode struct {
 
 // limitReq is one limit_req directive.
 type limitReq struct {
-	zone   *limitReqZone
-	burst  int64 // thousandths
-	delay  int64 // thousandths; nodelay: burst
-	dryRun bool
+	zone  *limitReqZone
+	burst int64 // thousandths
+	delay int64 // thousandths; nodelay: burst
 }
 
 // parseLimitReqZone reads "limit_req_zone key zone=name:size rate=Nr/s|Nr/m [sync]".
@@ -84,7 +83,7 @@ func parseLimitReqZone(args []string) (*limitReqZone, error) {
 
 // account applies nginx's leaky bucket for key: ok false when the request is over the
 // burst; wait is how long to delay it otherwise; excess is for the log line.
-func (l *limitReq) account(key string, now time.Time) (ok bool, wait time.Duration, excess int64) {
+func (l *limitReq) account(key string, now time.Time, dryRun bool) (ok bool, wait time.Duration, excess int64) {
 	z := l.zone
 	z.mu.Lock()
 	defer z.mu.Unlock()
@@ -110,7 +109,7 @@ func (l *limitReq) account(key string, now time.Time) (ok bool, wait time.Durati
 	if excess > l.burst {
 		return false, 0, excess
 	}
-	if l.dryRun {
+	if dryRun {
 		return true, 0, excess
 	}
 	n.excess, n.last = excess, now
@@ -139,9 +138,8 @@ type limitConnZone struct {
 
 // limitConn is one limit_conn directive.
 type limitConn struct {
-	zone   *limitConnZone
-	n      int
-	dryRun bool
+	zone *limitConnZone
+	n    int
 }
 
 func parseLimitConnZone(args []string) (*limitConnZone, error) {
@@ -181,3 +179,4 @@ func (l *limitConn) release(key string) {
 		delete(z.m, key)
 	}
 }
+

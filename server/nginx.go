@@ -80,6 +80,8 @@ type scope struct {
 	limitConns      []*limitConn
 	limitConnStatus int
 	limitConnLevel  int
+	limitReqDry     bool
+	limitConnDry    bool
 	// access_log: logs set at this level or inherited; accessSet once any level set one
 	accessLogs []*AccessLog
 	accessSet  bool
@@ -789,6 +791,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	lh.ErrorPages = sc.errorPages
 	lh.Guard = &Guard{limitReqs: sc.limitReqs, limitReqStatus: sc.limitReqStatus, limitReqLevel: sc.limitReqLevel,
 		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
+		reqDry: sc.limitReqDry, connDry: sc.limitConnDry,
 		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}
 	if sc.auth != nil && sc.auth.file == "" {
 		return nil, emerg(d, "\"auth_basic\" has no \"auth_basic_user_file\" in this location: luaws will not serve it unprotected")

@@ -299,8 +299,10 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 		if err != nil {
 			return err
 		}
-		if on {
-			return emerg(d, "\"%s on\" is not supported by luaws", d.Name)
+		if d.Name == "limit_req_dry_run" {
+			sc.limitReqDry = on
+		} else {
+			sc.limitConnDry = on
 		}
 	case "access_log":
 		if len(d.Args) == 0 {
@@ -500,7 +502,8 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 			if err != nil {
 				return nil, emerg(x, "%v", err)
 			}
-			if hasURI && strings.HasPrefix(locPath, "~") {
+			if hasURI && d.Name == "location" && len(d.Args) > 0 &&
+				(strings.HasPrefix(d.Args[0], "~") || strings.HasPrefix(d.Args[0], "@")) {
 				return nil, emerg(x, "\"proxy_pass\" cannot have URI part in location given by regular expression, or inside named location, or inside \"if\" statement, or inside \"limit_except\" block")
 			}
 			p := &Proxy{upstream: u, scheme: "http", proxyHost: host, uri: uri, hasURI: hasURI,

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -342,7 +343,7 @@ func (s *Site) Listen() error {
 		}
 		sl.hs = &http.Server{
 			Handler:           s.handler(sl),
-			ConnContext:       s.ConnContext,
+			ConnContext:       s.connContext,
 			ConnState:         s.stats.connState,
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       idle,
@@ -510,6 +511,9 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		s.active.Add(1)
 		defer s.active.Done()
 		r, st := withState(r, v.AccessLogs, v.Vars)
+		if n, ok := r.Context().Value(connReqsKey{}).(*atomic.Int64); ok {
+			st.connReqs = int(n.Add(1))
+		}
 		rw := &respWriter{ResponseWriter: w, site: s, req: r}
 		s.stats.request(st)
 		defer func() {
@@ -544,6 +548,17 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 }
 
 type vserverKey struct{}
+
+type connReqsKey struct{}
+
+// connContext numbers the connection for log lines and counts its requests
+// ($connection_requests).
+func (s *Site) connContext(ctx context.Context, c net.Conn) context.Context {
+	if s.ConnContext != nil {
+		ctx = s.ConnContext(ctx, c)
+	}
+	return context.WithValue(ctx, connReqsKey{}, new(atomic.Int64))
+}
 
 // ServerOf returns the virtual server serving r (nil outside of a Site).
 func ServerOf(r *http.Request) *VServer {
