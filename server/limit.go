@@ -179,4 +179,3 @@ func (l *limitConn) release(key string) {
 		delete(z.m, key)
 	}
 }
-
