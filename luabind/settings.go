@@ -20,6 +20,10 @@ type Settings struct {
 	NoResolver       bool
 	ResolverTimeout  time.Duration
 	CheckClientAbort *bool // lua_check_client_abort
+	// SocketConnectTimeout, SocketSendTimeout and SocketReadTimeout are
+	// lua_socket_connect_timeout, lua_socket_send_timeout and lua_socket_read_timeout
+	// (0: 60s).
+	SocketConnectTimeout, SocketSendTimeout, SocketReadTimeout time.Duration
 }
 
 // scope is Settings resolved against the host's defaults.
@@ -32,6 +36,8 @@ type scope struct {
 	noResolver      bool
 	resolverTimeout time.Duration
 	checkAbort      bool
+	// cosocket timeouts (0: the default)
+	connectTimeout, sendTimeout, readTimeout time.Duration
 }
 
 // scope resolves s (nil: the host's defaults).
@@ -70,5 +76,6 @@ func (h *Host) scope(s *Settings) *scope {
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort
 	}
+	sc.connectTimeout, sc.sendTimeout, sc.readTimeout = s.SocketConnectTimeout, s.SocketSendTimeout, s.SocketReadTimeout
 	return sc
 }

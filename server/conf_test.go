@@ -447,11 +447,34 @@ func TestProxyPass(t *testing.T) {
 }
 
 func TestStubStatusAndLuaMerge(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(silent.Addr().String())
 	conf := `http {
     access_log off;
     lua_check_client_abort on;
+    lua_socket_read_timeout 50ms;
     server {
         listen 127.0.0.1:0;
+        location /read {
+            content_by_lua_block {
+                local s = ngx.socket.tcp()
+                assert(s:connect("127.0.0.1", ` + port + `))
+                ngx.say(s:receive())
+            }
+        }
         location = /status { stub_status; }
         location /abort { content_by_lua_block { local ok, err = ngx.on_abort(function() end) ngx.say(ok, " ", err) } }
         location /abortoff { lua_check_client_abort off; content_by_lua_block { local ok, err = ngx.on_abort(function() end) ngx.say(ok, " ", err) } }
@@ -461,6 +484,7 @@ func TestStubStatusAndLuaMerge(t *testing.T) {
 	runReqs(t, base, []confReq{
 		{path: "/abort", want: 200, wantBody: "1 nil"},
 		{path: "/abortoff", want: 200, wantBody: "nil lua_check_client_abort is off"},
+		{path: "/read", want: 200, wantBody: "niltimeout"}, // the http-level read timeout
 	})
 	resp, err := clientFrom("127.0.0.1").Get(base + "/status")
 	if err != nil {
@@ -468,7 +492,7 @@ func TestStubStatusAndLuaMerge(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	re := regexp.MustCompile(`^Active connections: 1 \nserver accepts handled requests\n 3 3 3 \nReading: 0 Writing: 1 Waiting: 0 \n$`)
+	re := regexp.MustCompile(`^Active connections: 1 \nserver accepts handled requests\n 4 4 4 \nReading: 0 Writing: 1 Waiting: 0 \n$`)
 	if !re.Match(body) || resp.Header.Get("Content-Type") != "text/plain" {
 		t.Errorf("stub_status:\n%q", body)
 	}

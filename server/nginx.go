@@ -98,6 +98,8 @@ type scope struct {
 	passBody       bool
 	resolverTime   time.Duration
 	errorPages     ErrorPages
+	// lua_socket_{connect,send,read}_timeout
+	luaConnect, luaSend, luaRead time.Duration
 }
 
 type builder struct {
@@ -814,7 +816,8 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		ph.Fallback = static
 		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
 			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
-			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime}
+			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
+			SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead}
 		if !lh.Guard.empty() {
 			ph.Guard = lh.Guard.Check
 			lh.GuardInNext = true

@@ -370,6 +370,19 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			return emerg(d, "invalid value \"%s\" in \"proxy_http_version\" directive, it must be \"1.0\" or \"1.1\"", strings.Join(d.Args, " "))
 		}
 		sc.proxyVersion = d.Args[0]
+	case "lua_socket_connect_timeout", "lua_socket_send_timeout", "lua_socket_read_timeout":
+		t, err := timeArg(d)
+		if err != nil {
+			return err
+		}
+		switch d.Name {
+		case "lua_socket_connect_timeout":
+			sc.luaConnect = t
+		case "lua_socket_send_timeout":
+			sc.luaSend = t
+		default:
+			sc.luaRead = t
+		}
 	case "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout":
 		t, err := timeArg(d)
 		if err != nil {
