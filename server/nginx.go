@@ -795,8 +795,13 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
 		reqDry: sc.limitReqDry, connDry: sc.limitConnDry,
 		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}
-	if sc.auth != nil && sc.auth.file == "" {
-		return nil, emerg(d, "\"auth_basic\" has no \"auth_basic_user_file\" in this location: luaws will not serve it unprotected")
+	switch {
+	case sc.auth != nil && sc.auth.realm == "":
+		lh.Guard.auth = nil // auth_basic_user_file alone: auth_basic is off
+	case sc.auth != nil && sc.auth.file == "":
+		// nginx then checks nothing; say so, as it does not
+		b.warn(fmt.Sprintf("\"auth_basic\" without \"auth_basic_user_file\" checks nothing in %s", d.Pos()))
+		lh.Guard.auth = nil
 	}
 	var static http.Handler
 	if ph.Content == nil && !server {

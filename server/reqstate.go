@@ -97,6 +97,10 @@ func (st *reqState) end() {
 	switch {
 	case st.sent != nil:
 		e.status, e.bytes, e.bodyBytes = st.sent.Status, st.sent.Bytes, st.sent.BodyBytes
+		if rw != nil && rw.bytes > 0 { // sent through net/http before the connection was taken over
+			e.bodyBytes += rw.bytes
+			e.bytes += headBytes("HTTP/1.1", e.status, rw.Header()) + rw.bytes
+		}
 	case rw.hijacked:
 		e.status = 444
 	default:
