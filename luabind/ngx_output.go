@@ -133,7 +133,11 @@ func (r *request) sendSpecial(status int) {
 		return
 	}
 	line := strconv.Itoa(status) + " " + nginxReason(status)
-	body := "<html>\r\n<head><title>" + line + "</title></head>\r\n<body>\r\n<center><h1>" + line +
+	title := line
+	if status == http.StatusUnauthorized {
+		title = "401 Authorization Required" // nginx's page; its status line says Unauthorized
+	}
+	body := "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
 		"</h1></center>\r\n<hr><center>luaws</center>\r\n</body>\r\n</html>\r\n"
 	location := r.header.get("Location")
 	conn, _, err := r.hijack()
