@@ -38,7 +38,7 @@ var (
 		"include", "env", "user", "worker_shutdown_timeout",
 		// ngx_http_core_module
 		"server", "location", "listen", "server_name", "root", "alias", "index", "default_type",
-		"types", "client_max_body_size", "keepalive_timeout", "error_page", "internal",
+		"types", "client_max_body_size", "keepalive_timeout", "error_page", "internal", "try_files",
 		// ngx_http_rewrite_module (set, return; the rest refused below)
 		"set", "return",
 		// ngx_http_headers_module
@@ -133,7 +133,7 @@ var (
 
 	refusedDirectives = []string{
 		// routing and rewriting
-		"rewrite", "if", "break", "try_files", "map", "geo", "split_clients", "limit_except",
+		"rewrite", "if", "break", "map", "geo", "split_clients", "limit_except",
 		"sub_filter", "sub_filter_once", "sub_filter_types",
 		"sub_filter_last_modified", "addition_types", "add_before_body", "add_after_body",
 		"add_trailer", "auth_request", "auth_request_set", "auth_delay", "secure_link",

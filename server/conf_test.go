@@ -578,9 +578,14 @@ func TestErrorPage(t *testing.T) {
         location /teapot { error_page 500 =200 /ok; content_by_lua_block { error("x") } }
         location /ok { internal; content_by_lua_block { ngx.say("recovered ", ngx.var.uri) } }
         location /away { error_page 404 http://example.org/x; }
+        location /t/ { try_files $uri $uri/index.txt /fallback.txt; }
+        location /t2/ { try_files $uri =410; }
+        location /t3/ { try_files /nothing @app; }
+        location @app { content_by_lua_block { ngx.say("app ", ngx.var.uri) } }
     }
 }`
-	base, _, _ := startConf(t, conf, map[string]string{"html/404.html": "custom 404\n"})
+	base, _, _ := startConf(t, conf, map[string]string{"html/404.html": "custom 404\n",
+		"html/t/a.txt": "file a\n", "html/t/d/index.txt": "dir index\n", "html/fallback.txt": "fell back\n"})
 	runReqs(t, base, []confReq{
 		{path: "/missing", want: 404, wantBody: "custom 404"},
 		{path: "/404.html", want: 404, wantBody: "custom 404"}, // internal: 404, whose page is itself
@@ -588,6 +593,12 @@ func TestErrorPage(t *testing.T) {
 		{path: "/luaexit", want: 404, wantBody: "custom 404"},
 		{path: "/teapot", want: 200, wantBody: "recovered /ok"},
 		{path: "/ok", want: 404, wantBody: "custom 404"},
+		{path: "/t/a.txt", want: 200, wantBody: "file a"},
+		{path: "/t/d", want: 200, wantBody: "dir index"},
+		{path: "/t/d/", want: 200, wantBody: "dir index"}, // $uri is "/t/d/", a directory, but written without "/"
+		{path: "/t/zz", want: 200, wantBody: "fell back"},
+		{path: "/t2/zz", want: 410},
+		{path: "/t3/q", want: 200, wantBody: "app /t3/q"},
 	})
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(base + "/away")
 	if err != nil {

@@ -63,7 +63,11 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request) (done, skipAccess 
 		}
 		if d > wait {
 			wait = d
-			g.logf(r, g.limitReqLevel+1, "delaying request, excess: %d.%03d, by zone \"%s\"", excess/1000, excess%1000, l.zone.name)
+			delayLevel := g.limitReqLevel + 1 // one level lower, as nginx, but never below info
+			if g.limitReqLevel == errlog.Info {
+				delayLevel = errlog.Info
+			}
+			g.logf(r, delayLevel, "delaying request, excess: %d.%03d, by zone \"%s\"", excess/1000, excess%1000, l.zone.name)
 		}
 	}
 	if wait > 0 {

@@ -151,6 +151,8 @@ type LocHandler struct {
 	Logs []*AccessLog
 	// ErrorPages are the location's error_page directives.
 	ErrorPages ErrorPages
+	// TryFiles is the location's try_files (nil: none).
+	TryFiles *TryFiles
 }
 
 var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
@@ -183,6 +185,10 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.Next == nil {
 		writeSpecial(w, r, http.StatusNotFound)
+		return
+	}
+	if h.TryFiles != nil {
+		h.TryFiles.serve(w, r, h.Next)
 		return
 	}
 	h.Next.ServeHTTP(w, r)

@@ -816,6 +816,18 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			DefaultType: sc.defaultType, Types: sc.types, Log: sc.log}
 		st.LogConn = func(r *http.Request) *errlog.Conn { return logConn(r, sc.serverName) }
 		static = st
+		for _, x := range ngxconf.Find(d.Block, "try_files") {
+			if len(x.Args) < 2 {
+				return nil, nargs(x)
+			}
+			lh.TryFiles = &TryFiles{files: x.Args[:len(x.Args)-1], fallback: x.Args[len(x.Args)-1],
+				root: st.file, vars: host}
+		}
+	} else if tf := ngxconf.Find(d.Block, "try_files"); len(tf) > 0 {
+		return nil, emerg(tf[0], "\"try_files\" with a Lua or proxy content handler is not supported by luaws")
+	}
+	if lua && lh.TryFiles != nil {
+		return nil, emerg(d, "\"try_files\" beside *_by_lua* is not supported by luaws")
 	}
 	if lua {
 		ph.Fallback = static
