@@ -125,7 +125,7 @@ var (
 		"lua_socket_buffer_size", "lua_max_pending_timers",
 		"lua_max_running_timers", "lua_http10_buffering", "lua_transform_underscores_in_response_headers",
 		"lua_thread_cache_max_entries", "lua_worker_thread_vm_pool_size", "lua_sa_restart",
-		"lua_malloc_trim", "lua_load_resty_core", "lua_capture_error_log",
+		"lua_malloc_trim", "lua_load_resty_core", "zone", "lua_capture_error_log",
 		"lua_use_default_type", "lua_need_request_body", "lua_ssl_protocols", "lua_ssl_ciphers",
 		"lua_ssl_crl", "lua_ssl_conf_command", "lua_ssl_certificate", "lua_ssl_certificate_key",
 		"lua_fake_shm",
@@ -150,7 +150,7 @@ var (
 		"geoip_proxy", "geoip_proxy_recursive", "ancient_browser", "ancient_browser_value",
 		"modern_browser", "modern_browser_value", "browser",
 		"stream", "mail", "hash", "ip_hash", "least_conn", "random",
-		"zone", "ssl", "ssl_crl", "ssl_ocsp", "ssl_ocsp_cache", "ssl_ocsp_responder", "echo", "echo_location", "echo_exec",
+		"ssl", "ssl_crl", "ssl_ocsp", "ssl_ocsp_cache", "ssl_ocsp_responder", "echo", "echo_location", "echo_exec",
 		// proxy features that change responses or routing
 		"proxy_redirect", "proxy_cookie_domain", "proxy_cookie_path", "proxy_cookie_flags",
 		"proxy_hide_header", "proxy_pass_header", "proxy_ignore_headers", "proxy_intercept_errors",
