@@ -107,6 +107,9 @@ func (u *Upstream) usable(p *peer, now time.Time) bool {
 	if p.down {
 		return false
 	}
+	if len(u.peers) == 1 { // nginx ignores max_fails and fail_timeout for a lone server
+		return true
+	}
 	return p.maxFails == 0 || p.fails < p.maxFails || now.Sub(p.checked) > p.failTimeout
 }
 
@@ -261,7 +264,7 @@ func (p *Proxy) outHeader(r *http.Request) (http.Header, string, bool) {
 			host = v
 			continue
 		}
-		h.Add(sh.Name, v)
+		h[sh.Name] = append(h[sh.Name], v) // the name as written, as nginx sends it
 	}
 	if p.passHeaders {
 		for k, vs := range r.Header {
@@ -271,10 +274,20 @@ func (p *Proxy) outHeader(r *http.Request) (http.Header, string, bool) {
 			h[k] = append([]string(nil), vs...)
 		}
 	}
-	if h.Get("Upgrade") != "" && strings.Contains(strings.ToLower(h.Get("Connection")), "upgrade") {
+	if headerValue(h, "Upgrade") != "" && strings.Contains(strings.ToLower(headerValue(h, "Connection")), "upgrade") {
 		upgrade = true
 	}
 	return h, host, upgrade
+}
+
+// headerValue looks a field up whatever the case of its name in h.
+func headerValue(h http.Header, name string) string {
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -287,6 +300,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tried := map[*peer]bool{}
 	for {
 		pe := p.upstream.pick(tried)
+		if pe == nil && len(tried) > 0 { // every server tried: the last failure answers
+			writeSpecial(w, r, http.StatusBadGateway)
+			return
+		}
 		if pe == nil {
 			name := p.upstream.Name
 			p.logf(r, errlog.Err, p.scheme+"://"+name+p.target(r), "no live upstreams while connecting to upstream")
@@ -373,7 +390,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 	if body != nil {
 		out.ContentLength = r.ContentLength
 	}
-	if strings.EqualFold(hdr.Get("Connection"), "close") {
+	if strings.EqualFold(headerValue(hdr, "Connection"), "close") {
 		out.Close = true
 	}
 	resp, err := tr.RoundTrip(out)
@@ -388,6 +405,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 		w.Header()[k] = vs
 	}
 	w.Header().Set("Server", "luaws")
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		w.Header()["Content-Type"] = nil // passed as upstream sent it: none, not Go's sniffed one
+	}
 	if resp.ContentLength >= 0 && w.Header().Get("Content-Length") == "" {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
