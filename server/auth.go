@@ -64,7 +64,7 @@ func (a *basicAuth) check(user, pass string, given bool) (authResult, error) {
 }
 
 // passwordMatches checks pass against an htpasswd hash: {PLAIN}, {SHA}, {SSHA}, $apr1$ and
-// $1$ (MD5 crypt), $2a$/$2b$/$2y$ (bcrypt).
+// $1$ (MD5 crypt), $5$/$6$ (SHA crypt), $2a$/$2b$/$2y$ (bcrypt).
 func passwordMatches(pass, hash string) bool {
 	eq := func(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 	switch {
@@ -85,6 +85,8 @@ func passwordMatches(pass, hash string) bool {
 		return eq(md5Crypt(pass, hash[len("$apr1$"):], "$apr1$"), hash)
 	case strings.HasPrefix(hash, "$1$"):
 		return eq(md5Crypt(pass, hash[len("$1$"):], "$1$"), hash)
+	case strings.HasPrefix(hash, "$5$"), strings.HasPrefix(hash, "$6$"):
+		return eq(shaCrypt(pass, hash), hash)
 	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
 		h := []byte(hash)
 		if h[2] == 'y' || h[2] == 'b' {

@@ -142,6 +142,10 @@ func TestAccessAndAuth(t *testing.T) {
 		"md5:$1$saltsalt$9xy1btjgzLYfb7hivXtC//\n" +
 		"sha:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n" +
 		"plain:{PLAIN}secret\n" +
+		// openssl passwd -6 / -5 -salt saltsalt secret; glibc's crypt with rounds=1000
+		"sha6:$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n" +
+		"sha5:$5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX/G.FBvgkYA.lpPdS5sA\n" +
+		"rounds:$6$rounds=1000$abc$MqEcPZUYRGGcOeq7PhMpfjfu/F0HrVEI0OlZBijWvO8mSG77iNUDP5MqFceKpJTBc8iITVtNyLiNTRNCxv6oh0\n" +
 		"bc:" + strings.Replace(string(bc), "$2a$", "$2y$", 1) + "\n"
 	conf := `http {
     access_log off;
@@ -180,6 +184,10 @@ func TestAccessAndAuth(t *testing.T) {
 		{path: "/admin", user: "md5", pass: "secret", want: 200, wantBody: "hello md5"},
 		{path: "/admin", user: "sha", pass: "secret", want: 200, wantBody: "hello sha"},
 		{path: "/admin", user: "plain", pass: "secret", want: 200, wantBody: "hello plain"},
+		{path: "/admin", user: "sha6", pass: "secret", want: 200, wantBody: "hello sha6"},
+		{path: "/admin", user: "sha5", pass: "secret", want: 200, wantBody: "hello sha5"},
+		{path: "/admin", user: "rounds", pass: "secret", want: 200, wantBody: "hello rounds"},
+		{path: "/admin", user: "sha6", pass: "secreT", want: 401},
 		{path: "/admin", user: "bc", pass: "secret", want: 200, wantBody: "hello bc"},
 		{path: "/admin", user: "bc", pass: "secreT", want: 401},
 		{from: "127.0.0.2", path: "/any", want: 200, wantBody: "any ok"},
