@@ -118,7 +118,9 @@ type Conn struct {
 	Client  string
 	Server  string
 	Request string // the request line, e.g. "GET /s HTTP/1.1"
-	Host    string
+	// Upstream is the proxied server a line is about ("http://127.0.0.1:8081/x").
+	Upstream string
+	Host     string
 }
 
 // Log writes one line. The message is written as is; nginx's layout is added around it.
@@ -153,6 +155,11 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 		if c.Request != "" {
 			b = append(b, ", request: \""...)
 			b = append(b, c.Request...)
+			b = append(b, '"')
+		}
+		if c.Upstream != "" {
+			b = append(b, ", upstream: \""...)
+			b = append(b, c.Upstream...)
 			b = append(b, '"')
 		}
 		if c.Host != "" {

@@ -61,7 +61,7 @@ func (c *protoCache) file(path string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err := compile(shortSrc(path), src)
+	proto, err := compile(shortSrc(path), skipHashLine(src))
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +69,19 @@ func (c *protoCache) file(path string) (*lua.FunctionProto, error) {
 	c.files[path] = fileProto{mtime: st.ModTime().UnixNano(), size: st.Size(), proto: proto}
 	c.mu.Unlock()
 	return proto, nil
+}
+
+// skipHashLine blanks a first line starting with "#" ("#!/usr/bin/env luajit"), as
+// luaL_loadfile skips it; the newline stays, so line numbers do not move.
+func skipHashLine(src []byte) []byte {
+	if len(src) == 0 || src[0] != '#' {
+		return src
+	}
+	i := bytes.IndexByte(src, '\n')
+	if i < 0 {
+		return nil
+	}
+	return src[i:]
 }
 
 // shortSrc shortens a file path the way Lua's short_src does (LUA_IDSIZE 60): a long path

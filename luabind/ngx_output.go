@@ -52,7 +52,9 @@ func (r *request) flushOut() error {
 	switch {
 	case r.rawOut != nil:
 		_ = r.rawOut.SetWriteDeadline(deadline(defaultSocketTimeout))
-		_, err = r.rawOut.Write(r.pending)
+		var n int
+		n, err = r.rawOut.Write(r.pending)
+		r.rawBytes += int64(n)
 	case r.w != nil:
 		_, err = r.w.Write(r.pending)
 	}
@@ -91,7 +93,8 @@ func (r *request) rawHead(contentLength int) error {
 	}
 	b = append(b, "Connection: close\r\n\r\n"...)
 	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
-	_, err = conn.Write(b)
+	n, err := conn.Write(b)
+	r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(len(b))
 	return err
 }
 
@@ -129,6 +132,9 @@ func (r *request) sendSpecial(status int) {
 		r.abortConn()
 		return
 	}
+	if r.specialByHook(status) {
+		return
+	}
 	body, page := errpage.Body(status)
 	location := r.header.get("Location")
 	recordResponse(r.w, status, len(body))
@@ -147,9 +153,15 @@ func (r *request) sendSpecial(status int) {
 	if len(location) > 0 {
 		loc = location[0]
 	}
-	b := errpage.Response(status, time.Now(), loc, r.r.Method == http.MethodHead)
+	head := r.r.Method == http.MethodHead
+	b := errpage.Response(status, time.Now(), loc, head)
+	headLen := len(b)
+	if !head {
+		headLen -= len(body)
+	}
 	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
-	_, _ = conn.Write(b)
+	n, _ := conn.Write(b)
+	r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(headLen)
 	_ = conn.Close()
 }
 
@@ -297,7 +309,8 @@ func ngxEOF(L *lua.LState) int {
 			r.headerPending = false
 			if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil {
 				if r.r.Method != http.MethodHead {
-					_, _ = r.rawOut.Write(r.pending)
+					n, _ := r.rawOut.Write(r.pending)
+					r.rawBytes += int64(n)
 				}
 				_ = r.rawOut.Close()
 			}

@@ -109,6 +109,11 @@ func (r *request) variable(name string) (string, bool) {
 		return hr.Host, true
 	case "remote_addr":
 		return remoteIP(hr.RemoteAddr), true
+	case "remote_user":
+		if u, _, ok := hr.BasicAuth(); ok {
+			return u, true
+		}
+		return "", false
 	case "remote_port":
 		return remotePort(hr.RemoteAddr), true
 	case "binary_remote_addr":

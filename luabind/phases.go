@@ -2,8 +2,11 @@ package luabind
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -19,6 +22,10 @@ type Chunk struct {
 	Name string
 	Src  []byte
 	File string
+	// FilePath, for a *_by_lua_file path with nginx variables in it ("lua/$1.lua"), gives
+	// the file of each request, loaded then (and cached by path and modification time) as
+	// lua-nginx-module does; File is unused then.
+	FilePath func(*http.Request) string
 }
 
 // SetByLua is one set_by_lua* directive: $Var gets what the chunk returns; Args are ngx.arg.
@@ -39,6 +46,11 @@ type Phases struct {
 	Fallback http.Handler
 	// Settings are the location's server name, error log, socket logging, resolver...
 	Settings *Settings
+	// Guard runs the server's preaccess and access checks (limit_req, allow/deny,
+	// auth_basic, ...) after the rewrite phase, as nginx orders them. done: it answered
+	// (403, 401, 503...) and the request ends there (the log phase still runs); skipAccess:
+	// "satisfy any" is already met, so access_by_lua* does not run.
+	Guard func(w http.ResponseWriter, r *http.Request) (done, skipAccess bool)
 }
 
 // PhaseHandler serves a location's Phases.
@@ -48,6 +60,7 @@ type PhaseHandler struct {
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
 	fallback http.Handler
+	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
 }
 
 type setStep struct {
@@ -59,10 +72,14 @@ type setStep struct {
 type phaseStep struct {
 	name  string
 	proto func() (*lua.FunctionProto, error)
+	path  func(*http.Request) string // see Chunk.FilePath
 }
 
 // chunkProto compiles c now (a syntax error fails start-up) and returns its proto getter.
 func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
+	if c.FilePath != nil {
+		return func() (*lua.FunctionProto, error) { return nil, errors.New("a per-request file") }, nil
+	}
 	if c.File != "" {
 		if _, err := h.protos.file(c.File); err != nil {
 			return nil, fmt.Errorf("load %s: %w", c.File, err)
@@ -85,7 +102,7 @@ func (h *Host) CheckChunk(c Chunk) error {
 
 // PhaseHandler compiles every chunk of p now and returns the location's handler.
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
-	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback}
+	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
 	for _, s := range p.Set {
 		proto, err := h.chunkProto(&s.Chunk)
 		if err != nil {
@@ -102,7 +119,7 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		if err != nil {
 			return nil, err
 		}
-		ph.phases[i].proto = proto
+		ph.phases[i].proto, ph.phases[i].path = proto, c.FilePath
 	}
 	return ph, nil
 }
@@ -177,6 +194,16 @@ func (ph *PhaseHandler) serve(r *request) {
 	content := false
 	for i := 0; i < 3 && !failed; i++ {
 		st := ph.phases[i]
+		if i == 1 && ph.guard != nil {
+			done, skip := ph.guard(w, hr)
+			if done {
+				r.headersSent, content = true, true
+				break
+			}
+			if skip {
+				continue
+			}
+		}
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
@@ -186,8 +213,14 @@ func (ph *PhaseHandler) serve(r *request) {
 			}
 			continue
 		}
-		proto, err := st.proto()
-		if err != nil {
+		var proto *lua.FunctionProto
+		var err error
+		if st.path != nil {
+			proto, err = ph.host.requestFile(r, st.path(hr))
+			if err != nil {
+				break
+			}
+		} else if proto, err = st.proto(); err != nil {
 			r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
 			failed = true
 			break
@@ -217,6 +250,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		r.exited, r.exitStatus = true, http.StatusNotFound
 	}
 	r.finish(failed)
+	r.reportSent()
 	if lp := ph.phases[3].proto; lp != nil {
 		if proto, err := lp(); err == nil {
 			r.phase = "log"
@@ -224,6 +258,41 @@ func (ph *PhaseHandler) serve(r *request) {
 			r.runPhase(L, proto)
 		}
 	}
+}
+
+// requestFile loads a handler file named per request; on failure it logs as
+// lua-nginx-module does and ends the request with 404 (no such file) or 500.
+func (h *Host) requestFile(r *request, path string) (*lua.FunctionProto, error) {
+	proto, err := h.protos.file(path)
+	if err == nil {
+		return proto, nil
+	}
+	status := http.StatusInternalServerError
+	reason := luaSyntaxText(err)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = "cannot open " + path + ": " + capitalErrno(pe.Err)
+		if errors.Is(err, fs.ErrNotExist) {
+			status = http.StatusNotFound
+		}
+	}
+	r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to load external Lua file \"%s\": %s", path, reason))
+	r.exited, r.exitStatus = true, status
+	return nil, err
+}
+
+// capitalErrno is strerror's wording ("No such file or directory").
+func capitalErrno(err error) string {
+	msg := err.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
+}
+
+// luaSyntaxText is a compile error as LuaJIT words it ("FILE:2: ... near 'x'").
+func luaSyntaxText(err error) string {
+	return strings.TrimSpace(err.Error())
 }
 
 // runPhase runs proto as a new entry light thread of the request and waits for the user

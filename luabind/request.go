@@ -81,6 +81,8 @@ type request struct {
 	hijacked bool
 	conn     net.Conn
 	sock     *socket
+	// bytes written on the taken-over connection, and how many of them were the head
+	rawBytes, rawHeadLen int64
 
 	detached     chan struct{} // closed on hijack: ServeHTTP may return
 	phase        string        // "" for content; "timer" in ngx.timer callbacks
@@ -129,6 +131,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		defer r.survive("request")
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
 		r.finish(failed)
+		r.reportSent()
 	}()
 	select {
 	case <-done:

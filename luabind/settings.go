@@ -22,6 +22,10 @@ type Settings struct {
 	CheckClientAbort *bool // lua_check_client_abort
 	// Location names the location in metrics (its path as written in the config).
 	Location string
+	// SocketConnectTimeout, SocketSendTimeout and SocketReadTimeout are
+	// lua_socket_connect_timeout, lua_socket_send_timeout and lua_socket_read_timeout
+	// (0: 60s).
+	SocketConnectTimeout, SocketSendTimeout, SocketReadTimeout time.Duration
 }
 
 // scope is Settings resolved against the host's defaults.
@@ -35,6 +39,8 @@ type scope struct {
 	resolverTimeout time.Duration
 	checkAbort      bool
 	location        string
+	// cosocket timeouts (0: the default)
+	connectTimeout, sendTimeout, readTimeout time.Duration
 }
 
 // scope resolves s (nil: the host's defaults).
@@ -74,5 +80,6 @@ func (h *Host) scope(s *Settings) *scope {
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort
 	}
+	sc.connectTimeout, sc.sendTimeout, sc.readTimeout = s.SocketConnectTimeout, s.SocketSendTimeout, s.SocketReadTimeout
 	return sc
 }

@@ -52,11 +52,28 @@ const socketTypeName = "luaws.socket"
 const defaultSocketTimeout = 60 * time.Second
 
 func newSocket(r *request, conn net.Conn, buffered []byte) *socket {
-	return &socket{
-		conn: conn, rbuf: buffered, req: r,
-		readTimeout: defaultSocketTimeout, sendTimeout: defaultSocketTimeout,
-		connectTimeout: defaultSocketTimeout,
+	s := &socket{conn: conn, rbuf: buffered, req: r}
+	s.connectTimeout, s.sendTimeout, s.readTimeout = r.socketTimeouts()
+	return s
+}
+
+// socketTimeouts are lua_socket_connect_timeout, lua_socket_send_timeout and
+// lua_socket_read_timeout of the request's location (60s each by default).
+func (r *request) socketTimeouts() (connect, send, read time.Duration) {
+	connect, send, read = defaultSocketTimeout, defaultSocketTimeout, defaultSocketTimeout
+	if r == nil || r.sc == nil {
+		return
 	}
+	if r.sc.connectTimeout > 0 {
+		connect = r.sc.connectTimeout
+	}
+	if r.sc.sendTimeout > 0 {
+		send = r.sc.sendTimeout
+	}
+	if r.sc.readTimeout > 0 {
+		read = r.sc.readTimeout
+	}
+	return
 }
 
 // Read makes the socket the source of its frame reader: bytes buffered by receive() first.
@@ -338,6 +355,9 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 		defer s.wmu.Unlock()
 		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
 		n, err = f(conn)
+		if s.raw && s.req != nil {
+			s.req.rawBytes += int64(n)
+		}
 	})
 	if err == nil && t.ctx.Err() != nil {
 		err = net.ErrClosed
@@ -360,8 +380,9 @@ func sockSetTimeout(L *lua.LState) int {
 		return 0
 	}
 	d := timeoutArg(L, 2)
-	if d == 0 {
-		d = defaultSocketTimeout
+	if d == 0 { // back to the configured timeouts
+		s.connectTimeout, s.sendTimeout, s.readTimeout = s.req.socketTimeouts()
+		return 0
 	}
 	s.readTimeout, s.sendTimeout, s.connectTimeout = d, d, d
 	return 0

@@ -98,7 +98,9 @@ func wsAccept(L *lua.LState) int {
 	t := threadOf(L)
 	t.blockOn(L, conn, func() {
 		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
-		_, err = conn.Write(head)
+		var n int
+		n, err = conn.Write(head)
+		r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(len(head))
 	})
 	if err != nil {
 		s.closed = true

@@ -75,6 +75,9 @@ func (e *Error) Error() string {
 	if e.File == "" {
 		return e.Msg
 	}
+	if e.File == "command line" { // nginx names no line in -g directives
+		return e.Msg + " in command line"
+	}
 	return fmt.Sprintf("%s in %s:%d", e.Msg, e.File, e.Line)
 }
 

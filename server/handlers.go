@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io/fs"
 	"mime"
 	"net"
@@ -13,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/internal/buildinfo"
@@ -29,6 +26,11 @@ type respWriter struct {
 	hijacked bool
 	site     *Site
 	conn     net.Conn
+	req      *http.Request
+	// chunked framing, counted for $body_bytes_sent
+	chunks     int
+	chunkBytes int64
+	flushed    bool
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -44,10 +46,14 @@ func (w *respWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
+	w.countChunk(n)
 	return n, err
 }
 
-func (w *respWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+func (w *respWriter) Flush() {
+	w.flushed = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
 
 func (w *respWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
@@ -147,6 +153,16 @@ type LocHandler struct {
 	DefaultType string
 	Vars        Variables
 	Next        http.Handler
+	// Guard is the location's limit_req, limit_conn, allow/deny and auth_basic; GuardInNext
+	// says Next (the Lua phases) runs it after rewrite_by_lua*, as nginx orders the phases.
+	Guard       *Guard
+	GuardInNext bool
+	// Logs are the location's access logs.
+	Logs []*AccessLog
+	// ErrorPages are the location's error_page directives.
+	ErrorPages ErrorPages
+	// TryFiles is the location's try_files (nil: none).
+	TryFiles *TryFiles
 }
 
 var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
@@ -161,6 +177,10 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(luabind.WithVars(r.Context(), vars))
 	}
+	if st := stateOf(r); st != nil && !isInternal(r) {
+		st.logs, st.set = h.Logs, vars
+	}
+	r = withErrorPages(r, h.ErrorPages)
 	if len(h.Headers) > 0 {
 		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
 	}
@@ -168,8 +188,17 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveReturn(w, r, vars)
 		return
 	}
+	if !h.GuardInNext && !h.Guard.empty() {
+		if done, _ := h.Guard.Check(w, r); done {
+			return
+		}
+	}
 	if h.Next == nil {
 		writeSpecial(w, r, http.StatusNotFound)
+		return
+	}
+	if h.TryFiles != nil {
+		h.TryFiles.serve(w, r, h.Next)
 		return
 	}
 	h.Next.ServeHTTP(w, r)
@@ -347,65 +376,4 @@ func (s *Static) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Server", buildinfo.ServerToken)
 	http.ServeContent(w, r, name, st.ModTime(), f)
-}
-
-// AccessLog writes nginx's "combined" format.
-type AccessLog struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-}
-
-// OpenAccessLog opens (appends to) an access log.
-func OpenAccessLog(p string) (*AccessLog, error) {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open() \"%s\" failed (%w)", p, err)
-	}
-	return &AccessLog{path: p, f: f}, nil
-}
-
-// Reopen reopens the file (USR1).
-func (a *AccessLog) Reopen() error {
-	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	old := a.f
-	a.f = f
-	a.mu.Unlock()
-	return old.Close()
-}
-
-// Close closes the file.
-func (a *AccessLog) Close() error { return a.f.Close() }
-
-func (a *AccessLog) log(r *http.Request, w *respWriter, _ time.Time) {
-	status := w.status
-	if w.hijacked && status == 0 {
-		status = http.StatusSwitchingProtocols
-		if r.Header.Get("Upgrade") == "" {
-			status = 444 // closed without a response
-		}
-	}
-	if status == 0 {
-		status = http.StatusOK
-	}
-	user := "-"
-	if u, _, ok := r.BasicAuth(); ok {
-		user = u
-	}
-	dash := func(s string) string {
-		if s == "" {
-			return "-"
-		}
-		return s
-	}
-	line := fmt.Sprintf("%s - %s [%s] \"%s %s %s\" %d %d \"%s\" \"%s\"\n",
-		hostOnly(r.RemoteAddr), user, time.Now().Format("02/Jan/2006:15:04:05 -0700"),
-		r.Method, r.RequestURI, r.Proto, status, w.bytes, dash(r.Referer()), dash(r.UserAgent()))
-	a.mu.Lock()
-	_, _ = a.f.WriteString(line)
-	a.mu.Unlock()
 }

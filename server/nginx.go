@@ -27,6 +27,9 @@ type NginxOptions struct {
 	Ignored func(d *ngxconf.Directive, why string)
 	// Opened collects files opened for logging (closed by the caller on exit).
 	Opened func(closer interface{ Close() error })
+	// Warn receives nginx's configuration warnings ("conflicting server name ...", with
+	// their position); nil logs them to Log.
+	Warn func(msg string)
 }
 
 // NginxSite is a Site built from an http{} block, with what the command needs around it.
@@ -66,6 +69,37 @@ type scope struct {
 	verifyClient string
 	serverName   string
 	types        map[string]string
+
+	// access and limits
+	rules           []accessRule
+	auth            *basicAuth
+	satisfyAny      bool
+	limitReqs       []*limitReq
+	limitReqStatus  int
+	limitReqLevel   int
+	limitConns      []*limitConn
+	limitConnStatus int
+	limitConnLevel  int
+	limitReqDry     bool
+	limitConnDry    bool
+	// access_log: logs set at this level or inherited; accessSet once any level set one
+	accessLogs []*AccessLog
+	accessSet  bool
+	// lua-nginx-module per-location flags (nil: the default)
+	checkAbort   *bool
+	codeCacheOff bool
+	// proxy
+	proxySet       []Header
+	proxyVersion   string
+	connectTimeout time.Duration
+	readTimeout    time.Duration
+	sendTimeout    time.Duration
+	passHeaders    bool
+	passBody       bool
+	resolverTime   time.Duration
+	errorPages     ErrorPages
+	// lua_socket_{connect,send,read}_timeout
+	luaConnect, luaSend, luaRead time.Duration
 }
 
 type builder struct {
@@ -75,15 +109,35 @@ type builder struct {
 	luaPath string
 	hosts   map[string]*luabind.Host
 	ignored map[string]bool
+
+	reqZones   map[string]*limitReqZone
+	connZones  map[string]*limitConnZone
+	formats    map[string]*LogFormat
+	logFiles   map[string]*logFile
+	upstreams  map[string]*Upstream
+	defaultLog []*AccessLog
+	vars       Variables
 }
 
 // FromNginx builds a Site from the http{} block of an nginx configuration: its servers,
 // locations and Lua handlers, every Lua chunk compiled (and init_by_lua* run) now.
 func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
-	b := &builder{o: o, dicts: shdict.NewRegistry(), hosts: map[string]*luabind.Host{}, ignored: map[string]bool{}}
+	b := &builder{o: o, dicts: shdict.NewRegistry(), hosts: map[string]*luabind.Host{}, ignored: map[string]bool{},
+		reqZones: map[string]*limitReqZone{}, connZones: map[string]*limitConnZone{},
+		formats: map[string]*LogFormat{}, logFiles: map[string]*logFile{}, upstreams: map[string]*Upstream{}}
 	b.site = &NginxSite{Site: &Site{Log: o.Log}}
+	if err := ngxconf.Check(http.Block, func(d *ngxconf.Directive) {
+		b.ignore(d, "tuning only, not implemented by luaws")
+	}); err != nil {
+		return nil, err
+	}
 	sc := scope{root: o.Prefix + "html", index: []string{"index.html"}, defaultType: "text/plain",
-		log: o.Log, maxBody: 1 << 20}
+		log: o.Log, maxBody: 1 << 20, limitReqStatus: 503, limitReqLevel: errlog.Err,
+		limitConnStatus: 503, limitConnLevel: errlog.Err, proxyVersion: "1.0",
+		connectTimeout: 60 * time.Second, readTimeout: 60 * time.Second, sendTimeout: 60 * time.Second,
+		passHeaders: true, passBody: true}
+	combined, _ := ParseLogFormat("combined", combinedFormat, "default")
+	b.formats["combined"] = combined
 	// Lua-wide settings first: they apply to every host, whatever their position.
 	for _, d := range http.Block {
 		switch d.Name {
@@ -102,6 +156,10 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			}
 			if err := b.dicts.Add(d.Args[0], n); err != nil {
 				return nil, emerg(d, "%v", err)
+			}
+		default:
+			if err := b.httpLevel(d); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -126,6 +184,7 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			b.site.Servers = append(b.site.Servers, v)
 		}
 	}
+	checkServerNames(b.site.Servers, b.warn)
 	if len(b.site.Servers) == 0 {
 		return nil, emerg(http, "no \"server\" block in \"http\"")
 	}
@@ -189,21 +248,10 @@ func onOff(d *ngxconf.Directive) (bool, error) {
 	return false, emerg(d, "invalid value \"%s\" in \"%s\" directive, it must be \"on\" or \"off\"", d.Args[0], d.Name)
 }
 
-// accepted are directives luaws takes as they are: they change nothing luaws does, or
-// luaws's behaviour already is what they ask for.
-var accepted = map[string]bool{
-	"server_tokens": true, "lingering_close": true, "lingering_time": true, "lingering_timeout": true,
-	"lua_code_cache": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
-	"resolver_timeout": true, "ssl_protocols": true, "ssl_ciphers": true, "ssl_prefer_server_ciphers": true,
-	"ssl_session_cache": true, "ssl_session_timeout": true, "ssl_verify_depth": true,
-	"sendfile": true, "tcp_nopush": true, "tcp_nodelay": true, "charset": true,
-	"client_header_timeout": true, "client_body_timeout": true, "send_timeout": true,
-	"lua_package_path": true, "lua_shared_dict": true, "log_format": true, "server_name_in_redirect": true,
-}
-
 // settings applies a level's directives to sc; nested blocks are handled by the caller.
 func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) error {
 	var headers []Header
+	seen := map[string]bool{} // array directives met at this level replace the inherited ones
 	for _, d := range ds {
 		var err error
 		switch d.Name {
@@ -309,24 +357,6 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return err
 			}
 			sc.log = lg
-		case "access_log":
-			if len(d.Args) == 0 {
-				return nargs(d)
-			}
-			if d.Args[0] == "off" {
-				b.site.Access = nil
-				break
-			}
-			if b.site.Access == nil || level == "http" {
-				al, err := OpenAccessLog(b.path(d.Args[0]))
-				if err != nil {
-					return emerg(d, "%v", err)
-				}
-				if b.o.Opened != nil {
-					b.o.Opened(al)
-				}
-				b.site.Access = al
-			}
 		case "ssl_certificate":
 			if len(d.Args) != 1 {
 				return nargs(d)
@@ -354,8 +384,6 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 					sc.types[strings.ToLower(ext)] = t.Name
 				}
 			}
-		case "lua_package_cpath":
-			b.ignore(d, "Lua C modules cannot load in luaws")
 		case "server", "location", "listen", "server_name", "set", "return", "include", "if",
 			"init_by_lua", "init_by_lua_block", "init_by_lua_file",
 			"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file",
@@ -366,9 +394,7 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
 			// handled by the caller
 		default:
-			if !accepted[d.Name] {
-				b.ignore(d, "not implemented by luaws")
-			}
+			err = b.moreSettings(d, sc, level, seen)
 		}
 		if err != nil {
 			return err
@@ -414,7 +440,7 @@ func (b *builder) openLog(d *ngxconf.Directive) (*errlog.Logger, error) {
 // nginx worker — normally serves the whole config; only cosocket-level settings that
 // lua-nginx-module keeps per worker (trusted CA, pool size and timeout) split hosts.
 func (b *builder) host(sc scope) (*luabind.Host, error) {
-	key := fmt.Sprintf("%q|%d|%v", sc.trusted, sc.poolSize, sc.poolTimeout)
+	key := fmt.Sprintf("%q|%d|%v|%v", sc.trusted, sc.poolSize, sc.poolTimeout, sc.codeCacheOff)
 	if h := b.hosts[key]; h != nil {
 		return h, nil
 	}
@@ -431,6 +457,8 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		SocketPoolSize:         sc.poolSize,
 		SocketKeepaliveTimeout: sc.poolTimeout,
 		Prefix:                 b.o.Prefix,
+		CodeCacheOff:           sc.codeCacheOff,
+		ResolverTimeout:        sc.resolverTime,
 	})
 	if err != nil {
 		return nil, err
@@ -494,9 +522,21 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 		}
 		v.TLS = cfg
 	}
+	logs, err := b.logsOf(&sc)
+	if err != nil {
+		return nil, emerg(d, "%v", err)
+	}
+	v.AccessLogs = logs
+	if h, err := b.host(sc); err == nil {
+		v.Vars = h
+	}
+	seenLoc := map[string]bool{}
 	for _, ld := range ngxconf.Find(d.Block, "location") {
 		l, err := b.location(ld, sc, "")
 		if err != nil {
+			return nil, err
+		}
+		if err := checkDuplicateLocation(seenLoc, l, ld); err != nil {
 			return nil, err
 		}
 		v.Locations = append(v.Locations, l)
@@ -589,9 +629,20 @@ func (b *builder) location(d *ngxconf.Directive, sc scope, parent string) (*Loc,
 	if err := b.settings(d.Block, &sc, "location"); err != nil {
 		return nil, err
 	}
+	for _, x := range ngxconf.Find(d.Block, "internal") {
+		if len(x.Args) != 0 {
+			return nil, nargs(x)
+		}
+		l.Internal = true
+	}
+	l.ErrorPages = sc.errorPages
+	seenLoc := map[string]bool{}
 	for _, nd := range ngxconf.Find(d.Block, "location") {
 		n, err := b.location(nd, sc, l.Path)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkDuplicateLocation(seenLoc, n, nd); err != nil {
 			return nil, err
 		}
 		l.Nested = append(l.Nested, n)
@@ -623,6 +674,10 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 		src = d.Args[1]
 	}
 	if strings.HasSuffix(d.Name, "_file") {
+		if strings.Contains(src, "$") {
+			// resolved per request (content() sets FilePath); nginx checks nothing now
+			return luabind.Chunk{File: src}, nil
+		}
 		p := b.path(src)
 		if _, err := os.Stat(p); err != nil {
 			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
@@ -711,6 +766,12 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			if err != nil {
 				return nil, err
 			}
+			if strings.HasSuffix(x.Name, "_file") && strings.Contains(c.File, "$") {
+				tmpl := c.File
+				c = luabind.Chunk{FilePath: func(r *http.Request) string {
+					return b.path(expandRequest(tmpl, r, host))
+				}}
+			}
 			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
 				"content": &ph.Content, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
 			if *slot != nil {
@@ -725,17 +786,61 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		}
 	}
 	lh.Vars = host
+	logs, err := b.logsOf(&sc)
+	if err != nil {
+		return nil, emerg(d, "%v", err)
+	}
+	lh.Logs = logs
+	lh.ErrorPages = sc.errorPages
+	lh.Guard = &Guard{limitReqs: sc.limitReqs, limitReqStatus: sc.limitReqStatus, limitReqLevel: sc.limitReqLevel,
+		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
+		reqDry: sc.limitReqDry, connDry: sc.limitConnDry,
+		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}
+	switch {
+	case sc.auth != nil && sc.auth.realm == "":
+		lh.Guard.auth = nil // auth_basic_user_file alone: auth_basic is off
+	case sc.auth != nil && sc.auth.file == "":
+		// nginx then checks nothing; say so, as it does not
+		b.warn(fmt.Sprintf("\"auth_basic\" without \"auth_basic_user_file\" checks nothing in %s", d.Pos()))
+		lh.Guard.auth = nil
+	}
 	var static http.Handler
-	if ph.Content == nil {
+	if ph.Content == nil && !server {
+		alt, err := b.contentModule(d, sc, locPath, host)
+		if err != nil {
+			return nil, err
+		}
+		static = alt
+	}
+	if ph.Content == nil && static == nil {
 		st := &Static{Root: sc.root, Alias: sc.alias, LocPath: locPath, Index: sc.index,
 			DefaultType: sc.defaultType, Types: sc.types, Log: sc.log}
 		st.LogConn = func(r *http.Request) *errlog.Conn { return logConn(r, sc.serverName) }
 		static = st
+		for _, x := range ngxconf.Find(d.Block, "try_files") {
+			if len(x.Args) < 2 {
+				return nil, nargs(x)
+			}
+			lh.TryFiles = &TryFiles{files: x.Args[:len(x.Args)-1], fallback: x.Args[len(x.Args)-1],
+				root: st.file, vars: host}
+		}
+	} else if tf := ngxconf.Find(d.Block, "try_files"); len(tf) > 0 {
+		return nil, emerg(tf[0], "\"try_files\" with a Lua or proxy content handler is not supported by luaws")
+	}
+	if lua && lh.TryFiles != nil {
+		return nil, emerg(d, "\"try_files\" beside *_by_lua* is not supported by luaws")
 	}
 	if lua {
 		ph.Fallback = static
 		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
-			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "", Location: locPath}
+			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
+			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
+			SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
+			Location: locPath}
+		if !lh.Guard.empty() {
+			ph.Guard = lh.Guard.Check
+			lh.GuardInNext = true
+		}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)
@@ -749,7 +854,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 
 // logConn is the request context of a server-side log line.
 func logConn(r *http.Request, serverName string) *errlog.Conn {
-	return &errlog.Conn{Client: hostOnly(r.RemoteAddr), Server: serverName,
+	return &errlog.Conn{ID: luabind.ConnID(r), Client: hostOnly(r.RemoteAddr), Server: serverName,
 		Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
 }
 

@@ -68,7 +68,7 @@ type Options struct {
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 	// AccessLog, if not nil, gets a line per request in nginx's combined format.
-	AccessLog *AccessLog
+	AccessLog *FlagAccessLog
 	// MemoryLimit is luabind.Config.MemoryLimit: a cap on any one string a Lua state builds.
 	MemoryLimit int64
 }
@@ -137,6 +137,7 @@ func (s *Server) routes() error {
 		}
 		s.mux.Handle("/s", h)
 	}
+	seen := map[string]bool{}
 	for _, l := range locs {
 		var h http.Handler
 		var err error
@@ -156,6 +157,10 @@ func (s *Server) routes() error {
 		if err != nil {
 			return fmt.Errorf("location %s: %w", l.Path, err)
 		}
+		if seen[l.Path] {
+			return fmt.Errorf("duplicate location \"%s\"", l.Path)
+		}
+		seen[l.Path] = true
 		s.mux.Handle(l.Path, exact(l.Path, h))
 	}
 	var files http.Handler

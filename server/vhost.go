@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,7 +28,6 @@ import (
 type Site struct {
 	Servers []*VServer
 	Log     *errlog.Logger
-	Access  *AccessLog // nil: no access log
 	// KeepaliveTimeout is keepalive_timeout (idle time between requests); 0 means 75s.
 	KeepaliveTimeout time.Duration
 	// ConnContext numbers connections for log lines (a luabind.Host's ConnContext).
@@ -41,6 +41,7 @@ type Site struct {
 	stopping  bool
 	active    sync.WaitGroup        // requests in their handler (websockets included)
 	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
+	stats     connStats
 }
 
 // VServer is one server{} block.
@@ -56,6 +57,10 @@ type VServer struct {
 	MaxBodySize int64
 	// Pos is where the server block starts ("FILE:LINE").
 	Pos string
+	// AccessLogs log requests that end before a location is chosen (413, no location).
+	AccessLogs []*AccessLog
+	// Vars computes nginx variables for the server's own directives (access log formats).
+	Vars Variables
 
 	namesRe []*regexp.Regexp
 }
@@ -75,7 +80,11 @@ type Loc struct {
 	Path     string
 	Nested   []*Loc
 	Handler  http.Handler
-	re       *regexp.Regexp
+	// Internal is "internal": only error_page redirects reach it; ErrorPages answer the
+	// 404 others get.
+	Internal   bool
+	ErrorPages ErrorPages
+	re         *regexp.Regexp
 }
 
 // compile prepares regex locations and server names.
@@ -336,7 +345,8 @@ func (s *Site) Listen() error {
 		}
 		sl.hs = &http.Server{
 			Handler:           s.handler(sl),
-			ConnContext:       framingContext(s.ConnContext),
+			ConnContext:       framingContext(s.connContext),
+			ConnState:         s.stats.connState,
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       idle,
 			MaxHeaderBytes:    32 << 10,
@@ -505,17 +515,19 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		s.active.Add(1)
 		defer s.active.Done()
-		rw := &respWriter{ResponseWriter: w, site: s}
-		start := time.Now()
+		r, st := withState(r, v.AccessLogs, v.Vars)
+		if n, ok := r.Context().Value(connReqsKey{}).(*atomic.Int64); ok {
+			st.connReqs = int(n.Add(1))
+		}
+		rw := &respWriter{ResponseWriter: w, site: s, req: r}
+		s.stats.request(st)
 		defer func() {
 			if rw.conn != nil {
 				s.mu.Lock()
 				delete(s.taken, rw.conn)
 				s.mu.Unlock()
 			}
-			if s.Access != nil {
-				s.Access.log(r, rw, start)
-			}
+			st.returned(rw)
 		}()
 		if v.MaxBodySize > 0 && r.ContentLength > v.MaxBodySize {
 			s.Log.Logf(errlog.Err, nil, "client intended to send too large body: %d bytes", r.ContentLength)
@@ -529,11 +541,29 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 			writeSpecial(rw, r, http.StatusNotFound)
 			return
 		}
+		if l.Internal {
+			writeSpecial(rw, withErrorPages(r, l.ErrorPages), http.StatusNotFound)
+			return
+		}
+		if l.re != nil {
+			st.captures = l.re.FindStringSubmatch(r.URL.Path)
+		}
 		l.Handler.ServeHTTP(rw, r)
 	})
 }
 
 type vserverKey struct{}
+
+type connReqsKey struct{}
+
+// connContext numbers the connection for log lines and counts its requests
+// ($connection_requests).
+func (s *Site) connContext(ctx context.Context, c net.Conn) context.Context {
+	if s.ConnContext != nil {
+		ctx = s.ConnContext(ctx, c)
+	}
+	return context.WithValue(ctx, connReqsKey{}, new(atomic.Int64))
+}
 
 // ServerOf returns the virtual server serving r (nil outside of a Site).
 func ServerOf(r *http.Request) *VServer {
@@ -541,8 +571,16 @@ func ServerOf(r *http.Request) *VServer {
 	return v
 }
 
-// writeSpecial sends nginx's built-in error page for status.
+// writeSpecial sends the location's error_page for status, else nginx's built-in page.
 func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
+	if status >= 300 && serveErrorPage(w, r, status) {
+		return
+	}
+	writeSpecialPlain(w, r, status)
+}
+
+// writeSpecialPlain sends nginx's built-in error page for status.
+func writeSpecialPlain(w http.ResponseWriter, r *http.Request, status int) {
 	h := w.Header()
 	h.Set("Server", buildinfo.ServerToken)
 	body, page := errpage.Body(status)

@@ -38,6 +38,11 @@ func (l *locationList) Set(v string) error {
 	case script == "":
 		return fmt.Errorf("no SCRIPT after %s=: want PATH=SCRIPT, e.g. %s=scripts/echo.lua", path, path)
 	}
+	for _, l := range *l {
+		if l.Path == path {
+			return fmt.Errorf("%s is given twice (%s and %s): one handler per path, as nginx's duplicate location", path, l.Script, script)
+		}
+	}
 	*l = append(*l, server.Location{Path: path, Script: script})
 	return nil
 }

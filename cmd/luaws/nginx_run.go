@@ -19,20 +19,14 @@ import (
 	"github.com/luaws/luaws/server"
 )
 
-// mainAccepted are main-level directives luaws takes without a notice.
-var mainAccepted = map[string]bool{
-	"daemon": true, "master_process": true, "worker_processes": true, "user": true, "env": true,
-	"pid": true, "error_log": true, "events": true, "http": true, "worker_rlimit_nofile": true,
-	"pcre_jit": true, "timer_resolution": true, "worker_cpu_affinity": true, "worker_priority": true,
-	"worker_shutdown_timeout": true, "lock_file": true,
-}
-
 // loaded is a configuration built and ready to listen.
 type loaded struct {
 	site    *server.NginxSite
 	log     *errlog.Logger
 	notices []string
-	closers []interface{ Close() error }
+	// warnings are nginx's configuration warnings: -t prints them, a start logs them
+	warnings []string
+	closers  []interface{ Close() error }
 	// grace bounds a graceful stop (worker_shutdown_timeout; default 1s).
 	grace time.Duration
 }
@@ -51,6 +45,19 @@ func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
 		l.notices = append(l.notices, fmt.Sprintf("directive \"%s\" ignored (%s) in %s", d.Name, why, d.Pos()))
 	}
 	seen := map[string]bool{}
+	tuning := func(d *ngxconf.Directive) {
+		if !seen[d.Name] {
+			seen[d.Name] = true
+			notice(d, "tuning only, not implemented by luaws")
+		}
+	}
+	for _, d := range cfg.Directives {
+		if d.Name != "http" { // FromNginx checks the http block
+			if err := ngxconf.Check([]*ngxconf.Directive{d}, tuning); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var http *ngxconf.Directive
 	for _, d := range cfg.Directives {
 		switch d.Name {
@@ -75,11 +82,6 @@ func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
 			}
 			if _, err := strconv.Atoi(d.Args[0]); err != nil && d.Args[0] != "auto" {
 				return nil, &ngxconf.Error{Msg: fmt.Sprintf("invalid value \"%s\" in \"worker_processes\" directive", d.Args[0]), File: d.File, Line: d.Line}
-			}
-		default:
-			if !mainAccepted[d.Name] && !seen[d.Name] {
-				seen[d.Name] = true
-				notice(d, "not implemented by luaws")
 			}
 		}
 	}
@@ -119,6 +121,7 @@ func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
 		Log:     lg,
 		Ignored: notice,
 		Opened:  func(c interface{ Close() error }) { l.closers = append(l.closers, c) },
+		Warn:    func(msg string) { l.warnings = append(l.warnings, msg) },
 	})
 	if err != nil {
 		l.close()
@@ -164,6 +167,9 @@ func testConfig(a *nginxArgs, cfg *ngxconf.Config, stdout, stderr io.Writer) int
 		return 1
 	}
 	l.close()
+	for _, w := range l.warnings {
+		fmt.Fprintf(stderr, "luaws: [warn] %s\n", w)
+	}
 	if !a.quiet {
 		for _, n := range l.notices {
 			fmt.Fprintf(stderr, "luaws: [notice] %s\n", n)
@@ -279,6 +285,9 @@ func serveNginx(a *nginxArgs, cfg *ngxconf.Config, stderr io.Writer, started fun
 			l.log.Logf(errlog.Emerg, nil, "%v", err)
 		}
 		return 1
+	}
+	for _, w := range l.warnings {
+		l.log.Log(errlog.Warn, nil, w)
 	}
 	for _, n := range l.notices {
 		l.log.Log(errlog.Notice, nil, n)

@@ -246,6 +246,12 @@ func TestCommandLine(t *testing.T) {
 	badLua := write("bad2.conf", "http { server {\n location / {\n content_by_lua_block {\n local x = = 1\n }\n }\n } }\n")
 	badValue := write("bad3.conf", "http { server {\n lua_socket_log_errors maybe;\n } }\n")
 	missingFile := write("bad4.conf", "http { server {\n location / { content_by_lua_file nope.lua; }\n } }\n")
+	// as Debian's nginx 1.22 words them (compared by running it on the same files)
+	unknown := write("bad5.conf", "events {}\nhttp {\n  server {\n    lua_shared_dic x 1m;\n  }\n}\n")
+	refused := write("bad6.conf", "events {}\nhttp {\n  server {\n    location /a { auth_request /auth; }\n  }\n}\n")
+	dupLoc := write("bad7.conf", "events {}\nhttp {\n  server { listen 127.0.0.1:1; location /x {} location /x {} }\n}\n")
+	dupName := write("warn1.conf", "events {}\nhttp {\n  server { listen 127.0.0.1:1; server_name a; }\n  server { listen 127.0.0.1:1; server_name a; }\n}\n")
+	tuning := write("tuning.conf", "events { worker_connections 64; }\nhttp {\n  sendfile on; tcp_nopush on; sendfile off;\n  server { listen 127.0.0.1:1; }\n}\n")
 	tests := []struct {
 		name string
 		args []string
@@ -255,7 +261,7 @@ func TestCommandLine(t *testing.T) {
 		{"version", []string{"-v"}, 0, `^nginx version: luaws/1\.25\.0 \(luaws [0-9.]+\)\n$`},
 		{"configure", []string{"-V"}, 0, `(?s)^nginx version: luaws/1\.25\.0 .*configure arguments: `},
 		{"test ok", []string{"-p", dir, "-c", good, "-t"}, 0,
-			`(?s)\[notice\] directive "proxy_buffering" ignored \(not implemented by luaws\) in .*good.conf:2\n.*syntax is ok\n.*test is successful\n$`},
+			`(?s)\[notice\] directive "proxy_buffering" ignored \(tuning only, not implemented by luaws\) in .*good.conf:2\n.*syntax is ok\n.*test is successful\n$`},
 		{"test quiet", []string{"-tq", "-p", dir, "-c", good}, 0, `^$`},
 		{"syntax", []string{"-t", "-p", dir, "-c", badSyntax}, 1, `\[emerg\] unexpected "}" in .*bad1.conf:5\n.*test failed`},
 		{"lua syntax", []string{"-t", "-p", dir, "-c", badLua}, 1,
@@ -266,7 +272,20 @@ func TestCommandLine(t *testing.T) {
 		{"missing conf", []string{"-t", "-p", dir, "-c", "nope.conf"}, 1, `\[emerg\] open\(\) ".*nope.conf" failed \(2: No such file or directory\)`},
 		{"signal without daemon", []string{"-p", dir, "-c", good, "-s", "quit"}, 1, `nginx.pid" failed \(2: No such file or directory\)`},
 		{"bad option", []string{"-x", "-t"}, 1, `invalid option: "-x"`},
-		{"-g", []string{"-t", "-p", dir, "-c", good, "-g", "daemon off; bogus_main 1;"}, 0, `directive "bogus_main" ignored .* in command line:1`},
+		{"unknown directive", []string{"-t", "-p", dir, "-c", unknown}, 1,
+			`^luaws: \[emerg\] unknown directive "lua_shared_dic" in .*bad5.conf:4\nluaws: configuration file .*bad5.conf test failed\n$`},
+		{"unknown directive at start", []string{"-p", dir, "-c", unknown, "-g", "daemon off;"}, 1,
+			`^luaws: \[emerg\] unknown directive "lua_shared_dic" in .*bad5.conf:4\n$`},
+		{"refused directive", []string{"-t", "-p", dir, "-c", refused}, 1,
+			`^luaws: \[emerg\] "auth_request" directive is not supported by luaws .* in .*bad6.conf:4\n.*test failed\n$`},
+		{"duplicate location", []string{"-t", "-p", dir, "-c", dupLoc}, 1,
+			`^luaws: \[emerg\] duplicate location "/x" in .*bad7.conf:3\n.*test failed\n$`},
+		{"conflicting server name", []string{"-t", "-p", dir, "-c", dupName}, 0,
+			`^luaws: \[warn\] conflicting server name "a" on 127.0.0.1:1, ignored\n.*syntax is ok\n.*test is successful\n$`},
+		{"tuning listed once", []string{"-t", "-p", dir, "-c", tuning}, 0,
+			`^luaws: \[notice\] directive "worker_connections" ignored \(tuning only, not implemented by luaws\) in .*tuning.conf:1\n` +
+				`luaws: \[notice\] directive "sendfile" ignored .* in .*tuning.conf:3\nluaws: \[notice\] directive "tcp_nopush" ignored .*tuning.conf:3\n.*syntax is ok\n.*successful\n$`},
+		{"-g", []string{"-t", "-p", dir, "-c", good, "-g", "daemon off; bogus_main 1;"}, 1, `\[emerg\] unknown directive "bogus_main" in command line\n.*test failed\n$`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,1 @@
+return ngx.exit(tonumber(ngx.var.arg_code))

@@ -1,0 +1,590 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
+)
+
+// upstreamInfo is what $upstream_* report for a request.
+type upstreamInfo struct {
+	addrs    []string
+	statuses []string
+	times    []string
+}
+
+func (u *upstreamInfo) value(name string) string {
+	switch name {
+	case "upstream_addr":
+		return strings.Join(u.addrs, ", ")
+	case "upstream_status":
+		return strings.Join(u.statuses, ", ")
+	default:
+		return strings.Join(u.times, ", ")
+	}
+}
+
+// peer is one "server" of an upstream{} block.
+type peer struct {
+	addr        string
+	weight      int
+	maxFails    int
+	failTimeout time.Duration
+	backup      bool
+	down        bool
+
+	cur     int
+	fails   int
+	checked time.Time
+}
+
+// Upstream is an upstream{} block (or the one server a proxy_pass URL names): smooth
+// weighted round robin over its servers, max_fails/fail_timeout, keepalive connections.
+type Upstream struct {
+	Name      string
+	peers     []*peer
+	keepalive int
+	mu        sync.Mutex
+	implicit  bool // made from a proxy_pass URL
+}
+
+// parseUpstreamServer reads "server address [weight=N] [max_fails=N] [fail_timeout=T]
+// [backup] [down]".
+func parseUpstreamServer(args []string) (*peer, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("invalid number of arguments in \"server\" directive")
+	}
+	addr := args[0]
+	if strings.HasPrefix(addr, "unix:") {
+		return nil, fmt.Errorf("unix sockets in upstream servers are not supported by luaws")
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "80")
+	}
+	p := &peer{addr: addr, weight: 1, maxFails: 1, failTimeout: 10 * time.Second}
+	for _, a := range args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		var err error
+		switch k {
+		case "weight":
+			p.weight, err = strconv.Atoi(v)
+			if err == nil && p.weight <= 0 {
+				err = errors.New("bad")
+			}
+		case "max_fails":
+			p.maxFails, err = strconv.Atoi(v)
+		case "fail_timeout":
+			p.failTimeout, err = ParseTime(v)
+		case "max_conns", "slow_start":
+			_, err = strconv.Atoi(strings.TrimSuffix(v, "s"))
+		case "backup":
+			p.backup = true
+		case "down":
+			p.down = true
+		default:
+			err = errors.New("bad")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("invalid parameter \"%s\"", a)
+		}
+	}
+	return p, nil
+}
+
+func (u *Upstream) usable(p *peer, now time.Time) bool {
+	if p.down {
+		return false
+	}
+	if len(u.peers) == 1 { // nginx ignores max_fails and fail_timeout for a lone server
+		return true
+	}
+	return p.maxFails == 0 || p.fails < p.maxFails || now.Sub(p.checked) > p.failTimeout
+}
+
+// pick chooses the next server (nginx's smooth weighted round robin), skipping tried ones;
+// backups only when no primary is usable. nil: no live upstreams.
+func (u *Upstream) pick(tried map[*peer]bool) *peer {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	now := time.Now()
+	for _, backup := range []bool{false, true} {
+		var best *peer
+		total := 0
+		for _, p := range u.peers {
+			if p.backup != backup || tried[p] || !u.usable(p, now) {
+				continue
+			}
+			p.cur += p.weight
+			total += p.weight
+			if best == nil || p.cur > best.cur {
+				best = p
+			}
+		}
+		if best != nil {
+			best.cur -= total
+			if best.fails >= best.maxFails && best.maxFails > 0 {
+				best.checked = now // a trial request after fail_timeout
+			}
+			return best
+		}
+	}
+	return nil
+}
+
+func (u *Upstream) failed(p *peer) (disabled bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p.fails++
+	p.checked = time.Now()
+	return p.maxFails > 0 && p.fails >= p.maxFails
+}
+
+func (u *Upstream) succeeded(p *peer) {
+	u.mu.Lock()
+	if p.fails > 0 && time.Since(p.checked) > p.failTimeout {
+		p.fails = 0
+	} else if p.fails > 0 {
+		p.fails = 0
+	}
+	u.mu.Unlock()
+}
+
+// Proxy is proxy_pass in a location.
+type Proxy struct {
+	upstream       *Upstream
+	scheme         string
+	proxyHost      string // $proxy_host
+	uri            string // the URI part of the proxy_pass URL
+	hasURI         bool
+	locPath        string
+	headers        []Header // proxy_set_header, nginx's defaults first
+	passHeaders    bool
+	passBody       bool
+	connectTimeout time.Duration
+	readTimeout    time.Duration
+	sendTimeout    time.Duration
+	vars           Variables
+	log            *errlog.Logger
+	serverName     string
+
+	once      sync.Once
+	transport *http.Transport
+}
+
+// defaultProxyHeaders are nginx's proxy_set_header defaults (an empty value: not sent).
+var defaultProxyHeaders = []Header{{Name: "Host", Value: "$proxy_host"}, {Name: "Connection", Value: "close"},
+	{Name: "TE"}, {Name: "Keep-Alive"}, {Name: "Expect"}, {Name: "Upgrade"}}
+
+// proxyHeaders merges the configured proxy_set_header with nginx's defaults.
+func proxyHeaders(set []Header) []Header {
+	out := append([]Header(nil), set...)
+	for _, d := range defaultProxyHeaders {
+		found := false
+		for _, h := range set {
+			if strings.EqualFold(h.Name, d.Name) {
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// client is the location's connections to its upstream: kept alive (up to the upstream's
+// keepalive per server) when the upstream has keepalive, else one per request.
+func (p *Proxy) client() *http.Transport {
+	p.once.Do(func() {
+		d := &net.Dialer{Timeout: p.connectTimeout}
+		p.transport = &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, &connectError{err}
+				}
+				return c, nil
+			},
+			ResponseHeaderTimeout: p.readTimeout,
+			DisableKeepAlives:     p.upstream.keepalive == 0,
+			MaxIdleConnsPerHost:   max(p.upstream.keepalive, 1),
+			DisableCompression:    true,
+		}
+	})
+	return p.transport
+}
+
+func (p *Proxy) logf(r *http.Request, level int, upstream, format string, args ...any) {
+	if p.log == nil {
+		return
+	}
+	c := logConn(r, p.serverName)
+	c.Upstream = upstream
+	p.log.Logf(level, c, format, args...)
+}
+
+// target is the URI sent upstream.
+func (p *Proxy) target(r *http.Request) string {
+	if !p.hasURI {
+		return r.RequestURI
+	}
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), p.locPath)
+	t := p.uri + rest
+	if r.URL.RawQuery != "" {
+		t += "?" + r.URL.RawQuery
+	}
+	return t
+}
+
+// outHeader builds the request head sent upstream, as nginx does.
+func (p *Proxy) outHeader(r *http.Request) (http.Header, string, bool) {
+	h := http.Header{}
+	set := map[string]bool{}
+	host := ""
+	upgrade := false
+	for _, sh := range p.headers {
+		set[http.CanonicalHeaderKey(sh.Name)] = true
+		v := expand(sh.Value, r, p.vars, map[string]string{"proxy_host": p.proxyHost})
+		if v == "" {
+			continue
+		}
+		if strings.EqualFold(sh.Name, "Host") {
+			host = v
+			continue
+		}
+		h[sh.Name] = append(h[sh.Name], v) // the name as written, as nginx sends it
+	}
+	if p.passHeaders {
+		for k, vs := range r.Header {
+			if set[k] || k == "Content-Length" || k == "Transfer-Encoding" {
+				continue
+			}
+			h[k] = append([]string(nil), vs...)
+		}
+	}
+	if headerValue(h, "Upgrade") != "" && strings.Contains(strings.ToLower(headerValue(h, "Connection")), "upgrade") {
+		upgrade = true
+	}
+	return h, host, upgrade
+}
+
+// headerValue looks a field up whatever the case of its name in h.
+func headerValue(h http.Header, name string) string {
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(r)
+	info := &upstreamInfo{}
+	if st != nil {
+		st.upstream = info
+	}
+	hdr, host, upgrade := p.outHeader(r)
+	tried := map[*peer]bool{}
+	for {
+		pe := p.upstream.pick(tried)
+		if pe == nil && len(tried) > 0 { // every server tried: the last failure answers
+			writeSpecial(w, r, http.StatusBadGateway)
+			return
+		}
+		if pe == nil {
+			name := p.upstream.Name
+			p.logf(r, errlog.Err, p.scheme+"://"+name+p.target(r), "no live upstreams while connecting to upstream")
+			info.addrs = append(info.addrs, name)
+			info.statuses = append(info.statuses, "502")
+			info.times = append(info.times, "0.000")
+			writeSpecial(w, r, http.StatusBadGateway)
+			return
+		}
+		tried[pe] = true
+		upURL := p.scheme + "://" + pe.addr + p.target(r)
+		start := time.Now()
+		var status int
+		var err error
+		if upgrade {
+			status, err = p.tunnel(w, r, pe, hdr, host)
+		} else {
+			status, err = p.forward(w, r, pe, hdr, host)
+		}
+		info.addrs = append(info.addrs, pe.addr)
+		ms := time.Since(start).Milliseconds()
+		info.times = append(info.times, fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
+		if err == nil {
+			info.statuses = append(info.statuses, strconv.Itoa(status))
+			p.upstream.succeeded(pe)
+			return
+		}
+		var ce *connectError
+		if errors.As(err, &ce) {
+			info.statuses = append(info.statuses, "502")
+			p.logf(r, errlog.Err, upURL, "connect() failed (%s) while connecting to upstream", errnoText(ce.err))
+			if p.upstream.failed(pe) && len(p.upstream.peers) > 1 {
+				p.logf(r, errlog.Warn, upURL, "upstream server temporarily disabled while connecting to upstream")
+			}
+			if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+				continue
+			}
+			writeSpecial(w, r, http.StatusBadGateway)
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			info.statuses = append(info.statuses, "504")
+			p.logf(r, errlog.Err, upURL, "upstream timed out (110: Connection timed out) while reading response header from upstream")
+			p.upstream.failed(pe)
+			writeSpecial(w, r, http.StatusGatewayTimeout)
+			return
+		}
+		info.statuses = append(info.statuses, "502")
+		p.logf(r, errlog.Err, upURL, "upstream prematurely closed connection while reading response header from upstream")
+		p.upstream.failed(pe)
+		writeSpecial(w, r, http.StatusBadGateway)
+		return
+	}
+}
+
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+// hopByHop are the response fields nginx does not pass from upstream (or sets itself).
+var hopByHop = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true,
+	"Date": true, "Server": true, "X-Pad": true, "X-Accel-Expires": true, "X-Accel-Redirect": true,
+	"X-Accel-Limit-Rate": true, "X-Accel-Buffering": true, "X-Accel-Charset": true, "Upgrade": true,
+	"Proxy-Connection": true, "Te": true, "Trailer": true}
+
+// forward proxies a plain HTTP request; a connect failure is a *connectError (nothing was
+// sent to the client yet).
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr http.Header, host string) (int, error) {
+	tr := p.client()
+	var body io.Reader
+	if p.passBody && r.Body != nil && r.ContentLength != 0 {
+		body = r.Body
+	}
+	ctx := r.Context()
+	out, err := http.NewRequestWithContext(ctx, r.Method, "http://"+pe.addr+"/", body)
+	if err != nil {
+		return 0, err
+	}
+	out.URL.Opaque = p.target(r) // sent as it is, escapes and all
+	out.Header = hdr.Clone()
+	out.Host = host
+	if body != nil {
+		out.ContentLength = r.ContentLength
+	}
+	if strings.EqualFold(headerValue(hdr, "Connection"), "close") {
+		out.Close = true
+	}
+	resp, err := tr.RoundTrip(out)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		if hopByHop[k] {
+			continue
+		}
+		w.Header()[k] = vs
+	}
+	w.Header().Set("Server", "luaws")
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		w.Header()["Content-Type"] = nil // passed as upstream sent it: none, not Go's sniffed one
+	}
+	if resp.ContentLength >= 0 && w.Header().Get("Content-Length") == "" {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
+	w.WriteHeader(resp.StatusCode)
+	if r.Method == http.MethodHead {
+		return resp.StatusCode, nil
+	}
+	buf := make([]byte, 32<<10)
+	rc := http.NewResponseController(w)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return resp.StatusCode, nil
+			}
+			_ = rc.Flush()
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				p.logf(r, errlog.Err, "http://"+pe.addr+p.target(r), "upstream prematurely closed connection while reading upstream")
+			}
+			return resp.StatusCode, nil
+		}
+	}
+}
+
+// tunnel proxies a request that asks for a protocol upgrade (a websocket): on 101 both
+// connections are joined until either side closes or nothing moves for proxy_read_timeout.
+func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, pe *peer, hdr http.Header, host string) (int, error) {
+	up, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", pe.addr)
+	if err != nil {
+		return 0, &connectError{err}
+	}
+	out := &http.Request{Method: r.Method, URL: &url.URL{Opaque: p.target(r)}, Header: hdr,
+		Host: host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	if p.passBody && r.ContentLength > 0 {
+		out.Body, out.ContentLength = r.Body, r.ContentLength
+	}
+	_ = up.SetWriteDeadline(time.Now().Add(p.sendTimeout))
+	if err := out.Write(up); err != nil {
+		up.Close()
+		return 0, err
+	}
+	_ = up.SetWriteDeadline(time.Time{})
+	_ = up.SetReadDeadline(time.Now().Add(p.readTimeout))
+	br := bufio.NewReader(up)
+	resp, err := http.ReadResponse(br, out)
+	if err != nil {
+		up.Close()
+		return 0, err
+	}
+	_ = up.SetReadDeadline(time.Time{})
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		defer up.Close()
+		defer resp.Body.Close()
+		for k, vs := range resp.Header {
+			if !hopByHop[k] {
+				w.Header()[k] = vs
+			}
+		}
+		w.Header().Set("Server", "luaws")
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		return resp.StatusCode, nil
+	}
+	client, cbuf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		up.Close()
+		return 0, err
+	}
+	// the 101 head as nginx sends it: its own Server and Date, then upstream's fields
+	head := []byte("HTTP/1.1 101 Switching Protocols\r\nServer: luaws\r\nDate: ")
+	head = time.Now().UTC().AppendFormat(head, http.TimeFormat)
+	head = append(head, "\r\nConnection: upgrade\r\n"...)
+	for k, vs := range resp.Header {
+		if k == "Date" || k == "Server" || k == "Connection" {
+			continue
+		}
+		for _, v := range vs {
+			head = append(head, k+": "+v+"\r\n"...)
+		}
+	}
+	head = append(head, "\r\n"...)
+	go p.join(r.Context(), client, cbuf.Reader, up, br, head, resp.StatusCode)
+	return resp.StatusCode, nil
+}
+
+// join copies both ways; each side's idle deadline is proxy_read_timeout, renewed by traffic
+// in either direction, as nginx's upgraded connections time out.
+func (p *Proxy) join(ctx context.Context, client net.Conn, cr *bufio.Reader, up net.Conn, ur *bufio.Reader, head []byte, status int) {
+	var sent int64
+	n, err := client.Write(head)
+	sent += int64(n)
+	var mu sync.Mutex
+	last := time.Now()
+	touch := func() {
+		mu.Lock()
+		last = time.Now()
+		mu.Unlock()
+	}
+	idle := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Since(last) >= p.readTimeout
+	}
+	var wg sync.WaitGroup
+	copyOne := func(dst net.Conn, src net.Conn, r *bufio.Reader, count *int64) {
+		defer wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			_ = src.SetReadDeadline(time.Now().Add(p.readTimeout))
+			n, rerr := r.Read(buf)
+			if n > 0 {
+				touch()
+				_ = dst.SetWriteDeadline(time.Now().Add(p.sendTimeout))
+				m, werr := dst.Write(buf[:n])
+				if count != nil {
+					mu.Lock()
+					*count += int64(m)
+					mu.Unlock()
+				}
+				if werr != nil {
+					break
+				}
+			}
+			if rerr != nil {
+				var ne net.Error
+				if errors.As(rerr, &ne) && ne.Timeout() && !idle() {
+					continue
+				}
+				break
+			}
+		}
+		// one side is done: close both, as nginx finalizes the upgraded request
+		client.Close()
+		up.Close()
+	}
+	if err == nil {
+		wg.Add(2)
+		go copyOne(client, up, ur, &sent)
+		go copyOne(up, client, cr, nil)
+		wg.Wait()
+	} else {
+		client.Close()
+		up.Close()
+	}
+	mu.Lock()
+	total := sent
+	mu.Unlock()
+	luabind.ReportSent(ctx, luabind.Sent{Status: status, Bytes: total, BodyBytes: total - int64(len(head))})
+}
+
+// parseProxyPass reads the URL of proxy_pass: "http://host[:port][/uri]" or
+// "http://upstream_name[/uri]".
+func parseProxyPass(arg string, upstreams map[string]*Upstream) (*Upstream, string, string, bool, error) {
+	rest, ok := strings.CutPrefix(arg, "http://")
+	if !ok {
+		if strings.HasPrefix(arg, "https://") {
+			return nil, "", "", false, fmt.Errorf("https upstreams are not supported by luaws in \"%s\"", arg)
+		}
+		return nil, "", "", false, fmt.Errorf("invalid URL prefix in \"%s\"", arg)
+	}
+	hostport, uri, hasURI := strings.Cut(rest, "/")
+	if hasURI {
+		uri = "/" + uri
+	}
+	if strings.Contains(hostport, "$") {
+		return nil, "", "", false, fmt.Errorf("variables in proxy_pass are not supported by luaws")
+	}
+	if u := upstreams[hostport]; u != nil {
+		return u, hostport, uri, hasURI, nil
+	}
+	addr := hostport
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "80")
+	}
+	u := &Upstream{Name: hostport, implicit: true,
+		peers: []*peer{{addr: addr, weight: 1, maxFails: 1, failTimeout: 10 * time.Second}}}
+	return u, hostport, uri, hasURI, nil
+}
