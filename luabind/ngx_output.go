@@ -137,7 +137,9 @@ func (r *request) sendSpecial(status int) {
 	}
 	body, page := errpage.Body(status)
 	location := r.header.get("Location")
-	recordResponse(r.w, status, len(body))
+	if !hasSentHook(r.r.Context()) { // nginx mode counts it through reportSent instead
+		recordResponse(r.w, status, len(body))
+	}
 	conn, _, err := r.hijack()
 	if err != nil { // not a hijackable connection (a test recorder): net/http writes it
 		r.header = respHeader{}

@@ -29,6 +29,12 @@ func ReportSent(ctx context.Context, s Sent) {
 	}
 }
 
+// hasSentHook reports whether ctx carries a WithSentHook hook.
+func hasSentHook(ctx context.Context) bool {
+	_, ok := ctx.Value(sentKey{}).(func(Sent))
+	return ok
+}
+
 // reportSent reports a taken-over request's outcome (nothing when net/http wrote it).
 func (r *request) reportSent() {
 	if !r.hijacked || r.r == nil {
