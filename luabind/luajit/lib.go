@@ -589,12 +589,7 @@ func tabClone(L *lua.LState) int {
 
 // strRep is string.rep(s, n, sep) with LuaJIT 2.1's separator argument (gopher-lua ignores it).
 func strRep(L *lua.LState) int {
-	var s string
-	if n, ok := L.Get(1).(lua.LNumber); ok {
-		s = FormatNumber(float64(n)) // LuaJIT's %.14g, not gopher-lua's
-	} else {
-		s = L.CheckString(1)
-	}
+	s := checkString(L, 1) // numbers as LuaJIT's %.14g, LuaJIT's argument errors
 	n := checkInt(L, 2)
 	sep := L.OptString(3, "")
 	if n <= 0 {
