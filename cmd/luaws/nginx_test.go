@@ -24,7 +24,7 @@ import (
 // LUAWS_TEST_AS_MAIN is set, so that these tests drive the real process life cycle.
 func TestMain(m *testing.M) {
 	if os.Getenv("LUAWS_TEST_AS_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		main()
 	}
 	// Become the subreaper of the daemons we start, so that they can be waited for.
 	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, 36 /* PR_SET_CHILD_SUBREAPER */, 1, 0)
