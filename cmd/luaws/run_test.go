@@ -82,6 +82,8 @@ print(ngx.get_phase(), " ", ngx.config.is_console, " ", ok, " ", res, " ", d:get
 		{"print spells out values", []string{"run", "-e", `print(nil, true, {1, {2, 3}}, ngx.null, 1/3)`}, 0,
 			"niltrue123null0.33333333333333\n", `^$`},
 		{"ngx.say and ngx.print", []string{"run", "-e", `ngx.print("a", 1) ngx.say("b") io.write("c\n")`}, 0, "a1b\nc\n", `^$`},
+		{"io.write numbers", []string{"run", "-e", `io.write(1/3, " ", 1e15, " ", -0.0, "\n") io.stdout:write(2^53, "\n")`}, 0,
+			"0.33333333333333 1e+15 -0\n9.007199254741e+15\n", `^$`},
 		{"os.exit code", []string{"run", "-e", `print("x") os.exit(3) print("not reached")`}, 3, "x\n", `^$`},
 		{"ngx.exit is os.exit", []string{"run", "-e", `ngx.exit(4)`}, 4, "", `^$`},
 		{"os.exit(false)", []string{"run", "-e", `os.exit(false)`}, 1, "", `^$`},

@@ -591,7 +591,10 @@ func tabClone(L *lua.LState) int {
 func strRep(L *lua.LState) int {
 	s := checkString(L, 1) // numbers as LuaJIT's %.14g, LuaJIT's argument errors
 	n := checkInt(L, 2)
-	sep := L.OptString(3, "")
+	sep := ""
+	if L.Get(3) != lua.LNil {
+		sep = checkString(L, 3)
+	}
 	if n <= 0 {
 		L.Push(lua.LString(""))
 		return 1
