@@ -64,6 +64,10 @@ func openLibs(L *lua.LState) {
 			}
 		}
 	}
+	if tbl, ok := g.RawGetString("debug").(*lua.LTable); ok {
+		tbl.RawSetString("getupvalue", L.NewFunction(debugUpvalue(false)))
+		tbl.RawSetString("setupvalue", L.NewFunction(debugUpvalue(true)))
+	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)
 	}
