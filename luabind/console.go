@@ -103,7 +103,7 @@ func (h *Host) RunConsole(c Console) int {
 	if c.Inline != "" {
 		p, err := compile("(command line -e)", []byte(c.Inline))
 		if err != nil {
-			fmt.Fprintf(stderr, "ERROR: %s: %s\n", consoleLoaderPos(c, false), err)
+			fmt.Fprintf(stderr, "ERROR: %s: %s\n", consoleLoaderPos(c, false), strings.TrimSpace(err.Error()))
 			return 1
 		}
 		protos, names = append(protos, p), append(names, "inline_gen")
@@ -116,7 +116,7 @@ func (h *Host) RunConsole(c Console) int {
 		}
 		p, err := compile(c.File, src)
 		if err != nil {
-			fmt.Fprintf(stderr, "ERROR: %s: %s\n", consoleLoaderPos(c, true), err)
+			fmt.Fprintf(stderr, "ERROR: %s: %s\n", consoleLoaderPos(c, true), strings.TrimSpace(err.Error()))
 			return 1
 		}
 		protos, names = append(protos, p), append(names, "file_gen")

@@ -339,3 +339,53 @@ func (r *concatRewriter) concat(e *ast.StringConcatOpExpr) ast.Expr {
 	call.SetLastLine(e.LastLine())
 	return call
 }
+
+// visibleUpvalue maps a script's upvalue number n of fn (1-based) to gopher-lua's, skipping
+// the concatenation upvalue the script never declared; 0 when out of range.
+func visibleUpvalue(fn *lua.LFunction, n int) int {
+	if fn.IsG || fn.Proto == nil {
+		return n
+	}
+	for i, name := range fn.Proto.DbgUpvalues {
+		if name == concatLocal {
+			continue
+		}
+		if n--; n == 0 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// debugUpvalue is debug.getupvalue (set false) or debug.setupvalue (set true) without the
+// concatenation upvalue.
+func debugUpvalue(set bool) lua.LGFunction {
+	return func(L *lua.LState) int {
+		fn, ok := L.Get(1).(*lua.LFunction)
+		if !ok {
+			typeError(L, 1, "function")
+		}
+		idx := visibleUpvalue(fn, checkInt(L, 2))
+		if idx == 0 {
+			return 0
+		}
+		if set {
+			if L.GetTop() < 3 {
+				argError(L, 3, "value expected")
+			}
+			name := L.SetUpvalue(fn, idx, L.Get(3))
+			if name == "" {
+				return 0
+			}
+			L.Push(lua.LString(name))
+			return 1
+		}
+		name, v := L.GetUpvalue(fn, idx)
+		if name == "" {
+			return 0
+		}
+		L.Push(lua.LString(name))
+		L.Push(v)
+		return 2
+	}
+}

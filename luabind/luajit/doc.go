@@ -2,34 +2,24 @@
 // gopher-lua v1.1.2.
 //
 // Translate rewrites the string escapes gopher-lua's lexer gets wrong ("\xNN", "\z",
-// "\u{XXXX}", and rejects the ones LuaJIT rejects) without moving any line. Open replaces
-// tostring, print, xpcall, load, loadstring, collectgarbage, string.format, math.random,
-// math.randomseed and math.huge, and adds unpack/table.unpack, table.new, table.clear,
-// table.nkeys, table.isempty, table.isarray, table.clone and a global jit table. Preload
-// registers the LuaJIT modules ("table.new", ..., "jit") in package.preload. Every
+// "\u{XXXX}", and rejects the ones LuaJIT rejects), hexadecimal float literals (0xA.8p0),
+// a first line starting with '#' and goto used as a name, without moving any line. Compile
+// rewrites the parsed chunk so that ".." formats numbers as LuaJIT does (concat.go); its
+// prototypes are instantiated with NewFunction. Open replaces tostring, print, xpcall, load,
+// loadstring, loadfile, dofile, require (and package.loaders), setmetatable, getmetatable,
+// collectgarbage, the string library (find, match, gmatch and gsub with a pattern matcher of
+// its own, byte, char, sub, len, upper, lower, reverse, rep, format, dump), table insert/remove/concat/move/foreach/foreachi/getn, the
+// math functions, io.write, debug.getupvalue/setupvalue, and adds gcinfo, unpack,
+// table.new, table.clear and a global jit table; it removes what OpenResty's LuaJIT does not
+// have (table.unpack, string.gfind, os.setenv, _GOPHER_LUA_VERSION). Preload registers the
+// LuaJIT modules ("table.new", "table.nkeys", ..., "jit") in package.preload. Every
 // behaviour was compared with Debian's LuaJIT 2.1 (the one lua-nginx-module uses); the
-// tests hold the values it printed.
+// tests hold the values it printed. docs/luajit-differences.md lists what still differs.
 //
 // # What still differs from LuaJIT
 //
-// Numbers converted to strings by the VM or by gopher-lua's own library functions.
-// tostring, print, string.format ("%s", "%q", "%.14g") and load format numbers as LuaJIT
-// does, but the concatenation operator and every library function that takes a number
-// where it wants a string call gopher-lua's LNumber.String, a method of a gopher-lua type
-// used directly by the VM's OP_CONCAT (stringConcat -> LVAsString); it cannot be replaced
-// from outside the VM. It prints integer-valued numbers as int64 digits and others with
-// Go's shortest form:
-//
-//	"" .. 1e15      LuaJIT "1e+15"             gopher-lua "1000000000000000"
-//	"" .. 2^53      LuaJIT "9.007199254741e+15" gopher-lua "9007199254740992"
-//	"" .. 1/3       LuaJIT "0.33333333333333"   gopher-lua "0.3333333333333333"
-//	"" .. -0.0      LuaJIT "-0"                 gopher-lua "0"
-//	"" .. 0/0       LuaJIT "nan"                gopher-lua "NaN"
-//	"" .. math.huge LuaJIT "inf"                gopher-lua "+Inf"
-//	table.concat({1/3}), string.len(1/3) (18, LuaJIT 16): the same.
-//
-// Numbers below 1e14 with no fraction, the common case, print the same both ways. Code that
-// needs LuaJIT's text calls tostring(x) or string.format("%.14g", x).
+// Numbers converted to strings: every path prints LuaJIT's "%.14g" ("1e+15", "-0", "nan",
+// "inf"), the ".." operator included through Compile's rewrite.
 //
 // Syntax error messages. gopher-lua's parser only says "syntax error"; load and loadstring
 // print it in LuaJIT's shape with LuaJIT's most common wording, so
@@ -57,12 +47,11 @@
 // Method calls and argument numbers: ("%d"):format() is "bad argument #1 to 'format'" in
 // LuaJIT (self not counted) and "#2" here.
 //
-// Numeric literals: hexadecimal fractions and exponents (0x1.8p1) and LuaJIT's FFI
-// suffixes (1LL, 1ULL, 1i) are left to gopher-lua, which does not read them.
+// Numeric literals: LuaJIT's FFI suffixes (1LL, 1ULL, 1i) are not read.
 //
-// The table extensions exist as table.new etc. from Open on; in LuaJIT they appear only
-// after require("table.new"). table.unpack is present as well as unpack (LuaJIT 2.1 built
-// without 5.2 compatibility, as OpenResty's is, has only unpack).
+// table.nkeys, isempty, isarray and clone appear after require("table.nkeys") etc., as in
+// LuaJIT; table.new and table.clear are there from the start, as under OpenResty (whose
+// lua-resty-core requires them).
 //
 // collectgarbage: "count" is the Go heap in use by the whole process, in KiB (read from
 // runtime/metrics, no collection, no stop-the-world), not the memory of one state.
@@ -71,13 +60,13 @@
 // false otherwise (LuaJIT returns whether the step ended a cycle); "isrunning" follows
 // stop/restart.
 //
-// load: binary chunks are always refused ("cannot load incompatible bytecode", as LuaJIT
-// says for another build's bytecode). jit: version, version_num, os, arch, on, off, flush,
+// load: a binary chunk is read back only if it is string.dump output of this process (see
+// dump.go); others are refused ("cannot load incompatible bytecode"). jit: version, version_num, os, arch, on, off, flush,
 // opt.start; jit.status() returns false; no jit.util, ffi or string.buffer.
 //
 // print writes to standard output as gopher-lua's does (OpenResty logs it at NOTICE; the
 // host may replace it).
 //
-// string.format: everything LuaJIT's formatter does was checked except "%a" with
-// precisions that round, which follows Go's hexadecimal formatting.
+// string.format: everything LuaJIT's formatter does was checked, "%a" with rounding
+// precisions included.
 package luajit

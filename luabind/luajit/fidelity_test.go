@@ -68,6 +68,10 @@ func TestFidelity(t *testing.T) {
 		{"goto as a name", `local f = loadstring("goto = 1 return goto") return f()`, "1"},
 		{"negative zero constant", `return tostring(-0), 1/(-0), tostring(0 * -1)`, "-0|-inf|-0"},
 		{"no vararg arg table", `arg = "global" local function f(...) return arg end return f(1, 2)`, "global"},
+		{"format a rounding", `return string.format("%.0a|%.0a|%.1a|%.1a|%.3a", 1.7976931348623e+308, 1.5, 1.03125, 1+0x18/0x100, 255.5)`, "0x2p+1023|0x2p+0|0x1.1p+0|0x1.2p+0|0x1.ff0p+7"},
+		{"require message", `package.path = "/nonexistent/?.lua" package.cpath = "" return pcall(require, "no.such")`, "false|module 'no.such' not found:\n\tno field package.preload['no.such']\n\tno file '/nonexistent/no/such.lua'"},
+		{"tonumber of a number with base", `return tonumber(111, 2), tonumber(10, 16)`, "7|16"},
+		{"upvalues without the concat one", `local a, b = "x", 1 local function f() return a .. b end return debug.getupvalue(f, 1), debug.getupvalue(f, 2), select("#", debug.getupvalue(f, 3)), debug.setupvalue(f, 2, 5), f()`, "a|b|0|b|x5"},
 		{"library contents", `return string.gfind, table.unpack, os.setenv, _GOPHER_LUA_VERSION, type(string.dump), getmetatable("").__index == string`, "nil|nil|nil|nil|function|true"},
 	}
 	for _, c := range cases {

@@ -288,6 +288,32 @@ func altG(s string, p int) string {
 
 // hexFloat is C's "%a" of a non-negative finite number ("0x1.8p+1").
 func hexFloat(a float64, prec int) string {
+	if bits := math.Float64bits(a); prec >= 0 && prec < 13 && bits>>52&0x7ff != 0 {
+		// a normal number rounded as glibc does: halves away from zero, and a carry makes
+		// the leading digit 2 (0x2p+0), it is not renormalized
+		frac := bits & (1<<52 - 1)
+		exp := int(bits>>52&0x7ff) - 1023
+		shift := uint(52 - 4*prec)
+		q, rem, half := frac>>shift, frac&(1<<shift-1), uint64(1)<<(shift-1)
+		lead := uint64(1)
+		if rem >= half {
+			q++
+		}
+		if q>>(4*uint(prec)) != 0 {
+			lead++
+			q &= 1<<(4*uint(prec)) - 1
+		}
+		out := "0x" + strconv.FormatUint(lead, 10)
+		if prec > 0 {
+			h := strconv.FormatUint(q, 16)
+			out += "." + strings.Repeat("0", prec-len(h)) + h
+		}
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return out + "p" + sign + strconv.Itoa(exp)
+	}
 	s := strconv.FormatFloat(a, 'x', prec, 64) // "0x1.8p+01"
 	i := strings.IndexByte(s, 'p')
 	e := s[i+2:]

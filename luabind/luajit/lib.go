@@ -596,9 +596,12 @@ func tabClone(L *lua.LState) int {
 // it), n taken as an int32 (string.rep("x", 2^31) is ""), and LuaJIT's limit checked before
 // anything is allocated (lj_buf_putstr_rep): "not enough memory" past it.
 func strRep(L *lua.LState) int {
-	s := checkString(L, 1)
+	s := checkString(L, 1) // numbers as LuaJIT's %.14g, LuaJIT's argument errors
 	n := int64(checkInt32(L, 2))
-	sep := L.OptString(3, "")
+	sep := ""
+	if L.Get(3) != lua.LNil {
+		sep = checkString(L, 3)
+	}
 	if n <= 0 || (s == "" && sep == "") {
 		L.Push(lua.LString(""))
 		return 1

@@ -51,6 +51,23 @@ func openLibs(L *lua.LState) {
 			tbl.RawSetString(name, L.NewFunction(fn))
 		}
 	}
+	if tbl, ok := g.RawGetString("io").(*lua.LTable); ok {
+		// io.write and file:write print numbers as LuaJIT does ("%.14g")
+		if w, ok := tbl.RawGetString("write").(*lua.LFunction); ok {
+			tbl.RawSetString("write", numbersAsLuaJIT(L, w, 1))
+		}
+		if mt, ok := L.GetMetatable(tbl.RawGetString("stdout")).(*lua.LTable); ok {
+			if idx, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+				if w, ok := idx.RawGetString("write").(*lua.LFunction); ok {
+					idx.RawSetString("write", numbersAsLuaJIT(L, w, 2))
+				}
+			}
+		}
+	}
+	if tbl, ok := g.RawGetString("debug").(*lua.LTable); ok {
+		tbl.RawSetString("getupvalue", L.NewFunction(debugUpvalue(false)))
+		tbl.RawSetString("setupvalue", L.NewFunction(debugUpvalue(true)))
+	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)
 	}
@@ -124,4 +141,20 @@ func baseDofile(L *lua.LState) int {
 	L.Push(fn)
 	L.Call(0, lua.MultRet)
 	return L.GetTop() - top
+}
+
+// numbersAsLuaJIT wraps a gopher-lua function so that number arguments from the first-th
+// on reach it as LuaJIT's strings of them.
+func numbersAsLuaJIT(L *lua.LState, orig *lua.LFunction, first int) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		n := L.GetTop()
+		for i := first; i <= n; i++ {
+			if v, ok := L.Get(i).(lua.LNumber); ok {
+				L.Replace(i, lua.LString(FormatNumber(float64(v))))
+			}
+		}
+		L.Insert(orig, 1)
+		L.Call(n, lua.MultRet)
+		return L.GetTop() // the results, in place of the function and its arguments
+	})
 }

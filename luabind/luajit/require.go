@@ -22,6 +22,7 @@ func openRequire(L *lua.LState) {
 		return
 	}
 	loaders.RawSetInt(1, L.NewFunction(searchPreload))
+	loaders.RawSetInt(2, L.NewFunction(searchLua))
 	loaders.RawSetInt(3, L.NewFunction(searchC))
 	loaders.RawSetInt(4, L.NewFunction(searchCRoot))
 }
@@ -94,6 +95,39 @@ func searchPreload(L *lua.LState) int {
 		return 1
 	}
 	L.Push(lua.LString("\n\tno field package.preload['" + name + "']"))
+	return 1
+}
+
+// searchLua is the Lua file searcher over package.path (a host may put its own, cached
+// one in its place).
+func searchLua(L *lua.LState) int {
+	name := checkString(L, 1)
+	pkg, _ := L.GetGlobal("package").(*lua.LTable)
+	path := ""
+	if pkg != nil {
+		if s, ok := pkg.RawGetString("path").(lua.LString); ok {
+			path = string(s)
+		}
+	}
+	var msg strings.Builder
+	base := strings.ReplaceAll(name, ".", "/")
+	for _, tmpl := range strings.Split(path, ";") {
+		if tmpl == "" {
+			continue
+		}
+		file := strings.ReplaceAll(tmpl, "?", base)
+		if st, err := os.Stat(file); err == nil && !st.IsDir() {
+			L.Push(lua.LString(file))
+			fn, err := loadFile(L, L.GetTop())
+			if fn == nil {
+				raise(L, "error loading module '"+name+"' from file '"+file+"':\n\t"+err)
+			}
+			L.Push(fn)
+			return 1
+		}
+		msg.WriteString("\n\tno file '" + file + "'")
+	}
+	L.Push(lua.LString(msg.String()))
 	return 1
 }
 
