@@ -3,6 +3,7 @@ package luabind
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 
 	lua "github.com/yuin/gopher-lua"
@@ -172,15 +173,15 @@ func openNgxErrlog(L *lua.LState) int {
 func ngxRawLog(L *lua.LState) int {
 	level, ok := L.Get(1).(lua.LNumber)
 	if !ok {
-		luaError(L, "bad argument #1 to 'raw_log' (must be a number)")
+		raiseAtCaller(L, "bad argument #1 to 'raw_log' (must be a number)")
 	}
 	msg, ok := L.Get(2).(lua.LString)
 	if !ok {
-		luaError(L, "bad argument #2 to 'raw_log' (must be a string)")
+		raiseAtCaller(L, "bad argument #2 to 'raw_log' (must be a string)")
 	}
 	lv := int(level)
 	if lv < errlog.Stderr || lv > errlog.Debug {
-		luaError(L, "bad log level")
+		raiseAtCaller(L, "bad log level")
 	}
 	t := threadOf(L)
 	if t == nil {
@@ -260,9 +261,10 @@ func ngxRespAddHeader(L *lua.LState) int {
 
 func openLuawsCore(L *lua.LState) int {
 	mod := newCoreModule(L, map[string]lua.LGFunction{
-		"get_request":    coreGetRequest,
-		"monotonic_msec": coreMonotonicMsec,
-		"monotonic_time": coreMonotonicTime,
+		"get_request":      coreGetRequest,
+		"allows_subsystem": coreAllowsSubsystem,
+		"monotonic_msec":   coreMonotonicMsec,
+		"monotonic_time":   coreMonotonicTime,
 	})
 	L.Push(mod)
 	return 1
@@ -294,4 +296,27 @@ func coreMonotonicMsec(L *lua.LState) int {
 func coreMonotonicTime(L *lua.LState) int {
 	L.Push(lua.LNumber(float64(monotonicNanos()/1e6) / 1000))
 	return 1
+}
+
+// raiseAtCaller raises msg as Lua's error(msg, 2) from a Lua wrapper of the function would:
+// prefixed with the calling Lua code's position, bare when the caller is a built-in (pcall).
+func raiseAtCaller(L *lua.LState, msg string) {
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
+			L.Error(lua.LString(fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, msg)), 0)
+		}
+	}
+	L.Error(lua.LString(msg), 0)
+}
+
+// coreAllowsSubsystem is resty.core.base.allows_subsystem(...): an error unless "http"
+// (luaws's only subsystem) is among the arguments.
+func coreAllowsSubsystem(L *lua.LState) int {
+	for i := 1; i <= L.GetTop(); i++ {
+		if s, ok := L.Get(i).(lua.LString); ok && s == "http" {
+			return 0
+		}
+	}
+	raiseAtCaller(L, "unsupported subsystem: http")
+	return 0
 }

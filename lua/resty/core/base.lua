@@ -6,11 +6,9 @@
 local core = require "luaws.core"
 local new_tab = require "table.new"
 local clear_tab = require "table.clear"
-local select = select
 local error = error
 local type = type
 
-local subsystem = ngx.config.subsystem
 local str_buf_size = 4096
 
 local _M = {
@@ -18,6 +16,7 @@ local _M = {
     new_tab = new_tab,
     clear_tab = clear_tab,
     get_request = core.get_request,
+    allows_subsystem = core.allows_subsystem,
 
     FFI_OK = 0,
     FFI_NO_REQ_CTX = -100,
@@ -64,15 +63,6 @@ function _M.ref_in_table(tb, key)
     end
     tb[ref] = key
     return ref
-end
-
-function _M.allows_subsystem(...)
-    for i = 1, select("#", ...) do
-        if select(i, ...) == subsystem then
-            return
-        end
-    end
-    error("unsupported subsystem: " .. subsystem, 2)
 end
 
 return _M

@@ -6,7 +6,7 @@
 local base = require "resty.lrucache"
 local setmetatable = setmetatable
 
-local _M = { _VERSION = base._VERSION }
+local _M = { _VERSION = '0.13' }
 for name, fn in pairs(base) do
     if type(fn) == "function" then
         _M[name] = fn

@@ -1,0 +1,23 @@
+for _, name in ipairs{"resty.lrucache", "resty.lrucache.pureffi"} do
+    local lrucache = require(name)
+    ngx.say(name, " ", lrucache._VERSION)
+    ngx.say(select(2, lrucache.new(0)))
+    local c = lrucache.new(3)
+    c:set("a", 1) c:set("b", 2, nil, 7) c:set("c", 3)
+    ngx.say(c:get("a"), " ", select(3, c:get("b")), " ", c:count(), " ", c:capacity())
+    c:set("d", 4) -- evicts b (a was used)
+    ngx.say(c:get("b"), " ", table.concat(c:get_keys(), ","))
+    ngx.say(table.concat(c:get_keys(2), ","))
+    local res = {"x", "y", "z", "w"}
+    c:get_keys(1, res)
+    ngx.say(res[1], " ", res[2], " ", res[3])
+    c:set("e", 5, -1, 2^32 + 3)
+    local v, stale, flags = c:get("e")
+    ngx.say(v, " ", stale, " ", flags)
+    ngx.say(c:delete("e"), " ", c:delete("e"), " ", c:count())
+    c:set(false, "f") c:set("t", false)
+    ngx.say(c:get(false), " ", c:get("t"))
+    c:flush_all()
+    ngx.say(c:count(), " ", #c:get_keys(), " ", c:get("a"))
+end
+ngx.say(require("resty.lrucache.pureffi").new(3, 2.1).bucket_sz, " ", require("resty.lrucache.pureffi").new(100).bucket_sz)

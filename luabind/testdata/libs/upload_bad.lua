@@ -1,0 +1,2 @@
+local upload = require "resty.upload"
+ngx.say(select(2, upload:new()))
