@@ -534,7 +534,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 var allowedIn = map[string]string{
 	"location": "server location", "listen": "server", "server_name": "server",
 	"proxy_pass": "location", "internal": "location", "alias": "location",
-	"stub_status": "server location",
+	"stub_status":    "server location",
 	"content_by_lua": "location", "content_by_lua_block": "location", "content_by_lua_file": "location",
 	"set_by_lua": "server location", "set_by_lua_block": "server location", "set_by_lua_file": "server location",
 	"set": "server location", "return": "server location", "try_files": "server location",
