@@ -9,4 +9,4 @@ require (
 
 require github.com/gorilla/websocket v1.5.3
 
-require golang.org/x/crypto v0.59.0 // indirect
+require golang.org/x/crypto v0.59.0
