@@ -98,6 +98,8 @@ type scope struct {
 	passBody       bool
 	resolverTime   time.Duration
 	errorPages     ErrorPages
+	// rewrite/access/log_by_lua* of the http and server levels, by phase
+	luaPhases map[string]*ngxconf.Directive
 	// lua_socket_{connect,send,read}_timeout
 	luaConnect, luaSend, luaRead time.Duration
 }
@@ -253,6 +255,9 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 	var headers []Header
 	seen := map[string]bool{} // array directives met at this level replace the inherited ones
 	for _, d := range ds {
+		if err := checkContext(d, level); err != nil {
+			return err
+		}
 		var err error
 		switch d.Name {
 		case "root", "alias":
@@ -388,11 +393,22 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			"init_by_lua", "init_by_lua_block", "init_by_lua_file",
 			"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file",
 			"set_by_lua", "set_by_lua_block", "set_by_lua_file",
-			"rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
-			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
-			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
-			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
+			"content_by_lua", "content_by_lua_block", "content_by_lua_file":
 			// handled by the caller
+		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
+			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
+			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
+			// the location's own are read by content(); the ones of http and server are
+			// inherited by locations without their own, as lua-nginx-module merges them
+			if level != "location" {
+				ph := d.Name[:strings.Index(d.Name, "_")]
+				m := map[string]*ngxconf.Directive{}
+				for k, v := range sc.luaPhases {
+					m[k] = v
+				}
+				m[ph] = d
+				sc.luaPhases = m
+			}
 		default:
 			err = b.moreSettings(d, sc, level, seen)
 		}
@@ -784,6 +800,22 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			*slot = &cc
 			lua = true
 		}
+	}
+	for _, phase := range []string{"rewrite", "access", "log"} {
+		x := sc.luaPhases[phase]
+		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access, "log": &ph.Log}[phase]
+		if x == nil || *slot != nil {
+			continue
+		}
+		c, err := b.chunk(x)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(x, c); err != nil {
+			return nil, err
+		}
+		*slot = &c
+		lua = true
 	}
 	lh.Vars = host
 	logs, err := b.logsOf(&sc)

@@ -528,3 +528,26 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 	}
 	return out, nil
 }
+
+// allowedIn are the levels where nginx takes a directive, for those a level could
+// otherwise read silently (a location at http level, content_by_lua in a server, ...).
+var allowedIn = map[string]string{
+	"location": "server location", "listen": "server", "server_name": "server",
+	"proxy_pass": "location", "internal": "location", "alias": "location",
+	"stub_status":    "server location",
+	"content_by_lua": "location", "content_by_lua_block": "location", "content_by_lua_file": "location",
+	"set_by_lua": "server location", "set_by_lua_block": "server location", "set_by_lua_file": "server location",
+	"set": "server location", "return": "server location", "try_files": "server location",
+	"server": "http", "upstream": "http", "init_by_lua": "http", "init_by_lua_block": "http",
+	"init_by_lua_file": "http", "init_worker_by_lua": "http", "init_worker_by_lua_block": "http",
+	"init_worker_by_lua_file": "http",
+}
+
+// checkContext is nginx's "directive is not allowed here" for allowedIn.
+func checkContext(d *ngxconf.Directive, level string) error {
+	where, ok := allowedIn[d.Name]
+	if !ok || strings.Contains(" "+where+" ", " "+level+" ") {
+		return nil
+	}
+	return emerg(d, "\"%s\" directive is not allowed here", d.Name)
+}
