@@ -1,14 +1,24 @@
 package luabind
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // baton is the right to run Lua in a state. It is handed over in FIFO order, and a holder can
 // queue a blocked thread as a future owner (enqueue), so that threads woken in some order
 // (ngx.semaphore's post, say) run in that order, as OpenResty resumes them.
+//
+// gen counts acquisitions and owner names the light thread holding it (when known): the
+// watchdog of lua_max_running_time (budget.go) reads both to find a thread that keeps the
+// baton without yielding.
 type baton struct {
 	mu    sync.Mutex
 	held  bool
 	queue []chan struct{}
+
+	gen   atomic.Uint64
+	owner atomic.Pointer[lthread]
 }
 
 // Lock waits for the baton.
@@ -16,6 +26,7 @@ func (b *baton) Lock() {
 	b.mu.Lock()
 	if !b.held {
 		b.held = true
+		b.gen.Add(1)
 		b.mu.Unlock()
 		return
 	}
@@ -27,6 +38,8 @@ func (b *baton) Lock() {
 
 // Unlock passes the baton to the first in line, or frees it.
 func (b *baton) Unlock() {
+	b.owner.Store(nil)
+	b.gen.Add(1)
 	b.mu.Lock()
 	if len(b.queue) > 0 {
 		ch := b.queue[0]
@@ -39,6 +52,13 @@ func (b *baton) Unlock() {
 	b.mu.Unlock()
 }
 
+// busy reports whether some thread holds the baton now.
+func (b *baton) busy() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held
+}
+
 // enqueue puts ch in line for the baton (the caller holds it): when the baton reaches ch, ch
 // is closed and its waiter owns the baton without calling Lock.
 func (b *baton) enqueue(ch chan struct{}) {
@@ -46,3 +66,6 @@ func (b *baton) enqueue(ch chan struct{}) {
 	b.queue = append(b.queue, ch)
 	b.mu.Unlock()
 }
+
+// owns records t as the baton's holder (t has just got it).
+func (t *lthread) owns() { t.req.vm.baton.owner.Store(t) }

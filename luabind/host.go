@@ -55,6 +55,9 @@ type Config struct {
 	// Workers is worker_processes: how many shared Lua states requests are spread over
 	// (default 1, nginx's default). Each state runs one light thread at a time.
 	Workers int
+	// MaxRunningTime is lua_max_running_time: a request whose Lua runs longer than this
+	// without yielding (blocking I/O, sleeps and waits yield) is aborted; 0 means no bound.
+	MaxRunningTime time.Duration
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -78,11 +81,16 @@ type Host struct {
 	active     sync.WaitGroup // requests whose Lua handler still runs (websockets included)
 	timers     *timers
 	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
+	watchdog   watchdog             // lua_max_running_time: see budget.go
+
+	wsmu       sync.Mutex
+	websockets map[*request]*socket // websockets being served, for GoAway
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
 func NewHost(cfg Config) (*Host, error) {
 	h := &Host{cfg: cfg, log: cfg.Log, protos: newProtoCache()}
+	h.protos.keep = !cfg.CodeCacheOff
 	if h.log == nil {
 		h.log = errlog.New(stderrWriter{}, errlog.Err)
 	}
@@ -132,7 +140,7 @@ func NewHost(cfg Config) (*Host, error) {
 			n = 1
 		}
 		for i := 0; i < n; i++ {
-			h.workers = append(h.workers, h.newVM())
+			h.workers = append(h.workers, h.newVM(i))
 		}
 	}
 	return h, nil

@@ -147,6 +147,7 @@ func semWait(L *lua.LState) int {
 			got = true
 		}
 	}
+	t.owns()
 	L.G.CurrentThread = L
 	v.clock.update()
 	if got {

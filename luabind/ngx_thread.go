@@ -85,6 +85,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		defer r.survive("light thread")
 		// The baton is ours: the spawner waits on handoff without touching it.
 		co.G.CurrentThread = co
+		child.owns()
 		co.Push(fn)
 		for _, a := range args {
 			co.Push(a)
@@ -92,7 +93,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		err := co.PCall(len(args), lua.MultRet, nil)
 		u := child.user
 		if err != nil {
-			if !r.exited && child.ctx.Err() == nil {
+			if !r.exited && (child.ctx.Err() == nil || r.overrun.Load() > 0) {
 				r.threadAborted("user", err)
 			}
 			u.ok = false
@@ -114,6 +115,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		child.release()
 	}()
 	<-handoff
+	parent.owns()
 	return child
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,7 +23,8 @@ type Handler struct {
 }
 
 // FileHandler serves the Lua file at path; it is compiled now, so that a syntax error stops
-// start-up, and again whenever the file changes.
+// start-up. With lua_code_cache on that compiled code serves until the host is replaced (a
+// reload); with it off the file is compiled again whenever it changes.
 func (h *Host) FileHandler(path string) (*Handler, error) {
 	if _, err := h.protos.file(path); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -85,6 +87,7 @@ type request struct {
 	ngxCtx       lua.LValue
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	requestID    string
+	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -142,11 +145,13 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) func() {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	if v == nil {
-		v = r.host.newVM()
+		v = r.host.newVM(int(r.host.nextWorker.Add(1)) % r.host.workerCount())
 		v.own = true
 	}
 	v.hold()
+	v.conns.Add(1)
 	r.vm = v
+	unwatch := r.host.watch(r)
 	v.baton.Lock()
 	v.clock.update()
 	L, _ := v.L.NewThread()
@@ -158,6 +163,9 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 	return func() {
 		r.cancel()
 		r.closeCosockets()
+		r.host.untrackWebsocket(r)
+		unwatch()
+		v.conns.Add(-1)
 		v.drop()
 	}
 }
@@ -169,6 +177,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	v.baton.Lock()
 	v.clock.update()
 	r.entry = r.newThread(L)
+	r.entry.owns()
 	done := make(chan struct{})
 	defer close(done)
 	r.watchAbort(done)

@@ -20,6 +20,8 @@ type Settings struct {
 	NoResolver       bool
 	ResolverTimeout  time.Duration
 	CheckClientAbort *bool // lua_check_client_abort
+	// MaxRunningTime is lua_max_running_time (0: the host's).
+	MaxRunningTime time.Duration
 }
 
 // scope is Settings resolved against the host's defaults.
@@ -32,6 +34,7 @@ type scope struct {
 	noResolver      bool
 	resolverTimeout time.Duration
 	checkAbort      bool
+	maxRun          time.Duration
 }
 
 // scope resolves s (nil: the host's defaults).
@@ -45,6 +48,7 @@ func (h *Host) scope(s *Settings) *scope {
 		noResolver:      h.cfg.NoResolver,
 		resolverTimeout: h.cfg.ResolverTimeout,
 		checkAbort:      h.cfg.CheckClientAbort,
+		maxRun:          h.cfg.MaxRunningTime,
 	}
 	if s == nil {
 		return sc
@@ -66,6 +70,9 @@ func (h *Host) scope(s *Settings) *scope {
 	}
 	if s.ResolverTimeout > 0 {
 		sc.resolverTimeout = s.ResolverTimeout
+	}
+	if s.MaxRunningTime > 0 {
+		sc.maxRun = s.MaxRunningTime
 	}
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort

@@ -41,6 +41,17 @@ type threadCtx struct {
 	t *lthread
 }
 
+// Err is the context's error; a thread stopped by lua_max_running_time dies of that.
+func (c *threadCtx) Err() error {
+	err := c.Context.Err()
+	if err != nil {
+		if ns := c.t.req.overrun.Load(); ns > 0 {
+			return overrunError{time.Duration(ns)}
+		}
+	}
+	return err
+}
+
 func (c *threadCtx) Value(k any) any {
 	if _, ok := k.(threadKey); ok {
 		return c.t
@@ -86,6 +97,7 @@ func (t *lthread) block(L *lua.LState, f func()) {
 	t.release()
 	defer func() {
 		t.req.vm.baton.Lock()
+		t.owns()
 		L.G.CurrentThread = L
 		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 	}()

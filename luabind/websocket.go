@@ -71,6 +71,7 @@ func wsAccept(L *lua.LState) int {
 	s := newSocket(r, conn, buffered)
 	s.raw = true
 	r.sock = s
+	r.host.trackWebsocket(r)
 
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
 	t := threadOf(L)

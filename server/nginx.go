@@ -27,6 +27,9 @@ type NginxOptions struct {
 	Ignored func(d *ngxconf.Directive, why string)
 	// Opened collects files opened for logging (closed by the caller on exit).
 	Opened func(closer interface{ Close() error })
+	// Lifecycle is what the main level and the previous configuration pass on: see
+	// lifecycle.go.
+	Lifecycle
 }
 
 // NginxSite is a Site built from an http{} block, with what the command needs around it.
@@ -39,6 +42,8 @@ type NginxSite struct {
 	Init []luabind.Chunk
 	// Logs are the error logs opened by error_log at http/server level (reopened by USR1).
 	Logs []*errlog.Logger
+	// Dicts are the lua_shared_dict zones (a reload keeps those whose name and size stay).
+	Dicts *shdict.Registry
 }
 
 // emerg is a configuration error at d.
@@ -75,6 +80,7 @@ type builder struct {
 	luaPath string
 	hosts   map[string]*luabind.Host
 	ignored map[string]bool
+	lifecycleSettings
 }
 
 // FromNginx builds a Site from the http{} block of an nginx configuration: its servers,
@@ -103,8 +109,14 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			if err := b.dicts.Add(d.Args[0], n); err != nil {
 				return nil, emerg(d, "%v", err)
 			}
+		default:
+			if err := b.lifecycle(d); err != nil {
+				return nil, err
+			}
 		}
 	}
+	b.dicts.Inherit(o.PrevDicts)
+	b.site.Dicts = b.dicts
 	if err := b.settings(http.Block, &sc, "http"); err != nil {
 		return nil, err
 	}
@@ -193,7 +205,7 @@ func onOff(d *ngxconf.Directive) (bool, error) {
 // luaws's behaviour already is what they ask for.
 var accepted = map[string]bool{
 	"server_tokens": true, "lingering_close": true, "lingering_time": true, "lingering_timeout": true,
-	"lua_code_cache": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
+	"lua_code_cache": true, "lua_max_running_time": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
 	"resolver_timeout": true, "ssl_protocols": true, "ssl_ciphers": true, "ssl_prefer_server_ciphers": true,
 	"ssl_session_cache": true, "ssl_session_timeout": true, "ssl_verify_depth": true,
 	"sendfile": true, "tcp_nopush": true, "tcp_nodelay": true, "charset": true,
@@ -430,6 +442,9 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		TrustedCertificate:     sc.trusted,
 		SocketPoolSize:         sc.poolSize,
 		SocketKeepaliveTimeout: sc.poolTimeout,
+		Workers:                b.o.Workers,
+		CodeCacheOff:           b.codeCacheOff,
+		MaxRunningTime:         b.maxRun,
 	})
 	if err != nil {
 		return nil, err
