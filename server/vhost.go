@@ -42,6 +42,7 @@ type Site struct {
 	wg        sync.WaitGroup
 	stopping  bool
 	active    sync.WaitGroup        // requests in their handler (websockets included)
+	conns     int                   // connections net/http serves (not closed nor hijacked)
 	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
 }
 
@@ -353,6 +354,7 @@ func (s *Site) Listen() error {
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          log.New(logWriter{s.Log}, "", 0),
 			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+			ConnState:         s.connState,
 		}
 	}
 	s.mu.Lock()
@@ -439,6 +441,26 @@ func (s *Site) Serve() error {
 	return first
 }
 
+// connState counts the connections net/http serves.
+func (s *Site) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+	case http.StateClosed, http.StateHijacked:
+		s.mu.Lock()
+		s.conns--
+		s.mu.Unlock()
+	}
+}
+
+func (s *Site) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
 // ListenAddrs are the listen addresses the Site serves (as configured, host:port).
 func (s *Site) ListenAddrs() []string {
 	s.mu.Lock()
@@ -474,14 +496,14 @@ func (s *Site) Shutdown(ctx context.Context) error {
 	for _, h := range s.LuaHosts {
 		h.Exit()
 	}
+	// Not http.Server.Shutdown: it drops a connection whose first request arrives after it
+	// began, which would refuse a handshake in flight across a reload. Instead: detach from
+	// the sockets, turn keep-alive off (idle connections close now, the others after their
+	// response) and wait for the connections to end.
 	var wg sync.WaitGroup
-	errs := make([]error, len(ls)+1)
-	for i, sl := range ls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = sl.hs.Shutdown(ctx) // closes the handoff and idle connections
-		}()
+	for _, sl := range ls {
+		sl.ln.Close()
+		sl.hs.SetKeepAlivesEnabled(false)
 	}
 	for _, h := range s.LuaHosts {
 		wg.Add(1)
@@ -489,6 +511,13 @@ func (s *Site) Shutdown(ctx context.Context) error {
 			defer wg.Done()
 			h.Shutdown(ctx) // timers
 		}()
+	}
+	var err error
+	for s.openConns() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	wg.Wait()
 	done := make(chan struct{})
@@ -501,7 +530,6 @@ func (s *Site) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		errs[len(ls)] = nil
 	case <-ctx.Done():
 		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		for _, h := range s.LuaHosts {
@@ -516,7 +544,7 @@ func (s *Site) Shutdown(ctx context.Context) error {
 			_ = c.Close()
 		}
 		s.mu.Unlock()
-		errs[len(ls)] = ctx.Err()
+		err = ctx.Err()
 	}
 	for _, sl := range ls {
 		_ = sl.hs.Close()
@@ -524,7 +552,7 @@ func (s *Site) Shutdown(ctx context.Context) error {
 	if s.ownSockets {
 		s.Sockets.Close()
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Close closes every listener and connection at once.
