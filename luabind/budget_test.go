@@ -33,7 +33,7 @@ func budgetServer(t *testing.T, cfg luabind.Config) (*httptest.Server, *syncBuf)
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"spin.lua": "local n = 0\nwhile true do n = n + 1 end\n",
+		"spin.lua":  "local n = 0\nwhile true do n = n + 1 end\n",
 		"pspin.lua": "local n = 0\nwhile true do pcall(function() while true do n = n + 1 end end) end\n",
 		"busy.lua":  "local t = os.clock() + 1\nwhile os.clock() < t do end\nngx.say('done')\n",
 		"echo.lua":  echoWS,
