@@ -62,6 +62,7 @@ func (h *Host) GoAway(ctx context.Context) error {
 					r.sc.log.Log(errlog.Info, &r.logc, "failed to send the close frame on shutdown: "+wsnative.Reason(err))
 				}
 			}
+			r.stopped.Store(true)
 			r.killAll()
 			if conn != nil {
 				_ = conn.Close()

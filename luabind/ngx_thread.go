@@ -93,7 +93,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		err := co.PCall(len(args), lua.MultRet, nil)
 		u := child.user
 		if err != nil {
-			if !r.exited && (child.ctx.Err() == nil || r.overrun.Load() > 0) {
+			if !r.exited && !r.stopped.Load() && (child.ctx.Err() == nil || r.overrun.Load() > 0) {
 				r.threadAborted("user", err)
 			}
 			u.ok = false

@@ -88,6 +88,7 @@ type request struct {
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	requestID    string
 	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
+	stopped      atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -187,7 +188,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		L.Push(a)
 	}
 	err := L.PCall(len(args), 0, nil)
-	failed := err != nil && !r.exited
+	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)
 		r.killAll() // an aborted entry thread takes its user threads with it
@@ -304,7 +305,7 @@ func (r *request) finish(failed bool) {
 	switch {
 	case r.hijacked:
 		if r.conn != nil {
-			_ = r.conn.Close()
+			lingeringClose(r.conn)
 		}
 	case failed && !r.headersSent:
 		r.sendSpecial(http.StatusInternalServerError)

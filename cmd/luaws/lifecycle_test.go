@@ -26,7 +26,8 @@ type fgServer struct {
 	cmd  *exec.Cmd
 	dir  string
 	port int
-	done chan error
+	done chan struct{} // closed when the process has exited, with err set
+	err  error
 }
 
 func startForeground(t *testing.T, conf string, files map[string]string) *fgServer {
@@ -45,8 +46,8 @@ func startForeground(t *testing.T, conf string, files map[string]string) *fgServ
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &fgServer{cmd: cmd, dir: dir, port: port, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
+	s := &fgServer{cmd: cmd, dir: dir, port: port, done: make(chan struct{})}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -304,5 +305,121 @@ http {
 	}
 	if !pids[strconv.Itoa(s.cmd.Process.Pid)] {
 		t.Fatalf("no worker reports the process id %d: %v", s.cmd.Process.Pid, ids)
+	}
+}
+
+// TestGracefulQuit: SIGQUIT with 200 live websockets. Handlers go on with
+// ngx.worker.exiting() true; those that end within worker_shutdown_timeout send every frame
+// and their own close; the others get a close frame 1001 "going away" from luaws when it ends.
+// No client sees a connection cut without a close frame, and luaws exits 0.
+func TestGracefulQuit(t *testing.T) {
+	conf := `daemon off;
+worker_shutdown_timeout 1s;
+error_log logs/error.log notice;
+events {}
+http {
+  server {
+    listen 127.0.0.1:%d;
+    location / {
+      content_by_lua_block {
+        local server = require "resty.websocket.server"
+        local wb = assert(server:new{ timeout = 10000 })
+        local n = tonumber(ngx.var.arg_n)
+        wb:send_text("ready")
+        for i = 1, n do
+          ngx.sleep(0.1)
+          local ok = wb:send_text(i .. " " .. tostring(ngx.worker.exiting()))
+          if not ok then return end
+        end
+        wb:send_close(1000, "done")
+      }
+    }
+  }
+}
+`
+	s := startForeground(t, conf, nil)
+	const clients = 200
+	type result struct {
+		n, frames int
+		exiting   bool
+		code      int
+		err       error
+	}
+	results := make(chan result, clients)
+	var ready sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		n := 5 // ends within the timeout
+		if i%2 == 1 {
+			n = 1000 // outlives it
+		}
+		ready.Add(1)
+		go func() {
+			r := result{n: n}
+			defer func() { results <- r }()
+			c, _, err := websocket.DefaultDialer.Dial(s.url(fmt.Sprintf("/?n=%d", n)), nil)
+			if err != nil {
+				r.err = err
+				ready.Done()
+				return
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, b, err := c.ReadMessage()
+			ready.Done()
+			if err != nil || string(b) != "ready" {
+				r.err = fmt.Errorf("ready: %q %v", b, err)
+				return
+			}
+			for {
+				_, b, err := c.ReadMessage()
+				if ce, ok := err.(*websocket.CloseError); ok {
+					r.code = ce.Code
+					if ce.Code == websocket.CloseGoingAway && ce.Text != "going away" {
+						r.err = fmt.Errorf("1001 with reason %q", ce.Text)
+					}
+					return
+				}
+				if err != nil {
+					r.err = err
+					return
+				}
+				var i int
+				var ex string
+				fmt.Sscanf(string(b), "%d %s", &i, &ex)
+				if i != r.frames+1 {
+					r.err = fmt.Errorf("frame %q after %d frames", b, r.frames)
+					return
+				}
+				r.frames = i
+				r.exiting = ex == "true"
+			}
+		}()
+	}
+	ready.Wait()
+	if err := s.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < clients; i++ {
+		r := <-results
+		switch {
+		case r.err != nil:
+			t.Errorf("n=%d after %d frames: %v", r.n, r.frames, r.err)
+		case r.n == 5 && (r.code != websocket.CloseNormalClosure || r.frames != 5 || !r.exiting):
+			t.Errorf("n=5: close %d after %d frames (exiting %v), want 1000 after 5 with exiting true", r.code, r.frames, r.exiting)
+		case r.n == 1000 && (r.code != websocket.CloseGoingAway || !r.exiting):
+			t.Errorf("n=1000: close %d after %d frames (exiting %v), want 1001 with exiting true", r.code, r.frames, r.exiting)
+		}
+	}
+	select {
+	case <-s.done:
+		if s.err != nil {
+			t.Fatalf("luaws exited with %v; log:\n%s", s.err, s.errorLog())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("luaws still running 10s after QUIT")
+	}
+	if log := s.errorLog(); !strings.Contains(log, "closing 100 websocket connection(s) on shutdown timeout") ||
+		strings.Contains(log, "[error]") {
+		t.Errorf("log:\n%s", log)
 	}
 }
