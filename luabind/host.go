@@ -58,6 +58,10 @@ type Config struct {
 	// MaxRunningTime is lua_max_running_time: a request whose Lua runs longer than this
 	// without yielding (blocking I/O, sleeps and waits yield) is aborted; 0 means no bound.
 	MaxRunningTime time.Duration
+	// AllowedOrigins, when not empty, are the origins ("https://example.com", or "*") a
+	// websocket handshake that carries an Origin header may come from: another gets a 403,
+	// against cross-site WebSocket hijacking. server:new{ allowed_origins = {...} } overrides.
+	AllowedOrigins []string
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk

@@ -53,6 +53,7 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	checkOrigin(L, r, L.Get(1))
 	if sr.Protocol != "" {
 		r.header.set("Sec-WebSocket-Protocol", []string{sr.Protocol})
 	}

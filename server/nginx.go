@@ -540,7 +540,7 @@ func (b *builder) serverTLS(d *ngxconf.Directive, sc scope) (*tls.Config, error)
 	if err != nil {
 		return nil, emerg(d, "cannot load certificate \"%s\": %v", sc.sslCert, err)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	cfg := TLSConfig(cert)
 	switch sc.verifyClient {
 	case "", "off":
 	case "on", "optional", "optional_no_ca":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/shdict"
@@ -17,6 +18,8 @@ type options struct {
 	errorLog string
 	logLevel string
 	version  bool
+	// shutdownTimeout bounds a graceful stop (SIGQUIT): worker_shutdown_timeout.
+	shutdownTimeout time.Duration
 }
 
 type locationList []server.Location
@@ -73,6 +76,13 @@ Flags:
   --log-level LEVEL       debug, info, notice, warn, error (default), crit, alert or emerg
   --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
                           on, off or [keepidle]:[keepintvl]:[keepcnt], e.g. 2s:2s:8
+  --shutdown-timeout T    worker_shutdown_timeout: how long a graceful stop (SIGQUIT) waits
+                          for handlers before closing websockets with 1001 (default 0:
+                          wait for the last one, as nginx); SIGTERM/SIGINT stop at once
+  --lua-max-run-time T    lua_max_running_time: abort a request whose Lua runs longer than T
+                          (e.g. 100ms) without yielding (default: no bound)
+  --allowed-origins LIST  comma-separated origins (https://example.com) a browser's websocket
+                          handshake may come from; others get 403 (default: any)
   --tls-cert FILE         serve https/wss with this certificate (PEM) ...
   --tls-key FILE          ... and this private key (PEM)
   --version               print luaws's version and exit
@@ -103,6 +113,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.Var(&codeCache, "lua-code-cache", "")
 	fs.Var(&abort, "check-client-abort", "")
 	fs.IntVar(&so.Workers, "workers", 1, "")
+	lifecycleFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

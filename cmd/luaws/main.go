@@ -6,15 +6,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/server"
@@ -67,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(opts.server.Locations) == 0 && opts.server.Root == "" {
 		fmt.Fprintf(stderr, "luaws %s: echo demo at %s/websockets.html\n", version, srv.URL())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
+	ctx, stop := notifyStop()
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -78,9 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+		stopFlagMode(srv, ctx, opts)
 	}
 	return 0
 }

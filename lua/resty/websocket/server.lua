@@ -12,9 +12,11 @@ _M._VERSION = '0.12'
 
 local mt = { __index = _M }
 
--- new(opts): answers the handshake with 101 and takes over the connection.
+-- new(opts): answers the handshake with 101 and takes over the connection. luaws adds
+-- opts.allowed_origins, a list of origins ("https://example.com") a browser's handshake may
+-- come from (it replaces the host's --allowed-origins); another origin gets a 403.
 function _M.new(self, opts)
-    local sock, err = native.accept()
+    local sock, err = native.accept(opts and opts.allowed_origins)
     if not sock then
         return nil, err
     end
