@@ -8,6 +8,10 @@ import (
 // baton is the right to run Lua in a state. It is handed over in FIFO order, and a holder can
 // queue a blocked thread as a future owner (enqueue), so that threads woken in some order
 // (ngx.semaphore's post, say) run in that order, as OpenResty resumes them.
+//
+// gen counts acquisitions and owner names the light thread holding it (when known): the
+// watchdog of lua_max_running_time (budget.go) reads both to find a thread that keeps the
+// baton without yielding.
 type baton struct {
 	mu    sync.Mutex
 	held  bool
@@ -65,6 +69,13 @@ func (b *baton) Unlock() {
 	b.mu.Unlock()
 }
 
+// busy reports whether some thread holds the baton now.
+func (b *baton) busy() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.held
+}
+
 // enqueue puts ch in line for the baton (the caller holds it): when the baton reaches ch, ch
 // is closed and its waiter owns the baton without calling Lock.
 func (b *baton) enqueue(ch chan struct{}) {
@@ -72,3 +83,6 @@ func (b *baton) enqueue(ch chan struct{}) {
 	b.queue = append(b.queue, ch)
 	b.mu.Unlock()
 }
+
+// owns records t as the baton's holder (t has just got it).
+func (t *lthread) owns() { t.req.vm.baton.claim(t) }

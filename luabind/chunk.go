@@ -16,9 +16,16 @@ import (
 
 // protoCache compiles each chunk once: parsing costs about 100 times what instantiating a
 // compiled proto does (DESIGN.md), so requests only ever instantiate.
+//
+// With lua_code_cache on (keep), a file is read once — a handler file when its configuration
+// loads, a module on its first require — and that code runs until the configuration is
+// reloaded (a reload builds a new host, with a new cache), as nginx keeps what its workers
+// loaded: an edit on disk, half-saved or not, changes nothing until then. With it off, each
+// use checks the file and recompiles it when it changed.
 type protoCache struct {
 	mu    sync.RWMutex
 	files map[string]fileProto
+	keep  bool
 }
 
 type fileProto struct {
@@ -47,6 +54,14 @@ func compile(chunkname string, src []byte) (*lua.FunctionProto, error) {
 
 // file returns the compiled chunk of a Lua file, recompiling it when the file changed.
 func (c *protoCache) file(path string) (*lua.FunctionProto, error) {
+	if c.keep {
+		c.mu.RLock()
+		fp, ok := c.files[path]
+		c.mu.RUnlock()
+		if ok {
+			return fp.proto, nil
+		}
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,13 @@ type Config struct {
 	WebSocket WSDefaults
 	// Stats, when set, collects the counters behind luaws --metrics (stats.go).
 	Stats *Stats
+	// MaxRunningTime is lua_max_running_time: a request whose Lua runs longer than this
+	// without yielding (blocking I/O, sleeps and waits yield) is aborted; 0 means no bound.
+	MaxRunningTime time.Duration
+	// AllowedOrigins, when not empty, are the origins ("https://example.com", or "*") a
+	// websocket handshake that carries an Origin header may come from: another gets a 403,
+	// against cross-site WebSocket hijacking. server:new{ allowed_origins = {...} } overrides.
+	AllowedOrigins []string
 }
 
 // Host holds what every request of the process shares: configuration, the compiled-chunk
@@ -93,11 +100,16 @@ type Host struct {
 	active     sync.WaitGroup // requests whose Lua handler still runs (websockets included)
 	timers     *timers
 	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
+	watchdog   watchdog             // lua_max_running_time: see budget.go
+
+	wsmu       sync.Mutex
+	websockets map[*request]*socket // websockets being served, for GoAway
 }
 
 // NewHost checks cfg and compiles the embedded modules once.
 func NewHost(cfg Config) (*Host, error) {
 	h := &Host{cfg: cfg, log: cfg.Log, protos: newProtoCache()}
+	h.protos.keep = !cfg.CodeCacheOff
 	if h.log == nil {
 		h.log = errlog.New(stderrWriter{}, errlog.Err)
 	}
@@ -147,7 +159,7 @@ func NewHost(cfg Config) (*Host, error) {
 			n = 1
 		}
 		for i := 0; i < n; i++ {
-			h.workers = append(h.workers, h.newVM())
+			h.workers = append(h.workers, h.newVM(i))
 		}
 		if cfg.MemoryLimit > 0 {
 			go h.guardMemory(h.timers.stop)

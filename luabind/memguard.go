@@ -29,14 +29,6 @@ const memGuardInterval = 10 * time.Millisecond
 // errNoMemory is the error a thread killed by the guard dies of.
 var errNoMemory = errors.New(luajit.ErrNoMemory)
 
-// Err is the context's error, LuaJIT's "not enough memory" when the guard killed the thread
-// (gopher-lua raises it at the thread's next instruction).
-func (c *threadCtx) Err() error {
-	if c.t.oom.Load() {
-		return errNoMemory
-	}
-	return c.Context.Err()
-}
 
 // guardMemory runs until stop closes (Host.Shutdown).
 func (h *Host) guardMemory(stop <-chan struct{}) {

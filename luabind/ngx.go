@@ -57,7 +57,7 @@ var ngxFuncs = map[string]lua.LGFunction{
 
 // openNgx installs the global ngx table (and print) in a state; every function finds the
 // request it serves from the calling thread, so one table serves all requests of a state.
-func openNgx(L *lua.LState, h *Host) *ngxTimeCache {
+func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 	ngx := L.CreateTable(0, 160)
 	for k, v := range ngxConstants {
 		ngx.RawSetString(k, lua.LNumber(v))
@@ -77,7 +77,7 @@ func openNgx(L *lua.LState, h *Host) *ngxTimeCache {
 	ngx.RawSetString("var", newVarTable(L))
 	ngx.RawSetString("req", newReqTable(L))
 	ngx.RawSetString("config", newConfigTable(L, h.cfg.Prefix))
-	ngx.RawSetString("worker", newWorkerTable(L))
+	ngx.RawSetString("worker", newWorkerTable(L, worker, h.workerCount()))
 	ngx.RawSetString("thread", newThreadTable(L))
 	ngx.RawSetString("socket", newSocketTable(L))
 	ngx.RawSetString("timer", newTimerTable(L))
@@ -170,18 +170,19 @@ func newConfigTable(L *lua.LState, prefix string) *lua.LTable {
 	return t
 }
 
-func newWorkerTable(L *lua.LState) *lua.LTable {
+func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
 	t := L.CreateTable(0, 4)
+	pid := workerPid(id)
 	t.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LNumber(os.Getpid()))
+		L.Push(lua.LNumber(pid))
 		return 1
 	}))
 	t.RawSetString("id", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LNumber(0))
+		L.Push(lua.LNumber(id))
 		return 1
 	}))
 	t.RawSetString("count", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LNumber(1))
+		L.Push(lua.LNumber(count))
 		return 1
 	}))
 	t.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {

@@ -86,6 +86,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		// The baton is ours: the spawner waits on handoff without touching it.
 		r.vm.baton.handTo(child)
 		co.G.CurrentThread = co
+		child.owns()
 		co.Push(fn)
 		for _, a := range args {
 			co.Push(a)
@@ -93,7 +94,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		err := co.PCall(len(args), lua.MultRet, nil)
 		u := child.user
 		if err != nil {
-			if !r.exited && child.ctx.Err() == nil {
+			if !r.exited && !r.stopped.Load() && (child.ctx.Err() == nil || r.overrun.Load() > 0) {
 				r.threadAborted("user", err)
 			}
 			u.ok = false

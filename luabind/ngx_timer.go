@@ -156,6 +156,18 @@ func startTimer(L *lua.LState, every bool) int {
 // Shutdown makes ngx.worker.exiting() true and fires pending timers with premature = true,
 // then waits for running callbacks (up to ctx).
 func (h *Host) Shutdown(ctx context.Context) {
+	h.Exit()
+	tm := h.timers
+	done := make(chan struct{})
+	go func() { tm.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Exit makes ngx.worker.exiting() true and fires pending timers prematurely, without waiting.
+func (h *Host) Exit() {
 	tm := h.timers
 	tm.mu.Lock()
 	if !tm.exiting {
@@ -163,12 +175,6 @@ func (h *Host) Shutdown(ctx context.Context) {
 		close(tm.stop)
 	}
 	tm.mu.Unlock()
-	done := make(chan struct{})
-	go func() { tm.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
 }
 
 // Exiting reports whether Shutdown was called.

@@ -316,6 +316,7 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	ngx := L.GetGlobal("ngx").(*lua.LTable)
 	ngx.RawSetString("arg", args)
 	r.entry = r.newThread(L)
+	r.entry.owns()
 	top := L.GetTop()
 	L.Push(luajit.NewFunction(L, proto))
 	err = L.PCall(0, 1, nil)

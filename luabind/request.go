@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -25,7 +26,8 @@ type Handler struct {
 }
 
 // FileHandler serves the Lua file at path; it is compiled now, so that a syntax error stops
-// start-up, and again whenever the file changes.
+// start-up. With lua_code_cache on that compiled code serves until the host is replaced (a
+// reload); with it off the file is compiled again whenever it changes.
 func (h *Host) FileHandler(path string) (*Handler, error) {
 	if _, err := h.protos.file(path); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -92,6 +94,8 @@ type request struct {
 	ngxCtx       lua.LValue
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	requestID    string
+	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
+	stopped      atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -154,11 +158,13 @@ func (r *request) run(ctx context.Context, v *vm, main func(L *lua.LState) (*lua
 func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) func() {
 	r.ctx, r.cancel = context.WithCancel(ctx)
 	if v == nil {
-		v = r.host.newVM()
+		v = r.host.newVM(int(r.host.nextWorker.Add(1)) % r.host.workerCount())
 		v.own = true
 	}
 	v.hold()
+	v.conns.Add(1)
 	r.vm = v
+	unwatch := r.host.watch(r)
 	v.baton.Lock()
 	v.clock.update()
 	L, _ := v.L.NewThread()
@@ -170,6 +176,9 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 	return func() {
 		r.cancel()
 		r.closeCosockets()
+		r.host.untrackWebsocket(r)
+		unwatch()
+		v.conns.Add(-1)
 		v.drop()
 	}
 }
@@ -191,7 +200,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		L.Push(a)
 	}
 	err := L.PCall(len(args), 0, nil)
-	failed := err != nil && !r.exited
+	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)
 		r.killAll() // an aborted entry thread takes its user threads with it
@@ -318,7 +327,7 @@ func (r *request) finish(failed bool) {
 	switch {
 	case r.hijacked:
 		if r.conn != nil {
-			_ = r.conn.Close()
+			lingeringClose(r.conn)
 		}
 	case failed && !r.headersSent:
 		r.sendSpecial(http.StatusInternalServerError)

@@ -26,6 +26,8 @@ type Settings struct {
 	// lua_socket_connect_timeout, lua_socket_send_timeout and lua_socket_read_timeout
 	// (0: 60s).
 	SocketConnectTimeout, SocketSendTimeout, SocketReadTimeout time.Duration
+	// MaxRunningTime is lua_max_running_time (0: the host's).
+	MaxRunningTime time.Duration
 }
 
 // scope is Settings resolved against the host's defaults.
@@ -41,6 +43,7 @@ type scope struct {
 	location        string
 	// cosocket timeouts (0: the default)
 	connectTimeout, sendTimeout, readTimeout time.Duration
+	maxRun                                   time.Duration
 }
 
 // scope resolves s (nil: the host's defaults).
@@ -54,6 +57,7 @@ func (h *Host) scope(s *Settings) *scope {
 		noResolver:      h.cfg.NoResolver,
 		resolverTimeout: h.cfg.ResolverTimeout,
 		checkAbort:      h.cfg.CheckClientAbort,
+		maxRun:          h.cfg.MaxRunningTime,
 	}
 	if s == nil {
 		return sc
@@ -77,6 +81,9 @@ func (h *Host) scope(s *Settings) *scope {
 		sc.resolverTimeout = s.ResolverTimeout
 	}
 	sc.location = s.Location
+	if s.MaxRunningTime > 0 {
+		sc.maxRun = s.MaxRunningTime
+	}
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort
 	}

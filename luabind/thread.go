@@ -44,6 +44,22 @@ type threadCtx struct {
 	t *lthread
 }
 
+// Err is the context's error: LuaJIT's "not enough memory" when the memory guard
+// (memguard.go) killed the thread, the lua_max_running_time error when the budget did
+// (gopher-lua raises it at the thread's next instruction).
+func (c *threadCtx) Err() error {
+	if c.t.oom.Load() {
+		return errNoMemory
+	}
+	err := c.Context.Err()
+	if err != nil {
+		if ns := c.t.req.overrun.Load(); ns > 0 {
+			return overrunError{time.Duration(ns)}
+		}
+	}
+	return err
+}
+
 func (c *threadCtx) Value(k any) any {
 	if _, ok := k.(threadKey); ok {
 		return c.t

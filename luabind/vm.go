@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"os"
 	"sync/atomic"
 
 	"github.com/luaws/luaws/errlog"
@@ -18,6 +19,10 @@ type vm struct {
 	own   bool  // a request's own state: closed when its request and timers are done
 	clock *ngxTimeCache
 	refs  atomic.Int32
+	// id is ngx.worker.id(); conns counts the requests attached to the state now (websockets
+	// included), for spreading new ones over the workers.
+	id    int
+	conns atomic.Int32
 }
 
 func (v *vm) hold() { v.refs.Add(1) }
@@ -31,26 +36,56 @@ func (v *vm) drop() {
 // threadRegistrySize is the initial value-stack size of a light thread.
 const threadRegistrySize = 32
 
-func (h *Host) newVM() *vm {
+func (h *Host) newVM(id int) *vm {
 	L := h.newState()
-	clock := openNgx(L, h)
+	clock := openNgx(L, h, id)
 	guardGlobals(L)
 	// Light threads (NewThread copies these options) start with a small value stack that
 	// grows on demand: an idle websocket's thread then holds 0.5 KiB of it, not 2 KiB.
 	// (NewState alone enforces its 128-slot minimum.)
 	L.Options.RegistrySize = threadRegistrySize
-	return &vm{L: L, clock: clock}
+	return &vm{L: L, clock: clock, id: id}
 }
 
 // worker returns the vm a new request runs in: nil (a fresh one) when the code cache is off,
-// else the workers' states in turn.
+// else the worker state that is free (no thread running Lua in it) and has the fewest
+// requests, starting the search at the next worker in turn. A worker kept busy by one
+// request (a long computation) thus never holds up new connections while another is free,
+// as nginx's workers accept only when their event loop is free.
 func (h *Host) worker() *vm {
-	if len(h.workers) == 0 {
+	n := len(h.workers)
+	switch n {
+	case 0:
 		return nil
+	case 1:
+		return h.workers[0]
 	}
-	n := h.nextWorker.Add(1)
-	return h.workers[int(n)%len(h.workers)]
+	start := int(h.nextWorker.Add(1))
+	var best *vm
+	bestFree := false
+	var bestConns int32
+	for i := 0; i < n; i++ {
+		v := h.workers[(start+i)%n]
+		free, conns := !v.baton.busy(), v.conns.Load()
+		if best == nil || (free && !bestFree) || (free == bestFree && conns < bestConns) {
+			best, bestFree, bestConns = v, free, conns
+		}
+	}
+	return best
 }
+
+// workerCount is ngx.worker.count(): worker_processes.
+func (h *Host) workerCount() int {
+	if h.cfg.Workers <= 0 {
+		return 1
+	}
+	return h.cfg.Workers
+}
+
+// workerPid is ngx.worker.pid() for worker id: the process id for worker 0 and, as luaws's
+// workers are states of one process, the process id plus id for the others, so that code
+// keying per-worker data by pid (lua-resty-worker-events, say) sees distinct workers.
+func workerPid(id int) int { return os.Getpid() + id }
 
 // guardGlobals installs lua-nginx-module's "_G write guard": request code runs with _G as its
 // environment (a global one request writes is seen by the next), and creating a new global

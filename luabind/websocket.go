@@ -60,6 +60,11 @@ func wsAccept(L *lua.LState) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	var origins lua.LValue = lua.LNil
+	if t, ok := L.Get(1).(*lua.LTable); ok {
+		origins = t.RawGetString("allowed_origins")
+	}
+	checkOrigin(L, r, origins)
 	ext, proto, extHeader, err := readWSOptions(L, 1, r.host.cfg.WebSocket).negotiate(hr.Header)
 	if err != nil {
 		if st := r.host.cfg.Stats; st != nil {
@@ -93,6 +98,7 @@ func wsAccept(L *lua.LState) int {
 	s := newSocket(r, conn, buffered)
 	s.raw = true
 	r.sock = s
+	r.host.trackWebsocket(r)
 
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
 	t := threadOf(L)

@@ -30,6 +30,9 @@ type NginxOptions struct {
 	// Warn receives nginx's configuration warnings ("conflicting server name ...", with
 	// their position); nil logs them to Log.
 	Warn func(msg string)
+	// Lifecycle is what the main level and the previous configuration pass on: see
+	// lifecycle.go.
+	Lifecycle
 }
 
 // NginxSite is a Site built from an http{} block, with what the command needs around it.
@@ -42,6 +45,8 @@ type NginxSite struct {
 	Init []luabind.Chunk
 	// Logs are the error logs opened by error_log at http/server level (reopened by USR1).
 	Logs []*errlog.Logger
+	// Dicts are the lua_shared_dict zones (a reload keeps those whose name and size stay).
+	Dicts *shdict.Registry
 }
 
 // emerg is a configuration error at d.
@@ -119,6 +124,7 @@ type builder struct {
 	upstreams  map[string]*Upstream
 	defaultLog []*AccessLog
 	vars       Variables
+	lifecycleSettings
 }
 
 // FromNginx builds a Site from the http{} block of an nginx configuration: its servers,
@@ -163,8 +169,13 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			if err := b.httpLevel(d); err != nil {
 				return nil, err
 			}
+			if err := b.lifecycle(d); err != nil {
+				return nil, err
+			}
 		}
 	}
+	b.dicts.Inherit(o.PrevDicts)
+	b.site.Dicts = b.dicts
 	if err := b.settings(http.Block, &sc, "http"); err != nil {
 		return nil, err
 	}
@@ -473,8 +484,10 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		SocketPoolSize:         sc.poolSize,
 		SocketKeepaliveTimeout: sc.poolTimeout,
 		Prefix:                 b.o.Prefix,
-		CodeCacheOff:           sc.codeCacheOff,
+		Workers:                b.o.Workers,
+		CodeCacheOff:           sc.codeCacheOff || b.codeCacheOff,
 		ResolverTimeout:        sc.resolverTime,
+		MaxRunningTime:         b.maxRun,
 	})
 	if err != nil {
 		return nil, err
@@ -582,7 +595,7 @@ func (b *builder) serverTLS(d *ngxconf.Directive, sc scope) (*tls.Config, error)
 	if err != nil {
 		return nil, emerg(d, "cannot load certificate \"%s\": %v", sc.sslCert, err)
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+	cfg := TLSConfig(cert)
 	switch sc.verifyClient {
 	case "", "off":
 	case "on", "optional", "optional_no_ca":

@@ -65,6 +65,10 @@ type Options struct {
 	WebSocket luabind.WSDefaults
 	// Stats, when set, collects the counters luaws --metrics serves.
 	Stats *luabind.Stats
+	// MaxRunningTime is lua_max_running_time (--lua-max-run-time; 0: no bound).
+	MaxRunningTime time.Duration
+	// AllowedOrigins are the origins websocket handshakes may come from (--allowed-origins).
+	AllowedOrigins []string
 	// Host overrides the luabind configuration built from the fields above.
 	HostConfig *luabind.Config
 	// AccessLog, if not nil, gets a line per request in nginx's combined format.
@@ -100,7 +104,8 @@ func New(o Options) (*Server, error) {
 	}
 	cfg := luabind.Config{LuaPath: o.LuaPath, Log: lg, SharedDicts: dicts,
 		CheckClientAbort: o.CheckClientAbort, CodeCacheOff: o.CodeCacheOff, Workers: o.Workers,
-		MemoryLimit: o.MemoryLimit, WebSocket: o.WebSocket, Stats: o.Stats}
+		MemoryLimit: o.MemoryLimit, WebSocket: o.WebSocket, Stats: o.Stats,
+		MaxRunningTime: o.MaxRunningTime, AllowedOrigins: o.AllowedOrigins}
 	if o.HostConfig != nil {
 		cfg = *o.HostConfig
 		if cfg.Log == nil {
@@ -274,7 +279,7 @@ func (s *Server) Listen() (net.Addr, error) {
 			ln.Close()
 			return nil, fmt.Errorf("load TLS certificate: %w", err)
 		}
-		s.hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
+		s.hs.TLSConfig = TLSConfig(cert)
 		ln = tls.NewListener(ln, s.hs.TLSConfig)
 		s.scheme = "https"
 	}
@@ -302,14 +307,25 @@ func (s *Server) Serve() error {
 	return err
 }
 
-// Shutdown stops accepting and waits (up to ctx) for requests to end.
+// Shutdown is the graceful stop: it stops accepting, makes ngx.worker.exiting() true and
+// waits (up to ctx) for requests and websocket handlers to end; the websockets still open
+// when ctx ends get a close frame 1001 "going away".
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.host.Shutdown(ctx)
+	s.host.Exit()
 	if s.hs == nil {
 		return nil
 	}
 	err := s.hs.Shutdown(ctx)
-	_ = s.host.Wait(ctx)
+	s.host.Shutdown(ctx)
+	if s.host.Wait(ctx) != nil {
+		if n := s.host.Websockets(); n > 0 {
+			s.log.Logf(errlog.Notice, nil, "closing %d websocket connection(s) on shutdown timeout", n)
+		}
+		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.host.GoAway(actx)
+		cancel()
+		_ = s.hs.Close()
+	}
 	return err
 }
 

@@ -81,4 +81,30 @@ func TestTLS(t *testing.T) {
 	if err != nil || string(msg) != "over tls" {
 		t.Fatalf("echo = %q, %v", msg, err)
 	}
+
+	// TLS defaults: 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only.
+	addr := srv.URL()[len("https://"):]
+	for _, tt := range []struct {
+		name     string
+		min, max uint16
+		suites   []uint16
+		ok       bool
+	}{
+		{"TLS 1.0", tls.VersionTLS10, tls.VersionTLS10, nil, false},
+		{"TLS 1.1", tls.VersionTLS11, tls.VersionTLS11, nil, false},
+		{"TLS 1.2 CBC", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}, false},
+		{"TLS 1.2 RSA key exchange", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}, false},
+		{"TLS 1.2 3DES", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA}, false},
+		{"TLS 1.2 ECDHE AES-GCM", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, true},
+		{"TLS 1.2 ECDHE ChaCha20", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}, true},
+		{"TLS 1.3", tls.VersionTLS13, tls.VersionTLS13, nil, true},
+	} {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tt.min, MaxVersion: tt.max, CipherSuites: tt.suites})
+		if conn != nil {
+			conn.Close()
+		}
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: handshake error %v, want success %v", tt.name, err, tt.ok)
+		}
+	}
 }

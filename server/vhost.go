@@ -34,12 +34,17 @@ type Site struct {
 	ConnContext func(context.Context, net.Conn) context.Context
 	// LuaHosts are waited for on Shutdown (websocket handlers outlive their ServeHTTP).
 	LuaHosts []*luabind.Host
+	// Sockets are the listening sockets, shared with the Site a reload replaces (nil: the
+	// Site binds its own, closed with it).
+	Sockets    *Sockets
+	ownSockets bool
 
 	mu        sync.Mutex
 	listeners []*siteListener
 	wg        sync.WaitGroup
 	stopping  bool
 	active    sync.WaitGroup        // requests in their handler (websockets included)
+	conns     int                   // connections net/http serves (not closed nor hijacked)
 	taken     map[net.Conn]struct{} // connections handlers took over (websockets)
 	stats     connStats
 }
@@ -221,6 +226,7 @@ func (v *VServer) matchName(host string) (rank, n int) {
 // siteListener is one bound socket and the servers listening on it.
 type siteListener struct {
 	addr    string
+	ho      *handoff // the shared socket's connections, once activated by Serve
 	ln      net.Listener
 	hs      *http.Server
 	servers []*VServer // in configuration order
@@ -305,13 +311,17 @@ func (s *Site) Listen() error {
 			}
 		}
 	}
-	var bound []*siteListener
+	if s.Sockets == nil {
+		s.Sockets, s.ownSockets = NewSockets(), true
+	}
+	var fresh []string
 	fail := func(err error) error {
-		for _, sl := range bound {
-			sl.ln.Close()
+		for _, a := range fresh {
+			s.Sockets.release(a)
 		}
 		return err
 	}
+	var bound []*siteListener
 	for _, addr := range order {
 		sl := byAddr[addr]
 		if sl.deflt == nil {
@@ -325,12 +335,15 @@ func (s *Site) Listen() error {
 				}
 			}
 		}
-		lc := ka.listenConfig()
-		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		ho, isNew, err := s.Sockets.listener(addr, ka)
 		if err != nil {
 			return fail(fmt.Errorf("bind() to %s failed (%s)", addr, errnoText(err)))
 		}
-		sl.ln = newGuardListener(ln, s.Log, firstName(sl.deflt), !sl.tls)
+		if isNew {
+			fresh = append(fresh, addr)
+		}
+		sl.ho = ho
+		sl.ln = newGuardListener(ho, s.Log, firstName(sl.deflt), !sl.tls)
 		bound = append(bound, sl)
 		if sl.tls {
 			cfg, err := sl.tlsConfig()
@@ -344,9 +357,12 @@ func (s *Site) Listen() error {
 			idle = 75 * time.Second
 		}
 		sl.hs = &http.Server{
-			Handler:           s.handler(sl),
-			ConnContext:       framingContext(s.connContext),
-			ConnState:         s.stats.connState,
+			Handler:     s.handler(sl),
+			ConnContext: framingContext(s.connContext),
+			ConnState: func(c net.Conn, st http.ConnState) {
+				s.stats.connState(c, st) // stub_status
+				s.connState(c, st)       // graceful stop and reload
+			},
 			ReadHeaderTimeout: 60 * time.Second,
 			IdleTimeout:       idle,
 			MaxHeaderBytes:    32 << 10,
@@ -411,6 +427,9 @@ func (s *Site) Serve() error {
 	s.mu.Unlock()
 	errc := make(chan error, len(ls))
 	for _, sl := range ls {
+		sl.ho.sl.activate(sl.ho)
+	}
+	for _, sl := range ls {
 		sl := sl
 		s.wg.Add(1)
 		go func() {
@@ -435,7 +454,38 @@ func (s *Site) Serve() error {
 	return first
 }
 
-// StopAccepting closes the listeners; requests under way carry on (a reload).
+// connState counts the connections net/http serves.
+func (s *Site) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.mu.Lock()
+		s.conns++
+		s.mu.Unlock()
+	case http.StateClosed, http.StateHijacked:
+		s.mu.Lock()
+		s.conns--
+		s.mu.Unlock()
+	}
+}
+
+func (s *Site) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// ListenAddrs are the listen addresses the Site serves (as configured, host:port).
+func (s *Site) ListenAddrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, sl := range s.listeners {
+		out = append(out, sl.addr)
+	}
+	return out
+}
+
+// StopAccepting detaches the Site from its sockets; requests under way carry on.
 func (s *Site) StopAccepting() {
 	s.mu.Lock()
 	s.stopping = true
@@ -446,51 +496,82 @@ func (s *Site) StopAccepting() {
 	}
 }
 
-// Shutdown stops accepting on every listener and waits (up to ctx) for requests to end,
-// websocket handlers included; when ctx ends first, the connections handlers took over get a
-// close frame with status 1001 (going away) and are closed.
+// Shutdown is nginx's graceful stop (SIGQUIT, and the old configuration's end after a
+// reload): the Site stops accepting, ngx.worker.exiting() turns true and pending timers
+// fire prematurely, and requests and websocket handlers run on — nothing is sent on their
+// behalf — until they end or ctx does (worker_shutdown_timeout). Then each remaining
+// websocket gets a close frame with status 1001 "going away" and every connection is closed.
 func (s *Site) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	ls := s.listeners
 	s.mu.Unlock()
-	defer func() {
-		done := make(chan struct{})
-		go func() {
-			s.active.Wait()
-			for _, h := range s.LuaHosts {
-				_ = h.Wait(ctx)
-			}
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			s.mu.Lock()
-			for c := range s.taken {
-				_ = c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-				_, _ = c.Write([]byte{0x88, 0x02, 0x03, 0xe9}) // close, 1001
-				_ = c.Close()
-			}
-			s.mu.Unlock()
-		}
-	}()
+	for _, h := range s.LuaHosts {
+		h.Exit()
+	}
+	// Not http.Server.Shutdown: it drops a connection whose first request arrives after it
+	// began, which would refuse a handshake in flight across a reload. Instead: detach from
+	// the sockets, turn keep-alive off (idle connections close now, the others after their
+	// response) and wait for the connections to end.
 	var wg sync.WaitGroup
-	errs := make([]error, len(ls))
-	for i, sl := range ls {
+	for _, sl := range ls {
+		sl.ln.Close()
+		sl.hs.SetKeepAlivesEnabled(false)
+	}
+	for _, h := range s.LuaHosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = sl.hs.Shutdown(ctx)
+			h.Shutdown(ctx) // timers
 		}()
 	}
+	var err error
+	for s.openConns() > 0 && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	wg.Wait()
-	return errors.Join(errs...)
+	done := make(chan struct{})
+	go func() {
+		s.active.Wait()
+		for _, h := range s.LuaHosts {
+			_ = h.Wait(context.Background())
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		actx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		for _, h := range s.LuaHosts {
+			if n := h.Websockets(); n > 0 {
+				s.Log.Logf(errlog.Notice, nil, "closing %d websocket connection(s) on shutdown timeout", n)
+			}
+			_ = h.GoAway(actx)
+		}
+		cancel()
+		s.mu.Lock()
+		for c := range s.taken {
+			_ = c.Close()
+		}
+		s.mu.Unlock()
+		err = ctx.Err()
+	}
+	for _, sl := range ls {
+		_ = sl.hs.Close()
+	}
+	if s.ownSockets {
+		s.Sockets.Close()
+	}
+	return err
 }
 
 // Close closes every listener and connection at once.
 func (s *Site) Close() error {
 	s.mu.Lock()
+	s.stopping = true
 	ls := s.listeners
 	s.mu.Unlock()
 	for _, sl := range ls {
@@ -499,6 +580,9 @@ func (s *Site) Close() error {
 		} else if sl.ln != nil {
 			sl.ln.Close()
 		}
+	}
+	if s.ownSockets {
+		s.Sockets.Close()
 	}
 	return nil
 }

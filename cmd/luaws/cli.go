@@ -45,6 +45,13 @@ Flags:
   --access-log FILE       write a line per request to FILE, in nginx's "combined" format
   --so-keepalive VALUE    TCP keepalive on accepted connections, nginx syntax:
                           on, off or [keepidle]:[keepintvl]:[keepcnt], e.g. 2s:2s:8
+  --shutdown-timeout T    worker_shutdown_timeout: how long a graceful stop (SIGQUIT) waits
+                          for handlers before closing websockets with 1001 (default 0:
+                          wait for the last one, as nginx); SIGTERM/SIGINT stop at once
+  --lua-max-run-time T    lua_max_running_time: abort a request whose Lua runs longer than T
+                          (e.g. 100ms) without yielding (default: no bound)
+  --allowed-origins LIST  comma-separated origins (https://example.com) a browser's websocket
+                          handshake may come from; others get 403 (default: any)
   --tls-cert FILE         serve https/wss with this certificate (PEM) ...
   --tls-key FILE          ... and this private key (PEM)
   --version               print the versions of luaws, Go and gopher-lua, and exit

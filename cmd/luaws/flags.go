@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind"
@@ -22,6 +23,8 @@ type options struct {
 	accessLog string
 	version   bool
 	metrics   string // --metrics ADDR (metrics.go)
+	// shutdownTimeout bounds a graceful stop (SIGQUIT): worker_shutdown_timeout.
+	shutdownTimeout time.Duration
 }
 
 type locationList []server.Location
@@ -92,6 +95,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&so.WebSocket.Compression, "ws-compression", false, "")
 	fs.BoolVar(&so.WebSocket.Strict, "ws-strict", false, "")
 	fs.StringVar(&o.metrics, "metrics", "", "")
+	lifecycleFlags(fs, o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)

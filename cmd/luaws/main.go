@@ -6,15 +6,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/internal/buildinfo"
@@ -92,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stopMetrics()
 	}
 	fmt.Fprint(stderr, startupLine(srv.URL(), srv.Locations(), opts.server.Root))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
+	ctx, stop := notifyStop()
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -103,9 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+		stopFlagMode(srv, ctx, opts)
 	}
 	return 0
 }

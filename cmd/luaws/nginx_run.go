@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,10 @@ type loaded struct {
 	// warnings are nginx's configuration warnings: -t prints them, a start logs them
 	warnings []string
 	closers  []interface{ Close() error }
-	// grace bounds a graceful stop (worker_shutdown_timeout; default 1s).
+	// grace bounds a graceful stop (worker_shutdown_timeout; 0, nginx's default: none).
 	grace time.Duration
+	// workers is worker_processes.
+	workers int
 }
 
 func (l *loaded) close() {
@@ -40,7 +41,13 @@ func (l *loaded) close() {
 // build reads the main level, opens the logs and builds the http{} site (compiling every Lua
 // chunk, running init_by_lua*).
 func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
-	l := &loaded{grace: time.Second}
+	return buildNext(a, cfg, nil)
+}
+
+// buildNext is build for a reload of prev (nil at start-up): prev's listening sockets and
+// unchanged shared dicts carry over.
+func buildNext(a *nginxArgs, cfg *ngxconf.Config, prev *loaded) (*loaded, error) {
+	l := &loaded{workers: 1}
 	notice := func(d *ngxconf.Directive, why string) {
 		l.notices = append(l.notices, fmt.Sprintf("directive \"%s\" ignored (%s) in %s", d.Name, why, d.Pos()))
 	}
@@ -80,9 +87,11 @@ func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
 			if len(d.Args) != 1 {
 				return nil, &ngxconf.Error{Msg: "invalid number of arguments in \"worker_processes\" directive", File: d.File, Line: d.Line}
 			}
-			if _, err := strconv.Atoi(d.Args[0]); err != nil && d.Args[0] != "auto" {
+			n, err := workerProcesses(d.Args[0])
+			if err != nil {
 				return nil, &ngxconf.Error{Msg: fmt.Sprintf("invalid value \"%s\" in \"worker_processes\" directive", d.Args[0]), File: d.File, Line: d.Line}
 			}
+			l.workers = n
 		}
 	}
 	// The error log: the main error_log directive, else -e, else logs/error.log.
@@ -116,18 +125,22 @@ func build(a *nginxArgs, cfg *ngxconf.Config) (*loaded, error) {
 		return nil, &ngxconf.Error{Msg: "no \"http\" block: luaws serves http{} servers only", File: cfg.File, Line: 1}
 	}
 	site, err := server.FromNginx(http, server.NginxOptions{
-		Prefix:  a.prefix,
-		ConfDir: filepath.Dir(a.conf),
-		Log:     lg,
-		Ignored: notice,
-		Opened:  func(c interface{ Close() error }) { l.closers = append(l.closers, c) },
-		Warn:    func(msg string) { l.warnings = append(l.warnings, msg) },
+		Prefix:    a.prefix,
+		ConfDir:   filepath.Dir(a.conf),
+		Log:       lg,
+		Ignored:   notice,
+		Opened:    func(c interface{ Close() error }) { l.closers = append(l.closers, c) },
+		Warn:      func(msg string) { l.warnings = append(l.warnings, msg) },
+		Lifecycle: server.Lifecycle{Workers: l.workers, PrevDicts: prevDicts(prev)},
 	})
 	if err != nil {
 		l.close()
 		return nil, err
 	}
 	l.site = site
+	if prev != nil {
+		site.Sockets = prev.site.Sockets
+	}
 	return l, nil
 }
 
@@ -354,10 +367,11 @@ func serveNginx(a *nginxArgs, cfg *ngxconf.Config, stderr io.Writer, started fun
 				serve(cur)
 			case syscall.SIGQUIT:
 				cur.log.Log(errlog.Notice, nil, "signal 3 (SIGQUIT) received, shutting down")
-				ctx, cancel := context.WithTimeout(context.Background(), cur.grace)
+				ctx, cancel := graceContext(cur.grace)
 				_ = cur.site.Shutdown(ctx)
 				cancel()
 				cur.site.Close()
+				cur.site.Sockets.Close()
 				cur.log.Log(errlog.Notice, nil, "exit")
 				removePid()
 				cur.close()
@@ -365,6 +379,7 @@ func serveNginx(a *nginxArgs, cfg *ngxconf.Config, stderr io.Writer, started fun
 			default: // TERM, INT
 				cur.log.Logf(errlog.Notice, nil, "signal %d (%s) received, exiting", s.(syscall.Signal), sigName(s))
 				cur.site.Close()
+				cur.site.Sockets.Close()
 				cur.log.Log(errlog.Notice, nil, "exit")
 				removePid()
 				cur.close()
@@ -394,32 +409,30 @@ func reopen(l *loaded) {
 	}
 }
 
-// reload re-reads the configuration; on success the old site stops accepting (its live
-// connections finish on their own) and the new one takes over the listeners. On failure the
-// old configuration keeps serving.
+// reload re-reads the configuration. On success the new one takes over the listening
+// sockets (they stay bound: nothing is refused meanwhile) and serves every new connection,
+// while the old one shuts down gracefully as nginx's old workers do: its requests and
+// websockets run to their end on the code they started with (up to
+// worker_shutdown_timeout). On failure — a syntax error in the configuration or in a Lua
+// file, a port that cannot be bound — the old configuration keeps serving.
 func reload(a *nginxArgs, old *loaded) (*loaded, error) {
 	cfg, err := loadConfig(a)
 	if err != nil {
 		return nil, err
 	}
-	next, err := build(a, cfg)
+	next, err := buildNext(a, cfg, old)
 	if err != nil {
 		return nil, err
 	}
-	// Stop accepting on the old listeners (live connections carry on), then bind anew.
-	old.site.StopAccepting()
 	if err := next.site.Listen(); err != nil {
 		next.close()
-		if lerr := old.site.Listen(); lerr == nil {
-			go old.site.Serve()
-		}
 		return nil, err
 	}
 	for _, n := range next.notices {
 		next.log.Log(errlog.Notice, nil, n)
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := graceContext(old.grace)
 		defer cancel()
 		_ = old.site.Shutdown(ctx)
 		old.close()

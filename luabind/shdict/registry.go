@@ -56,3 +56,20 @@ func (r *Registry) Names() []string {
 	defer r.mu.RUnlock()
 	return append([]string(nil), r.order...)
 }
+
+// Inherit replaces each of r's zones that prev has with the same size by prev's, contents
+// and all: a reload keeps the zones whose name and size did not change, as nginx does.
+func (r *Registry) Inherit(prev *Registry) {
+	if prev == nil {
+		return
+	}
+	prev.mu.RLock()
+	defer prev.mu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, d := range r.dicts {
+		if old := prev.dicts[name]; old != nil && old.size == d.size {
+			r.dicts[name] = old
+		}
+	}
+}

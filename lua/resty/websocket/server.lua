@@ -14,7 +14,9 @@ local mt = { __index = _M }
 
 -- new(opts): answers the handshake with 101 and takes over the connection. Besides
 -- upstream's options, luaws's opt-in extensions (protocols, compression, strict,
--- ping_interval, idle_timeout) are negotiated here, in Go.
+-- ping_interval, idle_timeout, allowed_origins) are negotiated here, in Go; allowed_origins
+-- is a list of origins ("https://example.com") a browser's handshake may come from (it
+-- replaces the host's --allowed-origins), another origin gets a 403.
 function _M.new(self, opts)
     local sock, err = native.accept(opts)
     if not sock then
