@@ -61,7 +61,7 @@ var (
 		"lua_package_path", "lua_shared_dict", "lua_code_cache", "lua_check_client_abort",
 		"lua_socket_log_errors", "lua_ssl_trusted_certificate", "lua_ssl_verify_depth",
 		"lua_socket_pool_size", "lua_socket_keepalive_timeout", "lua_socket_connect_timeout",
-		"lua_socket_send_timeout", "lua_socket_read_timeout",
+		"lua_socket_send_timeout", "lua_socket_read_timeout", "lua_max_running_time",
 		"init_by_lua", "init_by_lua_block", "init_by_lua_file",
 		"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file",
 		"set_by_lua", "set_by_lua_block", "set_by_lua_file",
