@@ -545,6 +545,8 @@ func TestConfRejects(t *testing.T) {
 		{"http {\n server {\n  location = /a { }\n  location /a { }\n  location = /a {}\n }\n}", `duplicate location "=/a" in /x/conf/nginx.conf:5`},
 		{`http { server { location / { limit_req zone=nope; } } }`, `unknown limit_req_zone "nope"`},
 		{`http { server { location / { if ($x) { return 403; } } } }`, `"if" directive is not supported by luaws`},
+		{"http {\n server { listen 127.0.0.1:1 default_server; }\n server {\n  listen 127.0.0.1:1 default_server;\n }\n}", `a duplicate default server for 127.0.0.1:1 in /x/conf/nginx.conf:4`},
+		{"http {\n server { listen 1; listen 1; }\n}", `a duplicate listen 0.0.0.0:1 in /x/conf/nginx.conf:2`},
 		{"http {\n location / { }\n server { }\n}", `"location" directive is not allowed here in /x/conf/nginx.conf:2`},
 		{"http {\n content_by_lua_block { ngx.say(1) }\n server { }\n}", `"content_by_lua_block" directive is not allowed here in /x/conf/nginx.conf:2`},
 	}
