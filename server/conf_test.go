@@ -214,8 +214,10 @@ func TestLimits(t *testing.T) {
     limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
     limit_req_zone $binary_remote_addr zone=two:1m rate=1r/m;
     limit_conn_zone $binary_remote_addr zone=addr:1m;
+    limit_req_zone $binary_remote_addr zone=d:1m rate=100r/s;
     server {
         listen 127.0.0.1:0;
+        location /delay { limit_req zone=d burst=5; content_by_lua_block { ngx.say("delayed") } }
         location /req { limit_req zone=one; content_by_lua_block { ngx.say("req") } }
         location /burst { limit_req zone=two burst=1 nodelay; limit_req_status 429; content_by_lua_block { ngx.say("burst") } }
         location /conn {
@@ -239,6 +241,8 @@ func TestLimits(t *testing.T) {
 		{path: "/burst", want: 200},
 		{path: "/burst", want: 200}, // the burst slot, not delayed
 		{path: "/burst", want: 429},
+		{path: "/delay", want: 200},
+		{path: "/delay", want: 200, wantBody: "delayed"}, // in the burst: delayed, not refused
 	})
 	// limit_conn: one request in /conn holds the slot; a second from the same address is
 	// refused until the first ends.
@@ -276,6 +280,9 @@ func TestLimits(t *testing.T) {
 		t.Errorf("first /conn: %q", got)
 	}
 	runReqs(t, base, []confReq{{path: "/conn", want: 200, wantBody: "conn done"}}) // released
+	if !regexp.MustCompile(`\[warn\] .* delaying request, excess: \d\.\d{3}, by zone "d", client: 127\.0\.0\.1`).MatchString(logs.String()) {
+		t.Errorf("no delay line:\n%s", logs)
+	}
 	for _, want := range []string{
 		`limiting requests, excess: 1.000 by zone "one", client: 127.0.0.1, server: , request: "GET /req HTTP/1.1"`,
 		`limiting requests, excess: 2.000 by zone "two", client: 127.0.0.1`,
@@ -545,6 +552,8 @@ func TestConfRejects(t *testing.T) {
 		{"http {\n server {\n  location = /a { }\n  location /a { }\n  location = /a {}\n }\n}", `duplicate location "=/a" in /x/conf/nginx.conf:5`},
 		{`http { server { location / { limit_req zone=nope; } } }`, `unknown limit_req_zone "nope"`},
 		{`http { server { location / { if ($x) { return 403; } } } }`, `"if" directive is not supported by luaws`},
+		{"http {\n server { listen 127.0.0.1:1 default_server; }\n server {\n  listen 127.0.0.1:1 default_server;\n }\n}", `a duplicate default server for 127.0.0.1:1 in /x/conf/nginx.conf:4`},
+		{"http {\n server { listen 1; listen 1; }\n}", `a duplicate listen 0.0.0.0:1 in /x/conf/nginx.conf:2`},
 		{"http {\n location / { }\n server { }\n}", `"location" directive is not allowed here in /x/conf/nginx.conf:2`},
 		{"http {\n content_by_lua_block { ngx.say(1) }\n server { }\n}", `"content_by_lua_block" directive is not allowed here in /x/conf/nginx.conf:2`},
 	}

@@ -197,6 +197,9 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			b.site.Servers = append(b.site.Servers, v)
 		}
 	}
+	if err := checkListens(b.site.Servers); err != nil {
+		return nil, err
+	}
 	checkServerNames(b.site.Servers, b.warn)
 	if len(b.site.Servers) == 0 {
 		return nil, emerg(http, "no \"server\" block in \"http\"")
@@ -521,7 +524,7 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 		if err != nil {
 			return nil, emerg(l, "%v", err)
 		}
-		ls := Listen{Addr: addr}
+		ls := Listen{Addr: addr, File: l.File, Line: l.Line}
 		for _, p := range l.Args[1:] {
 			switch {
 			case p == "ssl":

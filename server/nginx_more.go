@@ -551,3 +551,25 @@ func checkContext(d *ngxconf.Directive, level string) error {
 	}
 	return emerg(d, "\"%s\" directive is not allowed here", d.Name)
 }
+
+// checkListens is nginx's check of listen directives: one server may not listen twice on an
+// address, nor two servers both be its default_server.
+func checkListens(vs []*VServer) error {
+	deflt := map[string]bool{}
+	for _, v := range vs {
+		mine := map[string]bool{}
+		for _, l := range v.Listens {
+			if mine[l.Addr] {
+				return &ngxconf.Error{Msg: fmt.Sprintf("a duplicate listen %s", l.Addr), File: l.File, Line: l.Line}
+			}
+			mine[l.Addr] = true
+			if l.DefaultServer {
+				if deflt[l.Addr] {
+					return &ngxconf.Error{Msg: fmt.Sprintf("a duplicate default server for %s", l.Addr), File: l.File, Line: l.Line}
+				}
+				deflt[l.Addr] = true
+			}
+		}
+	}
+	return nil
+}

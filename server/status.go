@@ -18,7 +18,6 @@ type connStats struct {
 	reading  int64 // connections reading a request head
 	writing  int64 // requests being processed
 	states   map[net.Conn]http.ConnState
-	reqs     map[net.Conn]int // requests served on the connection ($connection_requests)
 }
 
 // connState is http.Server.ConnState.
@@ -27,14 +26,9 @@ func (c *connStats) connState(conn net.Conn, s http.ConnState) {
 	defer c.mu.Unlock()
 	if c.states == nil {
 		c.states = map[net.Conn]http.ConnState{}
-		c.reqs = map[net.Conn]int{}
 	}
-	prev, known := c.states[conn]
-	switch prev {
-	case http.StateNew:
-		if known {
-			c.reading--
-		}
+	if prev, known := c.states[conn]; known && prev == http.StateNew {
+		c.reading--
 	}
 	switch s {
 	case http.StateNew:
@@ -48,10 +42,8 @@ func (c *connStats) connState(conn net.Conn, s http.ConnState) {
 	case http.StateHijacked:
 		// still open: the request's end (reqState) closes the account
 		delete(c.states, conn)
-		delete(c.reqs, conn)
 	case http.StateClosed:
 		delete(c.states, conn)
-		delete(c.reqs, conn)
 		c.active--
 	}
 }
@@ -61,9 +53,6 @@ func (c *connStats) request(st *reqState) {
 	c.mu.Lock()
 	c.requests++
 	c.writing++
-	if c.reqs == nil {
-		c.reqs = map[net.Conn]int{}
-	}
 	c.mu.Unlock()
 	st.atEnd(func() {
 		c.mu.Lock()

@@ -76,6 +76,9 @@ type Listen struct {
 	SSL           bool
 	DefaultServer bool
 	KeepAlive     KeepAlive
+	// File and Line are where the directive is (for nginx's messages), if known.
+	File string
+	Line int
 }
 
 // Loc is one location{} block (or the server's implicit one).
