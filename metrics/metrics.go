@@ -1,5 +1,5 @@
 // Package metrics exposes a luaws host's counters in the Prometheus exposition format
-// (luaws --metrics ADDR, or an nginx.conf location with "luaws_metrics;"), built on the
+// (luaws --metrics ADDR, or an nginx.conf location with "luaws_metrics;", as stub_status), built on the
 // Prometheus Go client library.
 //
 // Families (all prefixed luaws_): websocket_connections_open and _total per location,
@@ -23,9 +23,16 @@ import (
 
 // Handler serves the host's metrics; the host must have been built with Config.Stats set.
 func Handler(h *luabind.Host) http.Handler {
+	return HostsHandler(func() []*luabind.Host { return []*luabind.Host{h} })
+}
+
+// HostsHandler serves the metrics of the hosts hosts returns at each scrape (an nginx.conf
+// site's hosts, which share one Stats and one shared-dict registry): counters from the
+// first host's Stats, timers summed over all.
+func HostsHandler(hosts func() []*luabind.Host) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&hostCollector{h: h})
+		&hostCollector{hosts: hosts})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
@@ -50,7 +57,7 @@ var (
 	dDictFree  = desc("shared_dict_free_bytes", "Free pages of a lua_shared_dict zone, as free_space().", "zone")
 )
 
-type hostCollector struct{ h *luabind.Host }
+type hostCollector struct{ hosts func() []*luabind.Host }
 
 func (c *hostCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{dOpen, dTotal, dRefused, dFramesIn, dFramesOut, dBytesIn, dBytesOut,
@@ -60,10 +67,11 @@ func (c *hostCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *hostCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.h.Stats()
-	if st == nil {
+	hs := c.hosts()
+	if len(hs) == 0 || hs[0].Stats() == nil {
 		return
 	}
+	st := hs[0].Stats()
 	st.Locations(func(name string, ls *luabind.LocationStats) {
 		ch <- prometheus.MustNewConstMetric(dOpen, prometheus.GaugeValue, float64(ls.Open.Load()), name)
 		ch <- prometheus.MustNewConstMetric(dTotal, prometheus.CounterValue, float64(ls.Total.Load()), name)
@@ -84,10 +92,14 @@ func (c *hostCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(dErrors, prometheus.CounterValue, float64(st.LuaErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(dThreads, prometheus.CounterValue, float64(st.ThreadsSpawned.Load()))
 	ch <- prometheus.MustNewConstMetric(dHandlers, prometheus.GaugeValue, float64(st.HandlersRunning.Load()))
-	pending, running := c.h.TimerCounts()
+	pending, running := 0, 0
+	for _, h := range hs {
+		p, r := h.TimerCounts()
+		pending, running = pending+p, running+r
+	}
 	ch <- prometheus.MustNewConstMetric(dPending, prometheus.GaugeValue, float64(pending))
 	ch <- prometheus.MustNewConstMetric(dRunning, prometheus.GaugeValue, float64(running))
-	if reg := c.h.SharedDicts(); reg != nil {
+	if reg := hs[0].SharedDicts(); reg != nil {
 		for _, name := range reg.Names() {
 			d := reg.Get(name)
 			if d == nil {

@@ -50,7 +50,7 @@ var (
 		"allow", "deny", "satisfy", "auth_basic", "auth_basic_user_file",
 		"limit_conn_zone", "limit_conn", "limit_conn_status", "limit_conn_log_level", "limit_conn_dry_run",
 		"limit_req_zone", "limit_req", "limit_req_status", "limit_req_log_level", "limit_req_dry_run",
-		"access_log", "log_format", "stub_status",
+		"access_log", "log_format", "stub_status", "luaws_metrics",
 		// proxy and upstream
 		"proxy_pass", "proxy_http_version", "proxy_set_header", "proxy_read_timeout",
 		"proxy_connect_timeout", "proxy_send_timeout", "proxy_pass_request_headers",

@@ -111,6 +111,7 @@ type scope struct {
 
 type builder struct {
 	o       NginxOptions
+	stats   *luabind.Stats // shared by the site's hosts, served by luaws_metrics
 	site    *NginxSite
 	dicts   *shdict.Registry
 	luaPath string
@@ -130,7 +131,7 @@ type builder struct {
 // FromNginx builds a Site from the http{} block of an nginx configuration: its servers,
 // locations and Lua handlers, every Lua chunk compiled (and init_by_lua* run) now.
 func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
-	b := &builder{o: o, dicts: shdict.NewRegistry(), hosts: map[string]*luabind.Host{}, ignored: map[string]bool{},
+	b := &builder{o: o, stats: &luabind.Stats{}, dicts: shdict.NewRegistry(), hosts: map[string]*luabind.Host{}, ignored: map[string]bool{},
 		reqZones: map[string]*limitReqZone{}, connZones: map[string]*limitConnZone{},
 		formats: map[string]*LogFormat{}, logFiles: map[string]*logFile{}, upstreams: map[string]*Upstream{}}
 	b.site = &NginxSite{Site: &Site{Log: o.Log}}
@@ -491,6 +492,7 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		CodeCacheOff:           sc.codeCacheOff || b.codeCacheOff,
 		ResolverTimeout:        sc.resolverTime,
 		MaxRunningTime:         b.maxRun,
+		Stats:                  b.stats,
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/metrics"
 	"net/http"
 	"strconv"
 	"strings"
@@ -427,7 +429,7 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 		if level != "location" {
 			return emerg(d, "\"internal\" directive is not allowed here")
 		}
-	case "proxy_pass", "stub_status":
+	case "proxy_pass", "stub_status", "luaws_metrics":
 		// handled by content
 	case "daemon", "master_process", "worker_processes", "pid", "events", "http", "env", "user":
 		return emerg(d, "\"%s\" directive is not allowed here", d.Name)
@@ -507,6 +509,12 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				return nil, nargs(x)
 			}
 			out = &StubStatus{site: b.site.Site}
+		case "luaws_metrics":
+			if len(x.Args) != 0 {
+				return nil, nargs(x)
+			}
+			site := b.site
+			out = metrics.HostsHandler(func() []*luabind.Host { return site.Hosts })
 		case "proxy_pass":
 			if len(x.Args) != 1 {
 				return nil, nargs(x)
@@ -535,6 +543,7 @@ var allowedIn = map[string]string{
 	"location": "server location", "listen": "server", "server_name": "server",
 	"proxy_pass": "location", "internal": "location", "alias": "location",
 	"stub_status":    "server location",
+	"luaws_metrics":  "server location",
 	"content_by_lua": "location", "content_by_lua_block": "location", "content_by_lua_file": "location",
 	"set_by_lua": "server location", "set_by_lua_block": "server location", "set_by_lua_file": "server location",
 	"set": "server location", "return": "server location", "try_files": "server location",
