@@ -61,6 +61,23 @@ func openLibs(L *lua.LState) {
 				if w, ok := idx.RawGetString("write").(*lua.LFunction); ok {
 					idx.RawSetString("write", numbersAsLuaJIT(L, w, 2))
 				}
+				// LuaJIT's files close when collected; gopher-lua never runs __gc, but a
+				// script calling it gets LuaJIT's effect (the standard files stay open)
+				if cl, ok := idx.RawGetString("close").(*lua.LFunction); ok {
+					std := []lua.LValue{tbl.RawGetString("stdin"), tbl.RawGetString("stdout"), tbl.RawGetString("stderr")}
+					mt.RawSetString("__gc", L.NewFunction(func(L *lua.LState) int {
+						f := L.Get(1)
+						for _, s := range std {
+							if f == s {
+								return 0
+							}
+						}
+						L.Push(cl)
+						L.Push(f)
+						_ = L.PCall(1, 0, nil) // closing a closed file is no error here
+						return 0
+					}))
+				}
 			}
 		}
 	}
