@@ -10,7 +10,7 @@ import (
 
 // openLibs installs the library functions of strlib.go, tablib.go, mathlib.go and
 // baselib.go, and takes away what gopher-lua has and OpenResty's LuaJIT does not
-// (_GOPHER_LUA_VERSION, _printregs, string.gfind, os.setenv, table.unpack).
+// (_GOPHER_LUA_VERSION, _printregs, string.gfind, math.mod, os.setenv, table.unpack).
 func openLibs(L *lua.LState) {
 	g := L.G.Global
 	for name, fn := range map[string]lua.LGFunction{
@@ -50,6 +50,7 @@ func openLibs(L *lua.LState) {
 		for name, fn := range mathFuncs {
 			tbl.RawSetString(name, L.NewFunction(fn))
 		}
+		tbl.RawSetString("mod", lua.LNil) // Lua 5.0's, which LuaJIT does not have
 	}
 	if tbl, ok := g.RawGetString("io").(*lua.LTable); ok {
 		// io.write and file:write print numbers as LuaJIT does ("%.14g")
