@@ -11,7 +11,7 @@
 // its own, byte, char, sub, len, upper, lower, reverse, rep, format, dump), table insert/remove/concat/move/foreach/foreachi/getn, the
 // math functions, io.write, debug.getupvalue/setupvalue, and adds gcinfo, unpack,
 // table.new, table.clear and a global jit table; it removes what OpenResty's LuaJIT does not
-// have (table.unpack, string.gfind, os.setenv, _GOPHER_LUA_VERSION). Preload registers the
+// have (table.unpack, string.gfind, math.mod, os.setenv, _GOPHER_LUA_VERSION). Preload registers the
 // LuaJIT modules ("table.new", "table.nkeys", ..., "jit") in package.preload. Every
 // behaviour was compared with Debian's LuaJIT 2.1 (the one lua-nginx-module uses); the
 // tests hold the values it printed. docs/luajit-differences.md lists what still differs.

@@ -10,7 +10,7 @@ import (
 
 // openLibs installs the library functions of strlib.go, tablib.go, mathlib.go and
 // baselib.go, and takes away what gopher-lua has and OpenResty's LuaJIT does not
-// (_GOPHER_LUA_VERSION, _printregs, string.gfind, os.setenv, table.unpack).
+// (_GOPHER_LUA_VERSION, _printregs, string.gfind, math.mod, os.setenv, table.unpack).
 func openLibs(L *lua.LState) {
 	g := L.G.Global
 	for name, fn := range map[string]lua.LGFunction{
@@ -50,6 +50,7 @@ func openLibs(L *lua.LState) {
 		for name, fn := range mathFuncs {
 			tbl.RawSetString(name, L.NewFunction(fn))
 		}
+		tbl.RawSetString("mod", lua.LNil) // Lua 5.0's, which LuaJIT does not have
 	}
 	if tbl, ok := g.RawGetString("io").(*lua.LTable); ok {
 		// io.write and file:write print numbers as LuaJIT does ("%.14g")
@@ -60,6 +61,23 @@ func openLibs(L *lua.LState) {
 			if idx, ok := mt.RawGetString("__index").(*lua.LTable); ok {
 				if w, ok := idx.RawGetString("write").(*lua.LFunction); ok {
 					idx.RawSetString("write", numbersAsLuaJIT(L, w, 2))
+				}
+				// LuaJIT's files close when collected; gopher-lua never runs __gc, but a
+				// script calling it gets LuaJIT's effect (the standard files stay open)
+				if cl, ok := idx.RawGetString("close").(*lua.LFunction); ok {
+					std := []lua.LValue{tbl.RawGetString("stdin"), tbl.RawGetString("stdout"), tbl.RawGetString("stderr")}
+					mt.RawSetString("__gc", L.NewFunction(func(L *lua.LState) int {
+						f := L.Get(1)
+						for _, s := range std {
+							if f == s {
+								return 0
+							}
+						}
+						L.Push(cl)
+						L.Push(f)
+						_ = L.PCall(1, 0, nil) // closing a closed file is no error here
+						return 0
+					}))
 				}
 			}
 		}
