@@ -21,6 +21,7 @@ func Open(L *lua.LState) {
 	gc := &gcState{pause: 200, stepmul: 200, running: true}
 	base := map[string]lua.LGFunction{
 		"tostring":       baseToString,
+		"error":          baseError,
 		"print":          basePrint,
 		"xpcall":         baseXPCall,
 		"load":           baseLoad,
