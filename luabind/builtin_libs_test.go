@@ -33,6 +33,7 @@ func TestBuiltinLibs(t *testing.T) {
 		{name: "core"},
 		{name: "resp"},
 		{name: "semaphore"},
+		{name: "ssl"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

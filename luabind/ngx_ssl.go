@@ -24,6 +24,7 @@ func openNgxSSL(L *lua.LState) int {
 	mod.RawSetString("parse_pem_priv_key", L.NewFunction(func(L *lua.LState) int {
 		return parsePEM(L, "key")
 	}))
+	addSSLConnFuncs(L, mod)
 	L.Push(mod)
 	return 1
 }
