@@ -163,7 +163,11 @@ func TestReloadUnderLoad(t *testing.T) {
 	var firstErr atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
+	clients := 4
+	if n, err := strconv.Atoi(os.Getenv("LUAWS_RELOAD_CLIENTS")); err == nil && n > 0 {
+		clients = n // for the README's figure
+	}
+	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -241,7 +245,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got, err := askClose(s.url("/"), "x"); err != nil || !strings.HasPrefix(got, fmt.Sprintf("v%d ", reloads)) {
 		t.Fatalf("after a broken reload: %q %v", got, err)
 	}
-	t.Logf("%d reloads, %d connections, %d failed", reloads, ok.Load(), failed.Load())
+	t.Logf("%d reloads under %d looping clients: %d connections, %d failed", reloads, clients, ok.Load(), failed.Load())
 }
 
 // TestWorkerProcesses: worker_processes 4 gives four workers, each with its id, the count,
