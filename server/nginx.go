@@ -71,6 +71,7 @@ type scope struct {
 	verifyClient string
 	serverName   string
 	types        map[string]string
+	maxRun       time.Duration // lua_max_running_time
 }
 
 type builder struct {
@@ -205,7 +206,7 @@ func onOff(d *ngxconf.Directive) (bool, error) {
 // luaws's behaviour already is what they ask for.
 var accepted = map[string]bool{
 	"server_tokens": true, "lingering_close": true, "lingering_time": true, "lingering_timeout": true,
-	"lua_code_cache": true, "lua_max_running_time": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
+	"lua_code_cache": true, "lua_check_client_abort": true, "lua_ssl_verify_depth": true,
 	"resolver_timeout": true, "ssl_protocols": true, "ssl_ciphers": true, "ssl_prefer_server_ciphers": true,
 	"ssl_session_cache": true, "ssl_session_timeout": true, "ssl_verify_depth": true,
 	"sendfile": true, "tcp_nopush": true, "tcp_nodelay": true, "charset": true,
@@ -254,6 +255,10 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				h.Always = true
 			}
 			headers = append(headers, h)
+		case "lua_max_running_time":
+			if sc.maxRun, err = maxRunningTime(d); err != nil {
+				return err
+			}
 		case "lua_socket_log_errors":
 			var on bool
 			if on, err = onOff(d); err == nil {
@@ -444,7 +449,6 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		SocketKeepaliveTimeout: sc.poolTimeout,
 		Workers:                b.o.Workers,
 		CodeCacheOff:           b.codeCacheOff,
-		MaxRunningTime:         b.maxRun,
 	})
 	if err != nil {
 		return nil, err
@@ -749,7 +753,8 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	if lua {
 		ph.Fallback = static
 		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
-			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == ""}
+			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
+			MaxRunningTime: sc.maxRun}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)
