@@ -19,8 +19,7 @@ type Lifecycle struct {
 
 // lifecycleSettings are the http-level directives of the Lua lifecycle.
 type lifecycleSettings struct {
-	codeCacheOff bool          // lua_code_cache off
-	maxRun       time.Duration // lua_max_running_time
+	codeCacheOff bool // lua_code_cache off
 }
 
 // lifecycle reads an http-level directive of the Lua lifecycle (others are left alone).
@@ -32,15 +31,19 @@ func (b *builder) lifecycle(d *ngxconf.Directive) error {
 			return err
 		}
 		b.codeCacheOff = !on
-	case "lua_max_running_time":
-		if len(d.Args) != 1 {
-			return nargs(d)
-		}
-		t, err := ParseTime(d.Args[0])
-		if err != nil || t <= 0 {
-			return emerg(d, "invalid value \"%s\" in \"%s\" directive", d.Args[0], d.Name)
-		}
-		b.maxRun = t
 	}
 	return nil
+}
+
+// maxRunningTime reads lua_max_running_time (http, server or location level; the innermost
+// applies to a location's Lua).
+func maxRunningTime(d *ngxconf.Directive) (time.Duration, error) {
+	if len(d.Args) != 1 {
+		return 0, nargs(d)
+	}
+	t, err := ParseTime(d.Args[0])
+	if err != nil || t <= 0 {
+		return 0, emerg(d, "invalid value \"%s\" in \"%s\" directive", d.Args[0], d.Name)
+	}
+	return t, nil
 }

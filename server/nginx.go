@@ -107,6 +107,7 @@ type scope struct {
 	luaPhases map[string]*ngxconf.Directive
 	// lua_socket_{connect,send,read}_timeout
 	luaConnect, luaSend, luaRead time.Duration
+	maxRun                       time.Duration // lua_max_running_time
 }
 
 type builder struct {
@@ -310,6 +311,10 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				h.Always = true
 			}
 			headers = append(headers, h)
+		case "lua_max_running_time":
+			if sc.maxRun, err = maxRunningTime(d); err != nil {
+				return err
+			}
 		case "lua_socket_log_errors":
 			var on bool
 			if on, err = onOff(d); err == nil {
@@ -491,7 +496,6 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		Workers:                b.o.Workers,
 		CodeCacheOff:           sc.codeCacheOff || b.codeCacheOff,
 		ResolverTimeout:        sc.resolverTime,
-		MaxRunningTime:         b.maxRun,
 		Stats:                  b.stats,
 	})
 	if err != nil {
@@ -886,7 +890,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
 			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
 			SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
-			Location: locPath}
+			Location: locPath, MaxRunningTime: sc.maxRun}
 		if !lh.Guard.empty() {
 			ph.Guard = lh.Guard.Check
 			lh.GuardInNext = true

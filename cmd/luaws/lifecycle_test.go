@@ -163,7 +163,11 @@ func TestReloadUnderLoad(t *testing.T) {
 	var firstErr atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
+	clients := 4
+	if n, err := strconv.Atoi(os.Getenv("LUAWS_RELOAD_CLIENTS")); err == nil && n > 0 {
+		clients = n // for the README's figure
+	}
+	for i := 0; i < clients; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -241,7 +245,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got, err := askClose(s.url("/"), "x"); err != nil || !strings.HasPrefix(got, fmt.Sprintf("v%d ", reloads)) {
 		t.Fatalf("after a broken reload: %q %v", got, err)
 	}
-	t.Logf("%d reloads, %d connections, %d failed", reloads, ok.Load(), failed.Load())
+	t.Logf("%d reloads under %d looping clients: %d connections, %d failed", reloads, clients, ok.Load(), failed.Load())
 }
 
 // TestWorkerProcesses: worker_processes 4 gives four workers, each with its id, the count,
@@ -421,5 +425,46 @@ http {
 	if log := s.errorLog(); !strings.Contains(log, "closing 100 websocket connection(s) on shutdown timeout") ||
 		strings.Contains(log, "[error]") {
 		t.Errorf("log:\n%s", log)
+	}
+}
+
+// TestMaxRunningTimeDirective: lua_max_running_time in a location bounds that location's Lua
+// only; the log names the chunk and the request.
+func TestMaxRunningTimeDirective(t *testing.T) {
+	conf := `daemon off;
+error_log logs/error.log notice;
+events {}
+http {
+  server {
+    listen 127.0.0.1:%d;
+    location /spin {
+      lua_max_running_time 50ms;
+      content_by_lua_block { local n = 0 while true do n = n + 1 end }
+    }
+    location /sum {
+      content_by_lua_block { local n = 0 for i = 1, 1e6 do n = n + i end ngx.say(n) }
+    }
+  }
+}
+`
+	s := startForeground(t, conf, nil)
+	for _, tt := range []struct {
+		path string
+		code int
+	}{{"/spin", 500}, {"/sum", 200}} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", s.port, tt.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: %d, want %d", tt.path, resp.StatusCode, tt.code)
+		}
+	}
+	for i := 0; !strings.Contains(s.errorLog(), `lua entry thread aborted: runtime error: content_by_lua(nginx.conf:9):1: lua_max_running_time (50ms) exceeded without yielding`); i++ {
+		if i == 500 {
+			t.Fatalf("log:\n%s", s.errorLog())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
