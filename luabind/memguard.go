@@ -29,7 +29,6 @@ const memGuardInterval = 10 * time.Millisecond
 // errNoMemory is the error a thread killed by the guard dies of.
 var errNoMemory = errors.New(luajit.ErrNoMemory)
 
-
 // guardMemory runs until stop closes (Host.Shutdown).
 func (h *Host) guardMemory(stop <-chan struct{}) {
 	type look struct {
