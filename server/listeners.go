@@ -137,18 +137,24 @@ func (sl *sharedListener) acceptLoop() {
 			continue
 		}
 		delay = 0
-		for {
-			h := sl.current()
-			if h == nil {
-				_ = c.Close()
-				return
-			}
-			select {
-			case h.conns <- c:
-			case <-h.done: // that Site stopped meanwhile: the next one takes it
-				continue
-			}
-			break
+		if !sl.deliver(c) {
+			return
+		}
+	}
+}
+
+// deliver hands c to the current target; false when the socket is closed.
+func (sl *sharedListener) deliver(c net.Conn) bool {
+	for {
+		h := sl.current()
+		if h == nil {
+			_ = c.Close()
+			return false
+		}
+		select {
+		case h.conns <- c:
+			return true
+		case <-h.done: // that Site stopped meanwhile: the next one takes it
 		}
 	}
 }
@@ -161,11 +167,26 @@ type handoff struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
+	// accepted is called for each connection handed out, before Accept returns it;
+	// unaccepted undoes it for one handed on to the next Site instead.
+	accepted, unaccepted func()
 }
 
 func (h *handoff) Accept() (net.Conn, error) {
 	select {
 	case c := <-h.conns:
+		// Counted first, then checked: a Site that closed its handoff and then finds no
+		// connection counted never gets one after (it goes to the next Site).
+		if h.accepted != nil {
+			h.accepted()
+		}
+		if h.isClosed() {
+			if h.unaccepted != nil {
+				h.unaccepted()
+			}
+			go h.sl.deliver(c)
+			return nil, fmt.Errorf("accept on %s: %w", h.sl.addr, net.ErrClosed)
+		}
 		if tc, ok := c.(*net.TCPConn); ok && h.ka.On {
 			lc := h.ka.listenConfig()
 			_ = tc.SetKeepAliveConfig(lc.KeepAliveConfig)

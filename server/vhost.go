@@ -346,6 +346,7 @@ func (s *Site) Listen() error {
 			fresh = append(fresh, addr)
 		}
 		sl.ho = ho
+		ho.accepted, ho.unaccepted = s.connAccepted, s.connUnaccepted
 		sl.ln = newGuardListener(ho, s.Log, firstName(sl.deflt), !sl.tls)
 		bound = append(bound, sl)
 		if sl.tls {
@@ -457,13 +458,22 @@ func (s *Site) Serve() error {
 	return first
 }
 
-// connState counts the connections net/http serves.
+// connAccepted and connState count the connections the Site serves, from the moment its
+// listener hands one out (so that a drain never misses one net/http has not tracked yet).
+func (s *Site) connAccepted() {
+	s.mu.Lock()
+	s.conns++
+	s.mu.Unlock()
+}
+
+func (s *Site) connUnaccepted() {
+	s.mu.Lock()
+	s.conns--
+	s.mu.Unlock()
+}
+
 func (s *Site) connState(_ net.Conn, st http.ConnState) {
 	switch st {
-	case http.StateNew:
-		s.mu.Lock()
-		s.conns++
-		s.mu.Unlock()
 	case http.StateClosed, http.StateHijacked:
 		s.mu.Lock()
 		s.conns--

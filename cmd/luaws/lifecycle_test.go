@@ -94,7 +94,7 @@ func (s *fgServer) errorLog() string {
 func ask(path, msg string) (string, *websocket.Conn, error) {
 	c, _, err := websocket.DefaultDialer.Dial(path, nil)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("handshake: %w", err)
 	}
 	if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
 		c.Close()
@@ -104,7 +104,7 @@ func ask(path, msg string) (string, *websocket.Conn, error) {
 	_, b, err := c.ReadMessage()
 	if err != nil {
 		c.Close()
-		return "", nil, err
+		return "", nil, fmt.Errorf("reply: %w", err)
 	}
 	return string(b), c, nil
 }
@@ -218,7 +218,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	if n := failed.Load(); n != 0 {
-		t.Fatalf("%d of %d attempts failed over %d reloads (first: %v)", n, n+ok.Load(), reloads, firstErr.Load())
+		t.Fatalf("%d of %d attempts failed over %d reloads (first: %v); log:\n%s", n, n+ok.Load(), reloads, firstErr.Load(), s.errorLog())
 	}
 	// the long-lived websocket still runs v0's code
 	if err := longConn.WriteMessage(websocket.TextMessage, []byte("again")); err != nil {
