@@ -55,6 +55,7 @@ func Open(L *lua.LState) {
 		}
 	}
 	g.RawSetString("jit", newJit(L))
+	openErrors(L)
 	Preload(L)
 }
 
