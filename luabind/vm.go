@@ -18,6 +18,7 @@ type vm struct {
 	own   bool  // a request's own state: closed when its request and timers are done
 	clock *ngxTimeCache
 	refs  atomic.Int32
+	catch *lua.LFunction // the PCall errfunc of entry and user threads (luaerr.go)
 }
 
 func (v *vm) hold() { v.refs.Add(1) }
@@ -39,7 +40,7 @@ func (h *Host) newVM() *vm {
 	// grows on demand: an idle websocket's thread then holds 0.5 KiB of it, not 2 KiB.
 	// (NewState alone enforces its 128-slot minimum.)
 	L.Options.RegistrySize = threadRegistrySize
-	return &vm{L: L, clock: clock}
+	return &vm{L: L, clock: clock, catch: newCatchHandler(L)}
 }
 
 // worker returns the vm a new request runs in: nil (a fresh one) when the code cache is off,

@@ -11,16 +11,13 @@ import (
 // translate what they catch (ErrorHandler), error places positions as LuaJIT does, and
 // coroutine.resume / coroutine.wrap word a coroutine's error as LuaJIT.
 type errorFuncs struct {
-	handler  *lua.LFunction   // ErrorHandler, made once per state
-	xhandler *lua.LFunction   // translates, then calls the innermost xpcall handler
-	handlers []*lua.LFunction // xpcall handlers, innermost last
+	handler *lua.LFunction // ErrorHandler, made once per state
 }
 
 // openErrors installs pcall, xpcall, error and the coroutine wrappers into L.
 func openErrors(L *lua.LState) {
 	ef := &errorFuncs{}
 	ef.handler = L.NewFunction(ErrorHandler)
-	ef.xhandler = L.NewFunction(ef.callUserHandler)
 	g := L.G.Global
 	g.RawSetString("pcall", L.NewFunction(ef.pcall))
 	g.RawSetString("xpcall", L.NewFunction(ef.xpcall))
@@ -58,8 +55,10 @@ func (ef *errorFuncs) pcall(L *lua.LState) int {
 	return L.GetTop()
 }
 
-// xpcall(f, handler, ...) with the extra arguments passed to f (LuaJIT); handler gets the
-// error in LuaJIT's wording.
+// xpcall(f, handler, ...) with the extra arguments passed to f (LuaJIT). The handler is
+// PCall's errfunc itself, so that debug.traceback in it starts at the failing frame as
+// before; what it returns, when a string, gets LuaJIT's wording (without variable names:
+// the handler saw gopher-lua's message).
 func (ef *errorFuncs) xpcall(L *lua.LState) int {
 	if L.GetTop() < 2 || L.Get(2).Type() != lua.LTFunction {
 		typeError(L, 2, "function")
@@ -71,30 +70,17 @@ func (ef *errorFuncs) xpcall(L *lua.LState) int {
 	for i := 3; i <= top; i++ {
 		L.Push(L.Get(i))
 	}
-	ef.handlers = append(ef.handlers, handler)
-	err := L.PCall(top-2, lua.MultRet, ef.xhandler)
-	ef.handlers[len(ef.handlers)-1] = nil
-	ef.handlers = ef.handlers[:len(ef.handlers)-1]
-	if err != nil {
+	if err := L.PCall(top-2, lua.MultRet, handler); err != nil {
+		v := errorValue(err)
+		if s, ok := v.(lua.LString); ok {
+			v = lua.LString(TranslateError(L, string(s), -1))
+		}
 		L.Push(lua.LFalse)
-		L.Push(errorValue(err))
+		L.Push(v)
 		return 2
 	}
 	L.Insert(lua.LTrue, top+1)
 	return L.GetTop() - top
-}
-
-func (ef *errorFuncs) callUserHandler(L *lua.LState) int {
-	ErrorHandler(L)
-	if len(ef.handlers) == 0 {
-		return 1
-	}
-	v := L.Get(1)
-	L.SetTop(0)
-	L.Push(ef.handlers[len(ef.handlers)-1])
-	L.Push(v)
-	L.Call(1, 1)
-	return 1
 }
 
 func errorValue(err error) lua.LValue {
