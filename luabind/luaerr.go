@@ -41,6 +41,7 @@ func newCatchHandler(L *lua.LState) *lua.LFunction {
 			traceback(L)
 			c.trace = L.Get(-1).String()
 		}
+		luajit.CloseUpvalues(L)
 		L.SetTop(0)
 		ud := L.NewUserData()
 		ud.Value = c

@@ -27,6 +27,7 @@ func ErrorHandler(L *lua.LState) int {
 	if s, ok := v.(lua.LString); ok {
 		v = lua.LString(TranslateError(L, string(s), 1))
 	}
+	CloseUpvalues(L)
 	L.SetTop(0)
 	L.Push(v)
 	return 1
@@ -436,3 +437,22 @@ func badArgument(L *lua.LState, fr *frameInfo, pos, narg, _, msg string) string 
 	}
 	return pos + "bad argument #" + strconv.Itoa(n) + " to " + id + " (" + msg + ")"
 }
+
+// CloseUpvalues closes the open upvalues of every frame on L's stack, which gopher-lua
+// does when an error is raised under a PCall without errfunc but skips when there is one:
+// a closure made by the failing function would otherwise see its captured locals' registers
+// reused. An errfunc calls it before returning. It works through the public API: an inner
+// PCall clears the "has errfunc" flag, and an error raised under a second one closes.
+func CloseUpvalues(L *lua.LState) {
+	top := L.GetTop()
+	L.Push(noop)
+	_ = L.PCall(0, 0, nil)
+	L.Push(raiseClose)
+	_ = L.PCall(0, 0, nil)
+	L.SetTop(top)
+}
+
+var (
+	noop       = &lua.LFunction{IsG: true, GFunction: func(*lua.LState) int { return 0 }}
+	raiseClose = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { L.RaiseError("close"); return 0 }}
+)
