@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/luaws/luaws/luabind/luajit"
 	"os"
 
 	lua "github.com/yuin/gopher-lua"
@@ -303,10 +304,10 @@ func coreMonotonicTime(L *lua.LState) int {
 func raiseAtCaller(L *lua.LState, msg string) {
 	if dbg, ok := L.GetStack(1); ok {
 		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
-			L.Error(lua.LString(fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, msg)), 0)
+			luajit.RaiseVerbatim(L, fmt.Sprintf("%s:%d: %s", dbg.Source, dbg.CurrentLine, msg))
 		}
 	}
-	L.Error(lua.LString(msg), 0)
+	luajit.RaiseVerbatim(L, msg)
 }
 
 // coreAllowsSubsystem is resty.core.base.allows_subsystem(...): an error unless "http"

@@ -91,7 +91,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		for _, a := range args {
 			co.Push(a)
 		}
-		err := co.PCall(len(args), lua.MultRet, nil)
+		err := r.vm.pcall(co, len(args), lua.MultRet)
 		u := child.user
 		if err != nil {
 			if !r.exited && !r.stopped.Load() && (child.ctx.Err() == nil || r.overrun.Load() > 0) {

@@ -199,7 +199,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	for _, a := range args {
 		L.Push(a)
 	}
-	err := L.PCall(len(args), 0, nil)
+	err := v.pcall(L, len(args), 0)
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)

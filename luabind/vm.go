@@ -23,6 +23,7 @@ type vm struct {
 	// included), for spreading new ones over the workers.
 	id    int
 	conns atomic.Int32
+	catch *lua.LFunction // the PCall errfunc of entry and user threads (luaerr.go)
 }
 
 func (v *vm) hold() { v.refs.Add(1) }
@@ -44,7 +45,7 @@ func (h *Host) newVM(id int) *vm {
 	// grows on demand: an idle websocket's thread then holds 0.5 KiB of it, not 2 KiB.
 	// (NewState alone enforces its 128-slot minimum.)
 	L.Options.RegistrySize = threadRegistrySize
-	return &vm{L: L, clock: clock, id: id}
+	return &vm{L: L, clock: clock, id: id, catch: newCatchHandler(L)}
 }
 
 // worker returns the vm a new request runs in: nil (a fresh one) when the code cache is off,

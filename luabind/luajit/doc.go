@@ -30,12 +30,15 @@
 // 'function' at line 1) near '<eof>'". Lexical errors found by Translate (bad escapes,
 // unfinished strings) are exactly LuaJIT's.
 //
-// Runtime error messages come from gopher-lua's VM: 1 + nil gives "cannot perform add
-// operation between number and nil" (LuaJIT "attempt to perform arithmetic on a nil
-// value"), calling nil gives "attempt to call a non-function object" (LuaJIT "attempt to
-// call a nil value"); LuaJIT's variable names ("attempt to index local 'x'") are absent.
-// The functions of this package raise LuaJIT's texts ("bad argument #1 to 'random'
-// (number expected, got string)", '?' when called through pcall, no position then).
+// Runtime error messages: pcall, and the host's entry and user light threads, catch errors
+// with an errfunc (ErrorHandler, TranslateError) that runs while the failing frame is on
+// the stack and rewords gopher-lua's text as LuaJIT's, naming the variable from the failing
+// instruction and its registers: "attempt to call global 'f' (a nil value)", "attempt to
+// index local 't' (a nil value)", "attempt to perform arithmetic on field 'n' (a nil
+// value)", "bad argument #1 to 'rep' (...)" ('?' and no position in a tail call or from
+// pcall). error() follows LuaJIT's positions. Errors read from coroutine.resume and what an
+// xpcall handler receives keep gopher-lua's facts (reworded, without names: the coroutine's
+// frames are gone, the handler is PCall's errfunc itself).
 //
 // Line of a call spanning lines: f"a\z<newline>b"(1) fails at line 2 in LuaJIT (the line
 // of "(1)") and at line 1 in gopher-lua, which reports a call at its first line; this is
@@ -43,9 +46,6 @@
 //
 // Ambiguous syntax: LuaJIT rejects "f\n(x)" after any token ("ambiguous syntax (function
 // call x new statement)"); gopher-lua only after ")". Code LuaJIT accepts is unaffected.
-//
-// Method calls and argument numbers: ("%d"):format() is "bad argument #1 to 'format'" in
-// LuaJIT (self not counted) and "#2" here.
 //
 // Numeric literals: LuaJIT's FFI suffixes (1LL, 1ULL, 1i) are not read.
 //

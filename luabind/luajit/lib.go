@@ -58,6 +58,7 @@ func Open(L *lua.LState) {
 	}
 	openLibs(L)
 	g.RawSetString("jit", newJit(L))
+	openErrors(L)
 	Preload(L)
 }
 

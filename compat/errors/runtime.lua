@@ -1,0 +1,91 @@
+-- Runtime error texts as LuaJIT words them, caught by pcall (luabind/luajit/errors_test.go).
+-- Each case is loaded as chunk "=x" and its error printed.
+local cases = {
+  "f()",
+  "local t; t.x = 1",
+  "local t = {}; t.a.b = 1",
+  "local t={}; t:m()",
+  "local t={} return t.a.b",
+  "local up; return (function() return up.x end)()",
+  "local up; return (function() up() end)()",
+  "return ('x')()",
+  "return (nil)()",
+  "return (1)()",
+  "return 1 + {}",
+  "local x; return x + 1",
+  "return {} + 1",
+  "local t={} return t.n + 1",
+  "local a = {}; local b = a.c + a.d",
+  "return 'a' + 1",
+  "local x = nil + 1",
+  "return -{}",
+  "local x; return -x",
+  "return 'a' .. nil",
+  "local x; return 'a' .. x",
+  "return {} .. 'a'",
+  "local t = {} return 'a' .. t.v",
+  "return g .. 'a'",
+  "local a, b = 1, nil; return a .. b",
+  "local a = 'x'; return a .. {} .. 'y'",
+  "return {} < {}",
+  "return {} <= {}",
+  "return 1 < nil",
+  "return {} < 1",
+  "return nil < nil",
+  "return #nil",
+  "local x; return #x",
+  "return #g",
+  "return #5",
+  "for i = nil, 2 do end",
+  "for i = 1, 'x' do end",
+  "for i = 1, 2, {} do end",
+  "return g.x.y",
+  "return t[1]",
+  "local t = {}; return t[1][2]",
+  "return math.foo()",
+  "local s = 'x'; return s:bad()",
+  "local a = {}; a.b.c.d = 1",
+  "x.y.z = 1",
+  "local t = {}; t.x()",
+  "local t = {}; t[1]()",
+  "local t = {x = {}}; t.x.y()",
+  "local f; f()",
+  "local function f() return g() end f()",
+  "local t = {} function t.a() local y = t.b.c return y end t.a()",
+  "local s = 'abc'; return s.x.y",
+  "local co = coroutine.create(function() end); coroutine.resume(co); return select(2, coroutine.resume(co))",
+  "local co = coroutine.create(function() error('in co') end); return select(2, coroutine.resume(co))",
+  "error()",
+  "error(nil)",
+  "error('m')",
+  "error('m', 2)",
+  "error('m', 0)",
+  "error(42)",
+  "error(setmetatable({}, {__tostring=function() return 'T' end}))",
+  "local function f() error('deep', 2) end f()",
+  "local t = setmetatable({}, {__index = function(t, k) error('idx') end}); return t.x",
+  "return string.rep()",
+  "return ('x'):rep()",
+  "return ('x'):rep({})",
+  "return string.sub()",
+  "return math.floor('a')",
+  "return table.insert(1, 2)",
+  "local x = string.rep() return x",
+  "local x = ('x'):rep() return x",
+  "local x = ('%d'):format('x') return x",
+  "local x = string.format('%d', 'x') return x",
+  "local x = table.concat(1)",
+}
+for _, src in ipairs(cases) do
+  local f, e = loadstring(src, "=x")
+  if not f then
+    ngx.say(src, " => LOAD ", e)
+  else
+    local ok, err = pcall(f)
+    ngx.say(src, " => ", tostring(err))
+  end
+end
+ngx.say(pcall(error, "m", 1))
+ngx.say(select("#", pcall(error)))
+ngx.say(pcall(string.rep))
+ngx.say(pcall(1))

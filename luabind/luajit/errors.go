@@ -1,0 +1,474 @@
+package luajit
+
+import (
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Runtime errors in LuaJIT's words.
+//
+// gopher-lua raises its own texts ("attempt to call a non-function object", "cannot
+// perform add operation between number and nil", ...). They are rewritten where an error
+// is caught: ErrorHandler is the errfunc the catching code (pcall, xpcall, the host's
+// entry and user threads) passes to LState.PCall, so it runs while the failing frame is
+// still on the stack. It reads the failing instruction and its registers through the
+// debug interface (GetStack, GetInfo, GetLocal, GetUpvalue and the function's prototype)
+// to name the variable the way LuaJIT does: local, global, upvalue, field or method. The
+// success path pays nothing: nothing runs unless an error was raised.
+
+// ErrorHandler is a PCall errfunc that returns the error value translated by
+// TranslateError with the failing frame at level 1.
+func ErrorHandler(L *lua.LState) int {
+	v := L.Get(1)
+	if s, ok := v.(lua.LString); ok {
+		v = lua.LString(TranslateError(L, string(s), 1))
+	}
+	CloseUpvalues(L)
+	L.SetTop(0)
+	L.Push(v)
+	return 1
+}
+
+var (
+	reIndex  = regexp.MustCompile(`^attempt to index a non-table object\((\w+)\) with key '(.*)'$`)
+	reArith  = regexp.MustCompile(`^cannot perform (\w+) operation between (\w+) and (\w+)$`)
+	reCmp    = regexp.MustCompile(`^attempt to compare (\w+) with (\w+)$`)
+	reBadArg = regexp.MustCompile(`^bad argument #(\d+) to (\S+) \((.*)\)$`)
+	rePos    = regexp.MustCompile(`^([^\n]*?:\d+:) `)
+)
+
+// fixed maps gopher-lua's messages that need no context to LuaJIT's.
+var fixed = map[string]string{
+	"for statement init must be a number":       "'for' initial value must be a number",
+	"for statement limit must be a number":      "'for' limit must be a number",
+	"for statement step must be a number":       "'for' step must be a number",
+	"can not resume a dead thread":              "cannot resume dead coroutine",
+	"can not resume a running thread":           "cannot resume non-suspended coroutine",
+	"can not yield from outside of a coroutine": "attempt to yield from outside a coroutine",
+}
+
+// TranslateError rewrites a gopher-lua error message into LuaJIT's wording. level is the
+// stack level of the frame that raised it (1 inside a PCall errfunc), or -1 when the stack
+// is gone, in which case names cannot be given and only the wording changes.
+func TranslateError(L *lua.LState, msg string, level int) string {
+	pos, body := "", msg
+	if m := rePos.FindStringSubmatch(msg); m != nil {
+		pos, body = m[1]+" ", msg[len(m[0]):]
+	}
+	if t, ok := fixed[body]; ok {
+		return pos + t
+	}
+	var fr *frameInfo
+	if level >= 0 {
+		fr = frameAt(L, level)
+	}
+	switch {
+	case body == "attempt to call a non-function object":
+		if fr != nil {
+			if d, ok := fr.describeOperand(L, opCall); ok {
+				return pos + "attempt to call " + d
+			}
+		}
+		return pos + "attempt to call a nil value"
+	case body == "__len undefined":
+		if fr != nil {
+			if d, ok := fr.describeOperand(L, opLen); ok {
+				return pos + "attempt to get length of " + d
+			}
+		}
+		return pos + "attempt to get length of a nil value"
+	case body == "__unm undefined":
+		if fr != nil {
+			if d, ok := fr.describeOperand(L, opArith); ok {
+				return pos + "attempt to perform arithmetic on " + d
+			}
+		}
+		return pos + "attempt to perform arithmetic on a nil value"
+	}
+	if m := reIndex.FindStringSubmatch(body); m != nil {
+		if fr != nil {
+			if d, ok := fr.describeOperand(L, opIndex); ok {
+				return pos + "attempt to index " + d
+			}
+		}
+		return pos + "attempt to index a " + m[1] + " value"
+	}
+	if m := reArith.FindStringSubmatch(body); m != nil {
+		kind, what := opArith, "attempt to perform arithmetic on "
+		bad := m[2]
+		if m[1] == "concat" {
+			kind, what = opConcat, "attempt to concatenate "
+			if m[3] != "string" && m[3] != "number" {
+				bad = m[3]
+			}
+		} else if m[2] == "number" || (m[2] == "string" && m[3] != "number" && m[3] != "string") {
+			bad = m[3]
+		}
+		if fr != nil {
+			if d, ok := fr.describeOperand(L, kind); ok {
+				return pos + what + d
+			}
+		}
+		return pos + what + "a " + bad + " value"
+	}
+	if m := reCmp.FindStringSubmatch(body); m != nil {
+		if m[1] == m[2] {
+			return pos + "attempt to compare two " + m[1] + " values"
+		}
+		return pos + body
+	}
+	if m := reBadArg.FindStringSubmatch(body); m != nil && fr != nil && !isVerbatim(L, msg) {
+		return badArgument(L, fr, pos, m[1], m[2], m[3])
+	}
+	return msg
+}
+
+// verbatimKey holds, in a state's registry, the last message raised with RaiseVerbatim.
+const verbatimKey = "luaws.verbatim_error"
+
+// RaiseVerbatim raises msg as a Lua library written in Lua would with error(msg): the
+// translator leaves its "bad argument" wording alone (lua-resty-core's raw_log names itself,
+// where a C function would be named after its call site).
+func RaiseVerbatim(L *lua.LState, msg string) {
+	L.G.Registry.RawSetString(verbatimKey, lua.LString(msg))
+	L.Error(lua.LString(msg), 0)
+}
+
+func isVerbatim(L *lua.LState, msg string) bool {
+	v, ok := L.G.Registry.RawGetString(verbatimKey).(lua.LString)
+	return ok && string(v) == msg
+}
+
+// opKind is the operation that failed.
+type opKind int
+
+const (
+	opCall opKind = iota
+	opIndex
+	opArith
+	opConcat
+	opLen
+)
+
+// frameInfo is what the debug interface tells about one frame.
+type frameInfo struct {
+	dbg   *lua.Debug
+	level int
+	fn    *lua.LFunction
+	pc    int // index of the running instruction in fn.Proto.Code, -1 when unknown
+	nargs int // arguments passed to a Go function, -1 when unknown
+}
+
+func frameAt(L *lua.LState, level int) *frameInfo {
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return nil
+	}
+	fv, err := L.GetInfo("f", dbg, lua.LNil)
+	if err != nil {
+		return nil
+	}
+	fn, _ := fv.(*lua.LFunction)
+	if fn == nil {
+		return nil
+	}
+	fr := &frameInfo{dbg: dbg, level: level, fn: fn, pc: -1, nargs: -1}
+	// The frame's program counter and argument count are not exported; reading them
+	// through reflection (error path only) is exact where a line number is ambiguous.
+	if f := reflect.ValueOf(dbg).Elem().FieldByName("frame"); f.IsValid() && !f.IsNil() {
+		cf := f.Elem()
+		if pc := cf.FieldByName("Pc"); pc.IsValid() && pc.CanInt() {
+			fr.pc = int(pc.Int()) - 1
+		}
+		if n := cf.FieldByName("NArgs"); n.IsValid() && n.CanInt() {
+			fr.nargs = int(n.Int())
+		}
+	}
+	if !fn.IsG && (fr.pc < 0 || fr.pc >= len(fn.Proto.Code)) {
+		fr.pc = -1
+	}
+	return fr
+}
+
+// instruction fields (gopher-lua uses Lua 5.1's layout).
+func opcode(i uint32) int { return int(i >> 26) }
+func argA(i uint32) int   { return int(i>>18) & 0xff }
+func argB(i uint32) int   { return int(i & 0x1ff) }
+func argC(i uint32) int   { return int(i>>9) & 0x1ff }
+func argBx(i uint32) int  { return int(i & 0x3ffff) }
+
+const rkBit = 1 << 8
+
+// describeOperand names the operand of the failing instruction as LuaJIT does:
+// "global 'f' (a nil value)" or "a table value".
+func (fr *frameInfo) describeOperand(L *lua.LState, kind opKind) (string, bool) {
+	if fr.fn.IsG || fr.pc < 0 {
+		return "", false
+	}
+	p := fr.fn.Proto
+	inst := p.Code[fr.pc]
+	op := opcode(inst)
+	var rk int // RK operand (register, or constant with rkBit)
+	switch kind {
+	case opCall:
+		switch op {
+		case lua.OP_CALL, lua.OP_TAILCALL:
+			rk = argA(inst)
+		case lua.OP_TFORLOOP:
+			rk = argA(inst)
+		default:
+			return "", false
+		}
+	case opIndex:
+		switch op {
+		case lua.OP_GETTABLE, lua.OP_GETTABLEKS, lua.OP_SELF:
+			rk = argB(inst)
+		case lua.OP_SETTABLE, lua.OP_SETTABLEKS:
+			rk = argA(inst)
+		default:
+			return "", false
+		}
+	case opLen:
+		if op != lua.OP_LEN {
+			return "", false
+		}
+		rk = argB(inst)
+	case opArith:
+		switch op {
+		case lua.OP_UNM:
+			rk = argB(inst)
+		case lua.OP_ADD, lua.OP_SUB, lua.OP_MUL, lua.OP_DIV, lua.OP_MOD, lua.OP_POW:
+			rk = argB(inst)
+			if isNumeric(fr.rkValue(L, rk)) {
+				rk = argC(inst)
+			}
+		default:
+			return "", false
+		}
+	case opConcat:
+		if op != lua.OP_CONCAT {
+			return "", false
+		}
+		// gopher-lua and LuaJIT both concatenate from the right: the first pair that
+		// fails has a non-string operand; LuaJIT names the right one unless it is a
+		// string or number.
+		b, c := argB(inst), argC(inst)
+		rk = -1
+		for r := c; r > b; r-- {
+			right, left := fr.reg(L, r), fr.reg(L, r-1)
+			if !isStrNum(right) {
+				rk = r
+				break
+			}
+			if !isStrNum(left) {
+				rk = r - 1
+				break
+			}
+		}
+		if rk < 0 {
+			return "", false
+		}
+	}
+	v := fr.rkValue(L, rk)
+	typ := v.Type().String()
+	if name := fr.nameOf(rk, fr.pc, 0); name != "" {
+		return name + " (a " + typ + " value)", true
+	}
+	return "a " + typ + " value", true
+}
+
+func isNumeric(v lua.LValue) bool {
+	switch v := v.(type) {
+	case lua.LNumber:
+		return true
+	case lua.LString:
+		_, err := parseNumber(string(v))
+		return err == nil
+	}
+	return false
+}
+
+func isStrNum(v lua.LValue) bool {
+	t := v.Type()
+	return t == lua.LTString || t == lua.LTNumber
+}
+
+// reg is the value of register r of the frame.
+func (fr *frameInfo) reg(L *lua.LState, r int) lua.LValue {
+	_, v := L.GetLocal(fr.dbg, r+1)
+	return v
+}
+
+func (fr *frameInfo) rkValue(L *lua.LState, rk int) lua.LValue {
+	if rk&rkBit != 0 {
+		if k := rk &^ rkBit; k < len(fr.fn.Proto.Constants) {
+			return fr.fn.Proto.Constants[k]
+		}
+		return lua.LNil
+	}
+	return fr.reg(L, rk)
+}
+
+// nameOf names what register (or constant) rk holds at pc: "local 'x'", "global 'f'",
+// "upvalue 'u'", "field 'k'", "method 'm'", or "" when it is a temporary.
+func (fr *frameInfo) nameOf(rk, pc, depth int) string {
+	p := fr.fn.Proto
+	if rk&rkBit != 0 || depth > 8 {
+		return ""
+	}
+	if name, ok := localName(p, rk, pc); ok && !strings.HasPrefix(name, "(") {
+		return "local '" + name + "'"
+	}
+	// the last instruction before pc that set the register (straight-line code)
+	for i := pc - 1; i >= 0; i-- {
+		inst := p.Code[i]
+		a := argA(inst)
+		switch op := opcode(inst); op {
+		case lua.OP_JMP, lua.OP_FORLOOP, lua.OP_FORPREP, lua.OP_TFORLOOP:
+			return ""
+		case lua.OP_MOVE:
+			if a == rk {
+				return fr.nameOf(argB(inst), i, depth+1)
+			}
+		case lua.OP_GETGLOBAL:
+			if a == rk {
+				if s, ok := constString(p, argBx(inst)); ok {
+					return "global '" + s + "'"
+				}
+				return ""
+			}
+		case lua.OP_GETUPVAL:
+			if a == rk {
+				if b := argB(inst); b < len(p.DbgUpvalues) {
+					return "upvalue '" + p.DbgUpvalues[b] + "'"
+				}
+				return ""
+			}
+		case lua.OP_GETTABLE, lua.OP_GETTABLEKS:
+			if a == rk {
+				if c := argC(inst); c&rkBit != 0 {
+					if s, ok := constString(p, c&^rkBit); ok {
+						return "field '" + s + "'"
+					}
+				}
+				return ""
+			}
+		case lua.OP_SELF:
+			if a == rk {
+				if c := argC(inst); c&rkBit != 0 {
+					if s, ok := constString(p, c&^rkBit); ok {
+						return "method '" + s + "'"
+					}
+				}
+				return ""
+			}
+			if a+1 == rk {
+				return fr.nameOf(argB(inst), i, depth+1)
+			}
+		case lua.OP_LOADNIL:
+			if rk >= a && rk <= argB(inst) {
+				return ""
+			}
+		case lua.OP_CALL:
+			if rk >= a {
+				return ""
+			}
+		case lua.OP_SETTABLE, lua.OP_SETTABLEKS, lua.OP_SETGLOBAL, lua.OP_SETUPVAL,
+			lua.OP_EQ, lua.OP_LT, lua.OP_LE, lua.OP_TEST, lua.OP_SETLIST, lua.OP_CLOSE, lua.OP_NOP, lua.OP_RETURN, lua.OP_TAILCALL:
+			// do not set a register
+		default:
+			if a == rk {
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+// localName is the name of the local in register r at instruction pc (Lua 5.1's
+// luaF_getlocalname; LFunction.LocalName misses the instruction a local starts at).
+func localName(p *lua.FunctionProto, r, pc int) (string, bool) {
+	for _, l := range p.DbgLocals {
+		if l.StartPc > pc {
+			break
+		}
+		if pc < l.EndPc {
+			if r == 0 {
+				return l.Name, true
+			}
+			r--
+		}
+	}
+	return "", false
+}
+
+func constString(p *lua.FunctionProto, k int) (string, bool) {
+	if k < len(p.Constants) {
+		if s, ok := p.Constants[k].(lua.LString); ok {
+			return string(s), true
+		}
+	}
+	return "", false
+}
+
+// badArgument words "bad argument #n to 'name' (msg)" as LuaJIT: named after the call
+// site, self not counted in a method call, "got no value" past the last argument, and
+// '?' without a position when the caller is not Lua code or calls in tail position.
+func badArgument(L *lua.LState, fr *frameInfo, pos, narg, _, msg string) string {
+	n, _ := strconv.Atoi(narg)
+	if strings.HasSuffix(msg, " got nil") && fr.fn.IsG && fr.nargs >= 0 && n > fr.nargs {
+		msg = strings.TrimSuffix(msg, "nil") + "no value"
+	}
+	unnamed := "bad argument #" + narg + " to '?' (" + msg + ")"
+	if !fr.fn.IsG {
+		return pos + unnamed
+	}
+	caller := frameAt(L, fr.level+1)
+	if caller == nil || caller.fn.IsG || caller.pc < 0 {
+		return unnamed
+	}
+	p := caller.fn.Proto
+	inst := p.Code[caller.pc]
+	if opcode(inst) == lua.OP_TAILCALL {
+		return unnamed
+	}
+	if opcode(inst) != lua.OP_CALL {
+		return pos + unnamed
+	}
+	name := caller.nameOf(argA(inst), caller.pc, 0)
+	if name == "" {
+		return pos + unnamed
+	}
+	q := strings.IndexByte(name, '\'')
+	kind, id := name[:q-1], name[q:]
+	if kind == "method" {
+		n--
+		if n == 0 {
+			return pos + "calling " + id + " on bad self (" + msg + ")"
+		}
+	}
+	return pos + "bad argument #" + strconv.Itoa(n) + " to " + id + " (" + msg + ")"
+}
+
+// CloseUpvalues closes the open upvalues of every frame on L's stack, which gopher-lua
+// does when an error is raised under a PCall without errfunc but skips when there is one:
+// a closure made by the failing function would otherwise see its captured locals' registers
+// reused. An errfunc calls it before returning. It works through the public API: an inner
+// PCall clears the "has errfunc" flag, and an error raised under a second one closes.
+func CloseUpvalues(L *lua.LState) {
+	top := L.GetTop()
+	L.Push(noop)
+	_ = L.PCall(0, 0, nil)
+	L.Push(raiseClose)
+	_ = L.PCall(0, 0, nil)
+	L.SetTop(top)
+}
+
+var (
+	noop       = &lua.LFunction{IsG: true, GFunction: func(*lua.LState) int { return 0 }}
+	raiseClose = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { L.RaiseError("close"); return 0 }}
+)
