@@ -19,6 +19,7 @@ func openLibs(L *lua.LState) {
 		"getmetatable": baseGetmetatable,
 		"loadfile":     baseLoadfile,
 		"dofile":       baseDofile,
+		"error":        baseError,
 	} {
 		g.RawSetString(name, L.NewFunction(fn))
 	}
@@ -67,6 +68,11 @@ func openLibs(L *lua.LState) {
 	if tbl, ok := g.RawGetString("debug").(*lua.LTable); ok {
 		tbl.RawSetString("getupvalue", L.NewFunction(debugUpvalue(false)))
 		tbl.RawSetString("setupvalue", L.NewFunction(debugUpvalue(true)))
+	}
+	if tbl, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
+		if r, ok := tbl.RawGetString("resume").(*lua.LFunction); ok && r.IsG {
+			tbl.RawSetString("resume", L.NewFunction(coroutineResume(r.GFunction)))
+		}
 	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)
