@@ -110,3 +110,15 @@ end
 ngx.say(select(2, loadstring("x = = 1", "=name")))
 ngx.say(select(2, loadstring("x = = 1", "@file.lua")))
 ngx.say(select(2, loadstring("x = = 1 and a very long line that goes on and on and on for ever")))
+-- error()'s positions and coroutine.resume's refusals
+ngx.say(select(2, pcall(error, "m", 1)))
+ngx.say(select(2, pcall(error, "m")))
+ngx.say(select("#", pcall(error)), " ", type(select(2, pcall(error))))
+ngx.say(select(2, pcall(function() error("x", 2) end)))
+ngx.say(select(2, pcall(function() error("x", 0) end)))
+local co = coroutine.create(function() end)
+coroutine.resume(co)
+ngx.say(select(2, coroutine.resume(co)))
+local co2
+co2 = coroutine.create(function() return coroutine.resume(co2) end)
+ngx.say(select(3, coroutine.resume(co2)))
