@@ -47,9 +47,13 @@ func compile(chunkname string, src []byte) (*lua.FunctionProto, error) {
 	}
 	chunk, err := parse.Parse(bytes.NewReader(src), chunkname)
 	if err != nil {
-		return nil, err
+		return nil, luajit.ParseError(chunkname, src, err)
 	}
-	return luajit.Compile(chunk, chunkname)
+	proto, err := luajit.Compile(chunk, chunkname)
+	if err != nil {
+		return nil, luajit.CompileError(chunkname, src, err)
+	}
+	return proto, nil
 }
 
 // file returns the compiled chunk of a Lua file, recompiling it when the file changed.

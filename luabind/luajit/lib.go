@@ -352,7 +352,7 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 	}
 	proto, err := Compile(chunk, name)
 	if err != nil {
-		return nil, name + ": " + err.Error()
+		return nil, compileErrorText(name, tsrc, err)
 	}
 	return NewFunction(L, proto), ""
 }
@@ -360,6 +360,9 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 // parseErrorText reshapes a gopher-lua parse error as "chunk:line: message near 'token'".
 // The message is gopher-lua's own (LuaJIT's wording, e.g. "unexpected symbol", differs).
 func parseErrorText(name string, src []byte, err error) string {
+	if se := CheckSyntax(name, src); se != nil {
+		return se.Error()
+	}
 	pe, ok := err.(*parse.Error)
 	if !ok {
 		return name + ": " + strings.TrimSpace(err.Error())
@@ -385,6 +388,29 @@ func parseErrorText(name string, src []byte, err error) string {
 		}
 	}
 	return name + ":" + itoa(line) + ": " + msg + " near '" + tok + "'"
+}
+
+// compileErrorText words a gopher-lua compile error (a scope error such as a break outside
+// a loop) as LuaJIT does where the syntax checker finds it, else as gopher-lua does.
+func compileErrorText(name string, src []byte, err error) string {
+	if se := CheckSyntax(name, src); se != nil {
+		return se.Error()
+	}
+	return name + ": " + err.Error()
+}
+
+// CompileError is ParseError for an error of Compile.
+func CompileError(chunkname string, src []byte, err error) error {
+	if se := CheckSyntax(displayChunk(chunkname), src); se != nil {
+		return se
+	}
+	return err
+}
+
+// ParseError words a failed parse.Parse of src (Translate's output) as LuaJIT does, for a
+// chunk named chunkname as given to Translate ("@x.lua", "=name" or a display name).
+func ParseError(chunkname string, src []byte, err error) error {
+	return errors.New(parseErrorText(displayChunk(chunkname), src, err))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

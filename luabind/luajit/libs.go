@@ -19,6 +19,7 @@ func openLibs(L *lua.LState) {
 		"getmetatable": baseGetmetatable,
 		"loadfile":     baseLoadfile,
 		"dofile":       baseDofile,
+		"error":        baseError,
 	} {
 		g.RawSetString(name, L.NewFunction(fn))
 	}

@@ -14,6 +14,9 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
+	if e.Near == "" { // a scope error such as "no loop to break"
+		return e.Chunk + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+	}
 	return e.Chunk + ":" + strconv.Itoa(e.Line) + ": " + e.Msg + " near '" + e.Near + "'"
 }
 
