@@ -17,6 +17,7 @@ type options struct {
 	errorLog string
 	logLevel string
 	version  bool
+	pprof    string // --pprof ADDR: net/http/pprof on its own listener (pprof.go)
 }
 
 type locationList []server.Location
@@ -75,6 +76,8 @@ Flags:
                           on, off or [keepidle]:[keepintvl]:[keepcnt], e.g. 2s:2s:8
   --tls-cert FILE         serve https/wss with this certificate (PEM) ...
   --tls-key FILE          ... and this private key (PEM)
+  --pprof ADDR            serve net/http/pprof on ADDR (its own listener), to profile a
+                          running server: go tool pprof http://ADDR/debug/pprof/profile
   --version               print luaws's version and exit
   --help                  print this help and exit
 `
@@ -98,6 +101,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&so.TLSCert, "tls-cert", "", "")
 	fs.StringVar(&so.TLSKey, "tls-key", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.pprof, "pprof", "", "")
 	codeCache := onOff{v: true}
 	abort := onOff{v: true}
 	fs.Var(&codeCache, "lua-code-cache", "")

@@ -55,6 +55,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer lg.Close()
 	opts.server.Log = lg
+	if err := startPprof(opts.pprof, stderr); err != nil {
+		fmt.Fprintf(stderr, "luaws: %v\n", err)
+		return 1
+	}
 	srv, err := server.New(opts.server)
 	if err != nil {
 		fmt.Fprintf(stderr, "luaws: %v\n", err)
