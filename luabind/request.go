@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -50,13 +51,14 @@ type request struct {
 	logc errlog.Conn
 
 	// vm is the Lua state the request runs in; its baton lets one light thread run at a time.
-	vm      *vm
-	ctx     context.Context
-	cancel  context.CancelFunc
-	entry   *lthread
-	wg      sync.WaitGroup           // user threads' goroutines
-	thmu    sync.Mutex               // guards threads (kill runs without the baton)
-	threads map[*lua.LState]*lthread // user threads by their Lua thread
+	vm        *vm
+	ctx       context.Context
+	cancel    context.CancelFunc
+	entry     *lthread
+	wg        sync.WaitGroup           // user threads' goroutines
+	thmu      sync.Mutex               // guards threads (kill runs without the baton)
+	threads   map[*lua.LState]*lthread // user threads by their Lua thread
+	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
 
 	// response
 	status      int
@@ -178,6 +180,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		L.Push(a)
 	}
 	err := L.PCall(len(args), 0, nil)
+	r.entry.threadEnded()
 	failed := err != nil && !r.exited
 	if failed {
 		r.threadAborted("entry", err)

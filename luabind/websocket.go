@@ -75,7 +75,7 @@ func wsAccept(L *lua.LState) int {
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
 	t := threadOf(L)
 	t.blockOn(L, conn, func() {
-		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
+		s.armDeadline(true, s.sendTimeout)
 		_, err = conn.Write(head)
 	})
 	if err != nil {
@@ -140,14 +140,22 @@ func wsRecvFrame(L *lua.LState) int {
 	}
 	fr := s.frameReader()
 	t := threadOf(L)
+	s.reader = t
 	var f wsnative.Frame
-	err := error(net.ErrClosed)
-	s.reading = true
-	t.blockOn(L, s.conn, func() {
-		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
+	var err error
+	if fr.FrameBuffered() {
+		// The frame is here: no read, no deadline, no yield (nginx returns buffered data
+		// without going back to its event loop either).
 		f, err = fr.ReadFrame(max, force)
-	})
-	s.reading = false
+	} else {
+		err = net.ErrClosed
+		s.reading = true
+		t.blockOn(L, s.conn, func() {
+			s.armDeadline(false, s.readTimeout)
+			f, err = fr.ReadFrame(max, force)
+		})
+		s.reading = false
+	}
 	if err != nil {
 		var ioe *wsnative.IOError
 		if errors.As(err, &ioe) {
@@ -254,9 +262,40 @@ func wsSendFrame(L *lua.LState) int {
 	if masked {
 		key = maskKeyArg(L, 7)
 	}
-	n, err := s.write(L, func(c net.Conn) (int, error) {
-		return wsnative.WriteFrame(c, fin, op, payload, masked, key)
-	})
+	var n int
+	var err error
+	t := threadOf(L)
+	switch size := wsnative.FrameLen(len(payload), masked); {
+	case s.werr != nil:
+		err = s.werr
+	case op != wsnative.OpClose && s.canCoalesce(t, size):
+		if s.wbuf == nil {
+			s.wbuf = coalescePool.Get().(*[]byte)
+		}
+		*s.wbuf = wsnative.AppendFrame(*s.wbuf, fin, op, payload, masked, key)
+		n = size
+	case s.wbuf != nil:
+		// the held-back frames and this one, in one write
+		b := s.pending()
+		held := len(*b)
+		if size <= coalesceFrameMax {
+			*b = wsnative.AppendFrame(*b, fin, op, payload, masked, key)
+			if n, err = s.write(L, func(c net.Conn) (int, error) { return c.Write(*b) }); err == nil {
+				n -= held
+			}
+		} else {
+			if _, err = s.write(L, func(c net.Conn) (int, error) { return c.Write(*b) }); err == nil {
+				n, err = s.write(L, func(c net.Conn) (int, error) {
+					return wsnative.WriteFrame(c, fin, op, payload, masked, key)
+				})
+			}
+		}
+		releasePending(b)
+	default:
+		n, err = s.write(L, func(c net.Conn) (int, error) {
+			return wsnative.WriteFrame(c, fin, op, payload, masked, key)
+		})
+	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
