@@ -62,6 +62,7 @@ func (s *socket) forgetDeadlines() { s.rdl, s.wdl = armedDeadline{}, armedDeadli
 //   - before the thread blocks on anything (recv_frame with nothing buffered, ngx.sleep,
 //     a cosocket, a semaphore: lthread.block);
 //   - when the thread ends, and when the socket is closed;
+//
 // so nothing waits for longer than the handler takes to process the input already received.
 const (
 	coalesceFrameMax = 4096     // bigger frames go out on their own
