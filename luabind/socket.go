@@ -32,9 +32,11 @@ type socket struct {
 	rdl, wdl armedDeadline
 
 	// output coalescing on the request socket (see wsSendFrame, coalesce.go)
-	reader *lthread // the light thread that last called recv_frame
-	wbuf   *[]byte  // frames sent while more input was buffered, not yet written
-	werr   error    // why writing wbuf failed, reported by the next send
+	reader *lthread   // the light thread that last called recv_frame
+	wbuf   *[]byte    // frames sent while more input was buffered, not yet written
+	werr   error      // why writing wbuf failed, reported by the next send
+	sentN  int        // the last send_frame's byte count ...
+	sentV  lua.LValue // ... as a Lua value, reused while frames keep their size
 
 	closed  bool
 	reading bool

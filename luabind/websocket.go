@@ -189,11 +189,7 @@ func wsRecvFrame(L *lua.LState) int {
 		}
 		return 3
 	}
-	if name := wsnative.OpName(f.Opcode); name != "" {
-		L.Push(lua.LString(name))
-	} else {
-		L.Push(lua.LNil)
-	}
+	L.Push(opNames[f.Opcode&0x0f]) // boxed once: no allocation per frame
 	if !f.Fin {
 		L.Push(lua.LString("again"))
 	} else {
@@ -201,6 +197,18 @@ func wsRecvFrame(L *lua.LState) int {
 	}
 	return 3
 }
+
+// opNames are the frame type names recv_frame returns, by opcode, as Lua values (nil for
+// the reserved opcodes, which the reader rejects before).
+var opNames = func() (t [16]lua.LValue) {
+	for op := range t {
+		t[op] = lua.LNil
+		if name := wsnative.OpName(byte(op)); name != "" {
+			t[op] = lua.LString(name)
+		}
+	}
+	return t
+}()
 
 // payloadArg converts a frame payload as upstream does: nil/false -> "", strings as they
 // are, anything else through tostring. The bytes alias the Lua string: read-only.
@@ -301,7 +309,10 @@ func wsSendFrame(L *lua.LState) int {
 		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
 		return 2
 	}
-	L.Push(lua.LNumber(n))
+	if n != s.sentN || s.sentV == nil { // box the byte count once while frames keep their size
+		s.sentN, s.sentV = n, lua.LNumber(n)
+	}
+	L.Push(s.sentV)
 	return 1
 }
 

@@ -30,6 +30,7 @@ type scenario struct {
 
 type runOpts struct {
 	luaws, gorilla, restyLib, echoLua string
+	luawsBefore                       string // another luaws build, shown beside (before/after)
 	rounds                            int
 	window, warmup                    time.Duration
 	idle                              int
@@ -45,6 +46,7 @@ func runMain(args []string) error {
 	servers := fs.String("servers", "openresty,gorilla,luaws", "servers to measure, in this order")
 	fs.StringVar(&o.luaws, "luaws", "", "luaws binary")
 	fs.StringVar(&o.gorilla, "gorilla", "", "gorilla echo server binary")
+	fs.StringVar(&o.luawsBefore, "luaws-before", "", "another luaws binary (a baseline build), measured as server luaws-before")
 	fs.StringVar(&o.restyLib, "resty-lib", "", "lua-resty-websocket's lib/ directory (none: no OpenResty row)")
 	fs.StringVar(&o.echoLua, "handler", "", "the echo handler (bench/echo.lua)")
 	fs.IntVar(&o.rounds, "rounds", 3, "interleaved rounds (the table shows medians)")
@@ -65,6 +67,9 @@ func runMain(args []string) error {
 			continue
 		}
 		o.servers = append(o.servers, s)
+	}
+	if o.luawsBefore != "" {
+		o.servers = append([]string{"luaws-before"}, o.servers...)
 	}
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(o.idle)+1000 {
@@ -209,12 +214,16 @@ func runOne(o *runOpts, srv string, sc scenario) (result, error) {
 
 func serverCmd(o *runOpts, srv, addr, dir string, workers int, noCache bool) (*exec.Cmd, error) {
 	switch srv {
-	case "luaws":
+	case "luaws", "luaws-before":
 		cc := "on"
 		if noCache {
 			cc = "off"
 		}
-		return exec.Command(o.luaws, "--listen", addr, "--location", "/s="+o.echoLua,
+		bin := o.luaws
+		if srv == "luaws-before" {
+			bin = o.luawsBefore
+		}
+		return exec.Command(bin, "--listen", addr, "--location", "/s="+o.echoLua,
 			"--error-log", filepath.Join(dir, "error.log"), "--workers", strconv.Itoa(workers),
 			"--lua-code-cache", cc), nil
 	case "gorilla":

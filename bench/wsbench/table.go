@@ -9,9 +9,10 @@ import (
 )
 
 var serverTitle = map[string]string{
-	"openresty": "OpenResty (nginx + lua module)",
-	"gorilla":   "gorilla (pure Go)",
-	"luaws":     "luaws",
+	"openresty":    "OpenResty (nginx + lua module)",
+	"gorilla":      "gorilla (pure Go)",
+	"luaws":        "luaws",
+	"luaws-before": "luaws before",
 }
 
 // printTable prints the medians as the Markdown table: server CPU per operation and
@@ -22,14 +23,24 @@ func printTable(w io.Writer, o *runOpts, scs []scenario, all []result, took time
 	for _, s := range o.servers {
 		have[s] = true
 	}
+	if have["luaws-before"] {
+		cols = []string{"openresty", "gorilla", "luaws-before", "luaws"}
+	}
 	fmt.Fprintf(w, "\n%s, %s, %d round(s) × %v, medians; took %v\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		machine(), o.rounds, o.window, took.Round(time.Second))
 	fmt.Fprint(w, "| per operation (server CPU) |")
 	for _, c := range cols {
 		fmt.Fprintf(w, " %s |", serverTitle[c])
 	}
-	fmt.Fprintln(w, " luaws ÷ OpenResty |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprint(w, " luaws ÷ OpenResty |")
+	if have["luaws-before"] {
+		fmt.Fprint(w, " before ÷ OpenResty |")
+	}
+	seps := len(cols) + 1
+	if have["luaws-before"] {
+		seps++
+	}
+	fmt.Fprintln(w, "\n|---|"+strings.Repeat("---|", seps))
 	row := func(label, sc string, f func(*result) float64, unit string, format string, noRatio bool) {
 		vals := map[string]float64{}
 		fmt.Fprintf(w, "| %s |", label)
@@ -48,7 +59,17 @@ func printTable(w io.Writer, o *runOpts, scs []scenario, all []result, took time
 				ratio = fmt.Sprintf("%.2f×", a/b)
 			}
 		}
-		fmt.Fprintf(w, " %s |\n", ratio)
+		fmt.Fprintf(w, " %s |", ratio)
+		if have["luaws-before"] {
+			ratio = "—"
+			if a, ok := vals["luaws-before"]; ok && !noRatio {
+				if b, ok := vals["openresty"]; ok && b != 0 {
+					ratio = fmt.Sprintf("%.2f×", a/b)
+				}
+			}
+			fmt.Fprintf(w, " %s |", ratio)
+		}
+		fmt.Fprintln(w)
 	}
 	cpu := func(r *result) float64 { return r.CPUus }
 	for _, sc := range scs {
