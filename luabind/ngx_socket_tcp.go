@@ -184,6 +184,7 @@ func sockConnect(L *lua.LState) int {
 		return 2
 	}
 	s.conn = conn
+	s.forgetDeadlines()
 	L.Push(lua.LNumber(1))
 	return 1
 }
@@ -308,6 +309,7 @@ func sockSSLHandshake(L *lua.LState) int {
 		err = tc.Handshake()
 		_ = s.conn.SetDeadline(time.Time{})
 	})
+	s.forgetDeadlines()
 	if err != nil {
 		msg := "handshake failed"
 		var ve *verifyError
@@ -465,6 +467,7 @@ func sockSetKeepalive(L *lua.LState) int {
 		size = int(v)
 	}
 	_ = s.conn.SetDeadline(time.Time{})
+	s.forgetDeadlines()
 	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size) {
 		s.req.sc.log.Log(errlog.Debug, &s.req.logc,
 			"lua tcp socket keepalive create connection pool for key \""+s.poolName+"\"")

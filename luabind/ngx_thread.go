@@ -43,6 +43,7 @@ type userThread struct {
 // release gives up the baton: to the parent on the way out of a fresh spawn, to anyone else
 // afterwards.
 func (t *lthread) release() {
+	t.threadEnded() // frames it held back go out before anyone else runs (block already took them)
 	if t.user != nil && t.user.handoff != nil {
 		c := t.user.handoff
 		t.user.handoff = nil
@@ -111,6 +112,7 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		if u.status == threadRunning {
 			u.status = threadZombie
 		}
+		child.threadEnded()
 		child.cancel()
 		close(u.done)
 		child.release()

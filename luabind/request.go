@@ -55,13 +55,14 @@ type request struct {
 	logc errlog.Conn
 
 	// vm is the Lua state the request runs in; its baton lets one light thread run at a time.
-	vm      *vm
-	ctx     context.Context
-	cancel  context.CancelFunc
-	entry   *lthread
-	wg      sync.WaitGroup           // user threads' goroutines
-	thmu    sync.Mutex               // guards threads (kill runs without the baton)
-	threads map[*lua.LState]*lthread // user threads by their Lua thread
+	vm        *vm
+	ctx       context.Context
+	cancel    context.CancelFunc
+	entry     *lthread
+	wg        sync.WaitGroup           // user threads' goroutines
+	thmu      sync.Mutex               // guards threads (kill runs without the baton)
+	threads   map[*lua.LState]*lthread // user threads by their Lua thread
+	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
 
 	// response
 	status      int
@@ -200,6 +201,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		L.Push(a)
 	}
 	err := v.pcall(L, len(args), 0)
+	r.entry.threadEnded()
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)

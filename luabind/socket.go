@@ -28,6 +28,16 @@ type socket struct {
 
 	readTimeout, sendTimeout, connectTimeout time.Duration
 
+	// the deadlines last set on conn (see armDeadline)
+	rdl, wdl armedDeadline
+
+	// output coalescing on the request socket (see wsSendFrame, coalesce.go)
+	reader *lthread   // the light thread that last called recv_frame
+	wbuf   *[]byte    // frames sent while more input was buffered, not yet written
+	werr   error      // why writing wbuf failed, reported by the next send
+	sentN  int        // the last send_frame's byte count ...
+	sentV  lua.LValue // ... as a Lua value, reused while frames keep their size
+
 	closed  bool
 	reading bool
 	writing int        // sends under way (queued on wmu)
@@ -174,7 +184,7 @@ func (s *socket) fill(L *lua.LState, t *lthread) error {
 	var n int
 	var err error
 	t.blockOn(L, s.conn, func() {
-		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
+		s.armDeadline(false, s.readTimeout)
 		var buf [4096]byte
 		n, err = s.conn.Read(buf[:])
 		if n > 0 {
@@ -353,7 +363,7 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 	t.blockOn(L, conn, func() {
 		s.wmu.Lock()
 		defer s.wmu.Unlock()
-		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
+		s.armDeadline(true, s.sendTimeout)
 		n, err = f(conn)
 		if s.raw && s.req != nil {
 			s.req.rawBytes += int64(n)
@@ -409,6 +419,7 @@ func sockClose(L *lua.LState) int {
 
 // shut closes the connection for good.
 func (s *socket) shut() {
+	s.flushNow()
 	s.closed = true
 	if s.conn != nil {
 		_ = s.conn.Close()

@@ -105,13 +105,21 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // block runs f with the baton released so that other light threads of the request run while
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
+	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
 	t.release()
+	var ferr error
 	defer func() {
 		t.req.vm.baton.Lock()
 		t.req.vm.baton.claim(t)
 		L.G.CurrentThread = L
 		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
+		if ferr != nil && t.req.sock != nil && t.req.sock.werr == nil {
+			t.req.sock.werr = ferr
+		}
 	}()
+	if flush != nil {
+		ferr = flush()
+	}
 	f()
 }
 
@@ -137,6 +145,7 @@ func (t *lthread) kill() {
 	t.cancel()
 	t.mu.Lock()
 	if t.blocked != nil {
+		t.req.killEpoch.Add(1)
 		_ = t.blocked.SetDeadline(time.Unix(1, 0))
 	}
 	t.mu.Unlock()

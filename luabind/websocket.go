@@ -103,7 +103,7 @@ func wsAccept(L *lua.LState) int {
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
 	t := threadOf(L)
 	t.blockOn(L, conn, func() {
-		_ = conn.SetWriteDeadline(deadline(s.sendTimeout))
+		s.armDeadline(true, s.sendTimeout)
 		var n int
 		n, err = conn.Write(head)
 		r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(len(head))
@@ -187,22 +187,30 @@ func wsRecvFrame(L *lua.LState) int {
 	}
 	fr := s.frameReader()
 	t := threadOf(L)
+	s.reader = t
 	var f wsnative.Frame
-	err := error(net.ErrClosed)
-	s.reading = true
+	var err error
 	x := s.ext
-	t.blockOn(L, s.conn, func() {
-		_ = s.conn.SetReadDeadline(deadline(s.readTimeout))
+	if x == nil && fr.FrameBuffered() {
+		// The frame is here: no read, no deadline, no yield (nginx returns buffered data
+		// without going back to its event loop either).
 		f, err = fr.ReadFrame(max, force)
-		for x != nil && err == nil {
-			var more bool
-			if f, more, err = x.process(f, max); err != nil || !more {
-				break
-			}
+	} else {
+		err = net.ErrClosed
+		s.reading = true
+		t.blockOn(L, s.conn, func() {
+			s.armDeadline(false, s.readTimeout)
 			f, err = fr.ReadFrame(max, force)
-		}
-	})
-	s.reading = false
+			for x != nil && err == nil {
+				var more bool
+				if f, more, err = x.process(f, max); err != nil || !more {
+					break
+				}
+				f, err = fr.ReadFrame(max, force)
+			}
+		})
+		s.reading = false
+	}
 	if x != nil && isExtError(err) {
 		s.rejectFrame(L, err)
 	}
@@ -243,11 +251,7 @@ func wsRecvFrame(L *lua.LState) int {
 		}
 		return 3
 	}
-	if name := wsnative.OpName(f.Opcode); name != "" {
-		L.Push(lua.LString(name))
-	} else {
-		L.Push(lua.LNil)
-	}
+	L.Push(opNames[f.Opcode&0x0f]) // boxed once: no allocation per frame
 	if !f.Fin {
 		L.Push(lua.LString("again"))
 	} else {
@@ -255,6 +259,18 @@ func wsRecvFrame(L *lua.LState) int {
 	}
 	return 3
 }
+
+// opNames are the frame type names recv_frame returns, by opcode, as Lua values (nil for
+// the reserved opcodes, which the reader rejects before).
+var opNames = func() (t [16]lua.LValue) {
+	for op := range t {
+		t[op] = lua.LNil
+		if name := wsnative.OpName(byte(op)); name != "" {
+			t[op] = lua.LString(name)
+		}
+	}
+	return t
+}()
 
 // payloadArg converts a frame payload as upstream does: nil/false -> "", strings as they
 // are, anything else through tostring. The bytes alias the Lua string: read-only.
@@ -324,9 +340,40 @@ func wsSendFrame(L *lua.LState) int {
 			return 2
 		}
 	}
-	n, err := s.write(L, func(c net.Conn) (int, error) {
-		return wsnative.WriteFrame(c, fin, op, payload, masked, key)
-	})
+	var n int
+	var err error
+	t := threadOf(L)
+	switch size := wsnative.FrameLen(len(payload), masked); {
+	case s.werr != nil:
+		err = s.werr
+	case op != wsnative.OpClose && s.canCoalesce(t, size):
+		if s.wbuf == nil {
+			s.wbuf = coalescePool.Get().(*[]byte)
+		}
+		*s.wbuf = wsnative.AppendFrame(*s.wbuf, fin, op, payload, masked, key)
+		n = size
+	case s.wbuf != nil:
+		// the held-back frames and this one, in one write
+		b := s.pending()
+		held := len(*b)
+		if size <= coalesceFrameMax {
+			*b = wsnative.AppendFrame(*b, fin, op, payload, masked, key)
+			if n, err = s.write(L, func(c net.Conn) (int, error) { return c.Write(*b) }); err == nil {
+				n -= held
+			}
+		} else {
+			if _, err = s.write(L, func(c net.Conn) (int, error) { return c.Write(*b) }); err == nil {
+				n, err = s.write(L, func(c net.Conn) (int, error) {
+					return wsnative.WriteFrame(c, fin, op, payload, masked, key)
+				})
+			}
+		}
+		releasePending(b)
+	default:
+		n, err = s.write(L, func(c net.Conn) (int, error) {
+			return wsnative.WriteFrame(c, fin, op, payload, masked, key)
+		})
+	}
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("failed to send frame: " + s.ioFailed(L, "write", err)))
@@ -336,7 +383,10 @@ func wsSendFrame(L *lua.LState) int {
 		st.FramesOut[op&0xf].Add(1)
 		st.BytesOut[op&0xf].Add(uint64(n))
 	}
-	L.Push(lua.LNumber(n))
+	if n != s.sentN || s.sentV == nil { // box the byte count once while frames keep their size
+		s.sentN, s.sentV = n, lua.LNumber(n)
+	}
+	L.Push(s.sentV)
 	return 1
 }
 

@@ -154,3 +154,39 @@ func BenchmarkHandshakeEchoClose(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEcho64Pipelined: 16 messages written at once, then their 16 echoes read, on one
+// connection (per op: one message).
+func BenchmarkEcho64Pipelined(b *testing.B) {
+	const depth = 16
+	msg := bytes.Repeat([]byte("p"), 64)
+	for _, s := range benchServers {
+		b.Run(s.name, func(b *testing.B) {
+			url := s.url(b)
+			b.SetBytes(64)
+			b.ReportAllocs()
+			c, _, err := dialer.Dial(url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			roundTrip(b, c, msg)
+			b.ResetTimer()
+			for done := 0; done < b.N; done += depth {
+				n := min(depth, b.N-done)
+				for range n {
+					if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for range n {
+					if _, got, err := c.ReadMessage(); err != nil || len(got) != len(msg) {
+						b.Fatalf("echo: %d bytes, %v", len(got), err)
+					}
+				}
+			}
+			b.StopTimer()
+			report(b, s.name)
+		})
+	}
+}

@@ -252,3 +252,33 @@ func (r *Reader) makeRoom(need int) {
 	}
 	r.buf, r.class, r.r, r.w = nb, class, 0, len(pending)
 }
+
+// FrameBuffered reports whether the next ReadFrame can return without reading from the
+// stream: a whole frame (header, masking key and payload) is buffered, or the Reader has
+// already failed. It does not check the frame; ReadFrame does.
+func (r *Reader) FrameBuffered() bool {
+	if r.err != nil {
+		return true
+	}
+	b := r.buf[r.r:r.w]
+	if len(b) < 2 {
+		return false
+	}
+	hdr, n := 2, uint64(b[1]&0x7f)
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return false
+		}
+		hdr, n = 4, uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		if len(b) < 10 {
+			return false
+		}
+		hdr, n = 10, binary.BigEndian.Uint64(b[2:])
+	}
+	if b[1]&0x80 != 0 {
+		hdr += 4
+	}
+	return len(b) >= hdr && uint64(len(b)-hdr) >= n
+}

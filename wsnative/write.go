@@ -26,6 +26,9 @@ type vecWrite struct {
 
 var vecPool = sync.Pool{New: func() any { return new(vecWrite) }}
 
+// FrameLen returns the length of a frame with a payload of n bytes (header included).
+func FrameLen(n int, masked bool) int { return headerLen(n, masked) + n }
+
 // headerLen returns the length of the header AppendHeader writes.
 func headerLen(length int, masked bool) int {
 	n := 2

@@ -52,6 +52,8 @@ Flags:
                           (e.g. 100ms) without yielding (default: no bound)
   --allowed-origins LIST  comma-separated origins (https://example.com) a browser's websocket
                           handshake may come from; others get 403 (default: any)
+  --pprof ADDR            serve net/http/pprof on ADDR (its own listener), to profile a
+                          running server: go tool pprof http://ADDR/debug/pprof/profile
   --tls-cert FILE         serve https/wss with this certificate (PEM) ...
   --tls-key FILE          ... and this private key (PEM)
   --version               print the versions of luaws, Go and gopher-lua, and exit

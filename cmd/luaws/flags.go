@@ -25,6 +25,7 @@ type options struct {
 	metrics   string // --metrics ADDR (metrics.go)
 	// shutdownTimeout bounds a graceful stop (SIGQUIT): worker_shutdown_timeout.
 	shutdownTimeout time.Duration
+	pprof           string // --pprof ADDR: net/http/pprof on its own listener (pprof.go)
 }
 
 type locationList []server.Location
@@ -87,6 +88,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&so.TLSCert, "tls-cert", "", "")
 	fs.StringVar(&so.TLSKey, "tls-key", "", "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.pprof, "pprof", "", "")
 	codeCache := onOff{v: true}
 	abort := onOff{v: true}
 	fs.Var(&codeCache, "lua-code-cache", "")

@@ -61,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer lg.Close()
 	opts.server.Log = lg
+	if err := startPprof(opts.pprof, stderr); err != nil {
+		fmt.Fprintf(stderr, "luaws: %v\n", err)
+		return 1
+	}
 	if opts.accessLog != "" {
 		al, err := server.OpenAccessLog(opts.accessLog)
 		if err != nil {
