@@ -236,7 +236,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	// a broken file: the reload is refused and logged, the old code serves
 	writeFile(t, filepath.Join(s.dir, "ws.lua"), "local x = = 1\n")
 	syscall.Kill(pid, syscall.SIGHUP)
-	for i := 0; !strings.Contains(s.errorLog(), "syntax error near '='"); i++ {
+	for i := 0; !strings.Contains(s.errorLog(), "ws.lua:1: unexpected symbol near '='"); i++ {
 		if i == 500 {
 			t.Fatalf("no error logged for the broken reload:\n%s", s.errorLog())
 		}
