@@ -114,6 +114,7 @@ var (
 		"proxy_buffering", "proxy_buffer_size", "proxy_buffers", "proxy_busy_buffers_size",
 		"proxy_request_buffering", "proxy_max_temp_file_size", "proxy_temp_file_write_size",
 		"proxy_temp_path", "proxy_socket_keepalive", "proxy_send_lowat", "proxy_bind",
+		"fastcgi_temp_path", "scgi_temp_path", "uwsgi_temp_path",
 		"proxy_ignore_client_abort", "proxy_limit_rate",
 		"proxy_next_upstream", "proxy_next_upstream_timeout", "proxy_next_upstream_tries",
 		"proxy_force_ranges", "proxy_ssl_session_reuse", "proxy_ssl_protocols",
