@@ -141,11 +141,26 @@ func sockConnect(L *lua.LState) int {
 	var err error
 	var conn net.Conn
 	dialAddr := addr
+	// Admission happens before the connect yields, so that a later connect of another
+	// thread cannot overtake this one in the pool's backlog queue.
+	for {
+		err = pools.enter(poolName, size, backlog)
+		if err != errIdleAvailable {
+			break
+		}
+		if c, reused, counted := pools.take(poolName); c != nil {
+			s.conn, s.reused, s.counted = c, reused, counted
+			L.Push(lua.LNumber(1))
+			return 1
+		}
+	}
 	t.block(L, func() {
 		ctx, cancel := context.WithTimeout(t.ctx, s.connectTimeout)
 		defer cancel()
 		for {
-			err = pools.acquire(ctx, poolName, size, backlog)
+			if err == errQueued {
+				err = pools.wait(ctx, poolName)
+			}
 			if err != errIdleAvailable {
 				break
 			}
@@ -153,6 +168,7 @@ func sockConnect(L *lua.LState) int {
 				conn, s.reused, s.counted, err = c, reused, counted, nil
 				return
 			}
+			err = pools.enter(poolName, size, backlog)
 		}
 		if err != nil {
 			return

@@ -38,6 +38,9 @@ var errTooManyWaiting = errors.New("too many waiting connect operations")
 // errIdleAvailable tells a queued connect that a connection went back to the pool: take it.
 var errIdleAvailable = errors.New("an idle connection is available")
 
+// errQueued tells a connect it holds a place in its pool's backlog queue.
+var errQueued = errors.New("queued in the backlog")
+
 func newConnPools() *connPools { return &connPools{pools: make(map[string]*connPool)} }
 
 // pool returns (creating it with size/backlog on first use, as OpenResty does: the size of a
@@ -82,43 +85,59 @@ func (p *connPools) dropIfEmpty(name string, cp *connPool) {
 	}
 }
 
-// acquire counts a new connection against a backlog-limited pool, waiting in the backlog
-// queue while the pool is full. It returns errTooManyWaiting, or ctx's error on timeout.
-func (p *connPools) acquire(ctx context.Context, name string, size, backlog int) error {
+// enter is the part of a connect's admission that never waits, taken before the connect
+// yields so that connects are admitted and queued in the order Lua made them, as in nginx.
+// It returns nil when the connection is counted against the pool (or the pool has no limit),
+// errIdleAvailable, errTooManyWaiting, or errQueued: the caller holds a place in the backlog
+// queue and must call wait.
+func (p *connPools) enter(name string, size, backlog int) error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	cp := p.pools[name]
 	if cp == nil && backlog >= 0 {
 		cp = p.pool(name, size, backlog)
 	}
 	if cp == nil || cp.backlog < 0 {
-		p.mu.Unlock() // no limit on open connections: the pool is made by setkeepalive
+		return nil // no limit on open connections: the pool is made by setkeepalive
+	}
+	switch {
+	case cp.open < cp.size:
+		cp.open++
+		return nil
+	case len(cp.idle) > 0:
+		return errIdleAvailable
+	case cp.waiting >= cp.backlog:
+		return errTooManyWaiting
+	}
+	cp.waiting++
+	return errQueued
+}
+
+// wait waits in the backlog queue (entered by enter) until a slot frees, an idle connection
+// comes back (errIdleAvailable) or ctx ends. The place in the queue is given up either way.
+func (p *connPools) wait(ctx context.Context, name string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cp := p.pools[name]
+	if cp == nil {
 		return nil
 	}
+	defer func() { cp.waiting-- }()
 	for cp.open >= cp.size {
 		if len(cp.idle) > 0 {
-			p.mu.Unlock()
 			return errIdleAvailable
 		}
-		if cp.waiting >= cp.backlog {
-			p.mu.Unlock()
-			return errTooManyWaiting
-		}
-		cp.waiting++
 		wake := cp.wake
 		p.mu.Unlock()
 		select {
 		case <-wake:
 		case <-ctx.Done():
 			p.mu.Lock()
-			cp.waiting--
-			p.mu.Unlock()
 			return ctx.Err()
 		}
 		p.mu.Lock()
-		cp.waiting--
 	}
 	cp.open++
-	p.mu.Unlock()
 	return nil
 }
 
