@@ -58,6 +58,15 @@ func port(serve func(net.Conn)) func(t *testing.T) map[string]string {
 	return func(t *testing.T) map[string]string { return map[string]string{"PORT": tcpPeer(t, serve)} }
 }
 
+// stallPeer accepts and never reads, until the test ends: a send to it times out however
+// slow the machine is.
+func stallPeer(t *testing.T) map[string]string {
+	stop := make(chan struct{})
+	p := tcpPeer(t, func(net.Conn) { <-stop })
+	t.Cleanup(func() { close(stop) }) // runs before tcpPeer's cleanup, which waits for serve
+	return map[string]string{"PORT": p}
+}
+
 // TestCosocketConnect: ngx.socket.tcp's connect and its errors (strings as Debian's nginx
 // 1.22 + lua-nginx-module 0.10.23 return them; observed there).
 func TestCosocketConnect(t *testing.T) {
@@ -205,7 +214,7 @@ func TestCosocketSendReceive(t *testing.T) {
 			      local t = ngx.thread.spawn(function() return s:receive(10) end)
 			      show(s:receive(1)) show(s:receiveany(1)) show(s:receiveuntil("x")()) show(ngx.thread.wait(t))`,
 			want: "nil socket busy reading\nnil socket busy reading\nnil socket busy reading\ntrue nil timeout \n"},
-		{name: "send timeout", peers: port(func(c net.Conn) { time.Sleep(2 * time.Second) }),
+		{name: "send timeout", peers: stallPeer,
 			src: `local s = ngx.socket.tcp() assert(s:connect("127.0.0.1", $PORT)) s:settimeouts(1000, 50, 1000)
 			      show(s:send(string.rep("x", 64 * 1024 * 1024)))`,
 			want: "nil timeout\n",
