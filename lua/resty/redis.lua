@@ -125,21 +125,19 @@ function _M.set_keepalive(self, ...)
     return sock:setkeepalive(...)
 end
 
-function _M.get_reused_times(self)
-    local sock = rawget(self, "_sock")
-    if not sock then
-        return nil, "not initialized"
+-- passthrough makes a method that hands its arguments to the cosocket's method of that name.
+local function passthrough(name)
+    return function(self, ...)
+        local sock = rawget(self, "_sock")
+        if not sock then
+            return nil, "not initialized"
+        end
+        return sock[name](sock, ...)
     end
-    return sock:getreusedtimes()
 end
 
-function _M.close(self)
-    local sock = rawget(self, "_sock")
-    if not sock then
-        return nil, "not initialized"
-    end
-    return sock:close()
-end
+_M.get_reused_times = passthrough("getreusedtimes")
+_M.close = passthrough("close")
 
 -- read_one reads one reply. A read timeout closes the connection (its stream position is
 -- lost), except while subscribed or in a blocking command, where waiting is the point.
