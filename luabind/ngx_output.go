@@ -109,6 +109,9 @@ func (r *request) writeHeader() {
 	if r.header.index("Content-Type") < 0 {
 		h["Content-Type"] = []string{r.sc.defaultType}
 	}
+	if r.internal != nil && r.internal.sub {
+		r.captureNames()
+	}
 	st := r.status
 	if st == 0 {
 		st = http.StatusOK
@@ -132,7 +135,7 @@ func (r *request) sendSpecial(status int) {
 		r.abortConn()
 		return
 	}
-	if r.specialByHook(status) {
+	if r.specialByHook(status) || r.captureSpecial(status) {
 		return
 	}
 	body, page := errpage.Body(status)

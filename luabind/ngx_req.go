@@ -240,7 +240,8 @@ func ngxReqStartTime(L *lua.LState) int {
 }
 
 func ngxReqIsInternal(L *lua.LState) int {
-	L.Push(lua.LFalse)
+	r := httpRequestOf(L)
+	L.Push(lua.LBool(r.internal != nil))
 	return 1
 }
 
