@@ -68,7 +68,7 @@ type internal struct {
 	vars    map[string]string
 	parentR *http.Request
 	main    *http.Request // the client's request
-	named   string // an internal redirect's named location
+	named   string        // an internal redirect's named location
 }
 
 type internalKey struct{}
