@@ -183,6 +183,7 @@ type CaptureWriter struct {
 	truncated bool
 	special   bool // an error page: its body is not captured
 	headOnly  bool // a HEAD subrequest: no body
+	keepPages bool // see KeepErrorPages
 }
 
 // NewCaptureWriter returns an empty CaptureWriter.
@@ -205,6 +206,14 @@ func (c *CaptureWriter) Write(p []byte) (int, error) {
 	}
 	return c.body.Write(p)
 }
+
+// KeepErrorPages makes the writer keep the body of special responses (error pages), as the
+// echo module's subrequests output them into the parent's response.
+func (c *CaptureWriter) KeepErrorPages() { c.keepPages = true }
+
+// DropsErrorPages reports whether special responses are recorded as their status only
+// (a Lua capture).
+func (c *CaptureWriter) DropsErrorPages() bool { return !c.keepPages }
 
 // Special records a special response (an error page's status): nginx captures no body for
 // it, and drops the header fields the handler set that describe a body.
@@ -362,33 +371,11 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		for i := range specs {
 			caps[i] = NewCaptureWriter()
 			caps[i].headOnly = specs[i].method == "HEAD"
-			settled := make(chan struct{})
-			var once sync.Once
-			in := internalOf(reqs[i].Context())
-			in.settle = func() { once.Do(func() { close(settled) }) }
-			done := make(chan struct{})
+			done := StartSubrequest(dispatch, caps[i], reqs[i], func(p any) {
+				r.sc.log.Log(errlog.Crit, &r.logc, fmt.Sprintf("luaws: subrequest %s: panic: %v", specs[i].uri, p))
+			})
 			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				defer close(done)
-				defer func() {
-					if p := recover(); p != nil && p != http.ErrAbortHandler {
-						caps[i].Truncate()
-						r.sc.log.Log(errlog.Crit, &r.logc, fmt.Sprintf("luaws: subrequest %s: panic: %v", specs[i].uri, p))
-					} else if p != nil {
-						caps[i].Truncate()
-					}
-				}()
-				if dispatch == nil {
-					caps[i].WriteHeader(http.StatusNotFound)
-					return
-				}
-				dispatch(caps[i], reqs[i])
-			}(i)
-			select {
-			case <-settled:
-			case <-done:
-			}
+			go func() { <-done; wg.Done() }()
 		}
 		wg.Wait()
 	})
@@ -685,6 +672,50 @@ func firstOf(vs []string) string {
 	return vs[0]
 }
 
+// StartSubrequest serves the subrequest sr (from NewSubrequest) through d on a goroutine of
+// its own and returns once it has ended or first waited (its Lua blocked, or its handler
+// called Settle), so that subrequests started one after the other run their Lua in that
+// order; done is closed when it has ended. A panic in its handler cuts its response short
+// (w.Truncate) and is passed to onPanic (unless it is http.ErrAbortHandler).
+func StartSubrequest(d Dispatcher, w *CaptureWriter, sr *http.Request, onPanic func(any)) (done <-chan struct{}) {
+	settled := make(chan struct{})
+	var once sync.Once
+	if in := internalOf(sr.Context()); in != nil {
+		in.settle = func() { once.Do(func() { close(settled) }) }
+	}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		defer func() {
+			if p := recover(); p != nil {
+				w.Truncate()
+				if p != http.ErrAbortHandler && onPanic != nil {
+					onPanic(p)
+				}
+			}
+		}()
+		if d == nil {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		d(w, sr)
+	}()
+	select {
+	case <-settled:
+	case <-ch:
+	}
+	return ch
+}
+
+// InternalVars are the variables a Lua capture's vars (or copy_all_vars) option gave the
+// subrequest of ctx (nil if none).
+func InternalVars(ctx context.Context) map[string]string {
+	if in := internalOf(ctx); in != nil {
+		return in.vars
+	}
+	return nil
+}
+
 // ---- ngx.exec ----------------------------------------------------------------------------
 
 // execTarget is where ngx.exec redirects the request.
@@ -820,7 +851,7 @@ func (r *request) captureSpecial(status int) bool {
 		return false
 	}
 	c := captureOf(r.w)
-	if c == nil {
+	if c == nil || c.keepPages {
 		return false
 	}
 	c.Special(status)

@@ -177,7 +177,7 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(luabind.WithVars(r.Context(), vars))
 	}
-	if st := stateOf(r); st != nil && !isInternal(r) && !luabind.IsSubrequest(r.Context()) {
+	if st := stateOf(r); st != nil && !isInternal(r) {
 		st.logs, st.set = h.Logs, vars
 	}
 	r = withErrorPages(r, h.ErrorPages)

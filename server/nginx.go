@@ -903,6 +903,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	} else {
 		lh.Next = static
 	}
+	lh.Next = b.echoFilters(d, sc, host, lh.Next)
 	return lh, nil
 }
 

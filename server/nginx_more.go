@@ -501,7 +501,10 @@ func checkDuplicateLocation(seen map[string]bool, l *Loc, d *ngxconf.Directive) 
 // contentModule is a location's non-Lua content handler other than static files:
 // proxy_pass or stub_status (nil: static files).
 func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, vars Variables) (http.Handler, error) {
-	var out http.Handler
+	out, err := b.echoHandler(d, sc, vars)
+	if err != nil {
+		return nil, err
+	}
 	for _, x := range d.Block {
 		switch x.Name {
 		case "stub_status":

@@ -678,7 +678,7 @@ func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
 
 // writeSpecialPlain sends nginx's built-in error page for status.
 func writeSpecialPlain(w http.ResponseWriter, r *http.Request, status int) {
-	if c := luabind.CaptureOf(w); c != nil { // a subrequest's: the status only
+	if c := luabind.CaptureOf(w); c != nil && c.DropsErrorPages() { // a Lua capture's: the status only
 		c.Special(status)
 		return
 	}
