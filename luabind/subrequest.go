@@ -360,7 +360,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 	}
 	if fail != "" {
 		logf(L, r, errlog.Err, fmt.Sprintf("lua subrequests cycle while processing \"%s\"", fail))
-		L.Error(lua.LString("failed to issue subrequest: -1"), 1) // luaL_error: the caller's position
+		ngxStrError(L, 1, "failed to issue subrequest: -1") // luaL_error: the Lua caller's position
 	}
 	reqs := make([]*http.Request, n)
 	for i := range specs {
