@@ -208,7 +208,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
-				ph.fallback.ServeHTTP(w, hr)
+				ph.fallback.ServeHTTP(w, r.withLuaVars(hr))
 				r.headersSent = true
 				content = true
 			}
@@ -250,6 +250,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		// No content handler: nginx would serve the location's static files; with none, 404.
 		r.exited, r.exitStatus = true, http.StatusNotFound
 	}
+	r.shareVarsBack()
 	if r.exec != nil && !failed { // ngx.exec: the target location serves (and logs) the request
 		r.runExec()
 		return

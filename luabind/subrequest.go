@@ -69,6 +69,13 @@ type internal struct {
 	parentR *http.Request
 	main    *http.Request // the client's request
 	named   string        // an internal redirect's named location
+	// shared is share_all_vars: the variables the subrequest ends with, for its parent
+	shared *sharedVars
+}
+
+type sharedVars struct {
+	mu   sync.Mutex
+	vars map[string]string
 }
 
 type internalKey struct{}
@@ -110,7 +117,7 @@ func WithInternalRedirect(ctx context.Context) (context.Context, error) {
 	in := &internal{}
 	if old := internalOf(ctx); old != nil {
 		*in = *old
-		in.ctx, in.vars, in.settle, in.named = nil, nil, nil, ""
+		in.ctx, in.vars, in.settle, in.named, in.shared = nil, nil, nil, "", nil
 	}
 	in.redirects++
 	if in.redirects > MaxInternalRedirects {
@@ -281,6 +288,7 @@ type subSpec struct {
 	vars        map[string]string
 	ctx         *lua.LTable
 	copyVars    bool
+	shareVars   bool
 }
 
 // registerSubrequestAPI installs ngx.location.capture, capture_multi and ngx.exec.
@@ -380,6 +388,16 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		wg.Wait()
 	})
 	for i := range specs {
+		if in := internalOf(reqs[i].Context()); in.shared != nil { // share_all_vars
+			in.shared.mu.Lock()
+			for k, v := range in.shared.vars {
+				if r.vars == nil {
+					r.vars = map[string]lua.LValue{}
+				}
+				r.vars[k] = lua.LString(v)
+			}
+			in.shared.mu.Unlock()
+		}
 		L.Push(captureResult(L, caps[i], reqs[i].Method))
 	}
 	return n
@@ -438,7 +456,9 @@ func readSubSpec(L *lua.LState, v lua.LValue, i int) subSpec {
 			switch b := opts.RawGetString(name).(type) {
 			case *lua.LNilType:
 			case lua.LBool:
-				if bool(b) {
+				if bool(b) && name == "share_all_vars" {
+					s.shareVars = true
+				} else if bool(b) {
 					s.copyVars = true
 				}
 			default:
@@ -581,7 +601,10 @@ func (r *request) subrequest(s *subSpec) *http.Request {
 	sr := NewSubrequest(r.r, s.method, s.uri, s.args, body)
 	in := internalOf(sr.Context())
 	in.vm, in.ctx = r.vm, s.ctx
-	if s.copyVars && len(r.vars) > 0 {
+	if s.shareVars {
+		in.shared = &sharedVars{vars: map[string]string{}}
+	}
+	if (s.copyVars || s.shareVars) && len(r.vars) > 0 {
 		in.vars = map[string]string{}
 		for k, v := range r.vars {
 			in.vars[k] = luaToString(v)
@@ -868,4 +891,56 @@ func (r *request) mainMethod() string {
 		return r.internal.main.Method
 	}
 	return r.r.Method
+}
+
+// NoteVars records the variables a location's "set" gave a subrequest issued with
+// share_all_vars, for its parent to see.
+func NoteVars(ctx context.Context, vars map[string]string) {
+	in := internalOf(ctx)
+	if in == nil || in.shared == nil {
+		return
+	}
+	in.shared.mu.Lock()
+	for k, v := range vars {
+		in.shared.vars[k] = v
+	}
+	in.shared.mu.Unlock()
+}
+
+// shareVarsBack hands a share_all_vars subrequest's variables to its parent.
+func (r *request) shareVarsBack() {
+	if r.internal == nil || r.internal.shared == nil || len(r.vars) == 0 {
+		return
+	}
+	m := make(map[string]string, len(r.vars))
+	for k, v := range r.vars {
+		if v != lua.LNil {
+			m[k] = luaToString(v)
+		}
+	}
+	NoteVars(r.r.Context(), m)
+}
+
+type luaVarsKey struct{}
+
+// withLuaVars gives a non-Lua content handler (echo, return, static) the variables Lua set
+// (set_by_lua*, ngx.var.x = ...).
+func (r *request) withLuaVars(hr *http.Request) *http.Request {
+	if len(r.vars) == 0 {
+		return hr
+	}
+	m := make(map[string]string, len(r.vars))
+	for k, v := range r.vars {
+		if v != lua.LNil {
+			m[k] = luaToString(v)
+		}
+	}
+	return hr.WithContext(context.WithValue(hr.Context(), luaVarsKey{}, m))
+}
+
+// LuaVars are the variables the Lua phases of the request of ctx set, as a non-Lua content
+// handler after them sees them (nil if none).
+func LuaVars(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(luaVarsKey{}).(map[string]string)
+	return m
 }

@@ -176,6 +176,7 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			vars[s.Name] = expand(s.Value, r, h.Vars, vars)
 		}
 		r = r.WithContext(luabind.WithVars(r.Context(), vars))
+		luabind.NoteVars(r.Context(), vars)
 	}
 	if st := stateOf(r); st != nil && !isInternal(r) {
 		st.logs, st.set = h.Logs, vars

@@ -522,6 +522,13 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 			if len(x.Args) != 1 {
 				return nil, nargs(x)
 			}
+			if strings.Contains(x.Args[0], "$") { // evaluated per request (proxyvar.go)
+				out = &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: "http",
+					locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
+					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}}
+				continue
+			}
 			u, host, uri, hasURI, err := parseProxyPass(x.Args[0], b.upstreams)
 			if err != nil {
 				return nil, emerg(x, "%v", err)

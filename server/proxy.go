@@ -168,6 +168,7 @@ type Proxy struct {
 	proxyHost      string // $proxy_host
 	uri            string // the URI part of the proxy_pass URL
 	hasURI         bool
+	exactURI       bool // the URL had variables: its URI part is sent as it is
 	locPath        string
 	headers        []Header // proxy_set_header, nginx's defaults first
 	passHeaders    bool
@@ -238,7 +239,10 @@ func (p *Proxy) logf(r *http.Request, level int, upstream, format string, args .
 // target is the URI sent upstream.
 func (p *Proxy) target(r *http.Request) string {
 	if !p.hasURI {
-		return r.RequestURI
+		return requestTarget(r)
+	}
+	if p.exactURI {
+		return p.uri
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), p.locPath)
 	t := p.uri + rest
