@@ -373,6 +373,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 	reqs := make([]*http.Request, n)
 	for i := range specs {
 		reqs[i] = r.subrequest(&specs[i])
+		logf(L, r, errlog.Debug, fmt.Sprintf("lua http subrequest \"%s?%s\"", specs[i].uri, specs[i].args))
 	}
 	t.block(L, func() {
 		var wg sync.WaitGroup
@@ -943,4 +944,13 @@ func (r *request) withLuaVars(hr *http.Request) *http.Request {
 func LuaVars(ctx context.Context) map[string]string {
 	m, _ := ctx.Value(luaVarsKey{}).(map[string]string)
 	return m
+}
+
+// MainRequest is the client's request an internal request r stems from (r itself for a
+// client's request).
+func MainRequest(r *http.Request) *http.Request {
+	if in := internalOf(r.Context()); in != nil && in.main != nil {
+		return in.main
+	}
+	return r
 }

@@ -135,31 +135,40 @@ func (e *echoRun) logf(level int, format string, args ...any) {
 	}
 }
 
-// expand expands the variables in a command's argument.
+// expand expands the variables in a command's argument: the echo module's own
+// ($echo_request_method, ...), those a Lua capture or Lua phase set, "set" ones, built-ins.
 func (e *echoRun) expand(s string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
-	switch s {
-	case "$echo_timer_elapsed":
-		return strconv.FormatFloat(time.Since(e.start).Seconds(), 'f', 3, 64)
-	case "$echo_request_body":
-		return string(e.body)
-	}
-	if iv := luabind.InternalVars(e.r.Context()); len(iv) > 0 {
-		st := stateOf(e.r)
-		set := map[string]string{}
-		for k, v := range iv {
+	set := map[string]string{}
+	if st := stateOf(e.r); st != nil {
+		for i := 1; i < len(st.captures) && i < 10; i++ {
+			set[strconv.Itoa(i)] = st.captures[i]
+		}
+		for k, v := range st.set {
 			set[k] = v
 		}
-		if st != nil {
-			for k, v := range st.set {
-				set[k] = v
-			}
-		}
-		return expand(s, e.r, e.h.vars, set)
 	}
-	return expandRequest(s, e.r, e.h.vars)
+	for _, m := range []map[string]string{luabind.InternalVars(e.r.Context()), luabind.LuaVars(e.r.Context())} {
+		for k, v := range m {
+			set[k] = v
+		}
+	}
+	if strings.Contains(s, "echo_") {
+		main := luabind.MainRequest(e.r)
+		uri := e.r.URL.EscapedPath()
+		if e.r.URL.RawQuery != "" {
+			uri += "?" + e.r.URL.RawQuery
+		}
+		set["echo_request_method"] = e.r.Method
+		set["echo_client_request_method"] = main.Method
+		set["echo_request_uri"] = e.r.URL.Path
+		set["echo_cacheable_request_uri"] = uri
+		set["echo_timer_elapsed"] = strconv.FormatFloat(time.Since(e.start).Seconds(), 'f', 3, 64)
+		set["echo_request_body"] = string(e.body)
+	}
+	return expand(s, e.r, e.h.vars, set)
 }
 
 // header sends the response header (echo's status, the default type), once.
