@@ -142,6 +142,9 @@ func (e *echoRun) expand(s string) string {
 		return s
 	}
 	set := map[string]string{}
+	for k, v := range luabind.InternalVars(e.r.Context()) { // a location's own "set" wins
+		set[k] = v
+	}
 	if st := stateOf(e.r); st != nil {
 		for i := 1; i < len(st.captures) && i < 10; i++ {
 			set[strconv.Itoa(i)] = st.captures[i]
@@ -150,10 +153,8 @@ func (e *echoRun) expand(s string) string {
 			set[k] = v
 		}
 	}
-	for _, m := range []map[string]string{luabind.InternalVars(e.r.Context()), luabind.LuaVars(e.r.Context())} {
-		for k, v := range m {
-			set[k] = v
-		}
+	for k, v := range luabind.LuaVars(e.r.Context()) {
+		set[k] = v
 	}
 	if strings.Contains(s, "echo_") {
 		main := luabind.MainRequest(e.r)
@@ -262,6 +263,10 @@ func (e *echoRun) run(c echoCmd) (done bool) {
 			}
 		}
 	case "echo_request_body":
+		if !e.read && luabind.IsSubrequest(e.r.Context()) && e.r.Body != nil {
+			e.read = true // a subrequest's body is in memory: there is nothing to wait for
+			e.body, _ = io.ReadAll(e.r.Body)
+		}
 		if len(e.body) > 0 {
 			e.out(e.body)
 		}

@@ -718,6 +718,10 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 		}
 		p := b.path(src)
 		if _, err := os.Stat(p); err != nil {
+			if !strings.HasPrefix(d.Name, "init") {
+				// nginx opens a handler's file at request time: a 404 (or 500) then
+				return luabind.Chunk{FilePath: func(*http.Request) string { return p }}, nil
+			}
 			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
 		}
 		return luabind.Chunk{File: p}, nil

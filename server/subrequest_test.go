@@ -146,6 +146,9 @@ http {
         location /e8 { echo_location /luasub; echo done; }
         location /luasub { content_by_lua_block { ngx.say("lua sub ", tostring(ngx.is_subrequest)) } }
         location /e9 { echo_read_request_body; echo_request_body; echo; }
+        location /e10 { content_by_lua_block { local r = ngx.location.capture("/e10sub", {method = ngx.HTTP_PUT, body = "hello"}) ngx.print(r.body) } }
+        location /e10sub { echo $echo_request_method; echo_request_body; }
+        location /nofile { content_by_lua_file html/nope.lua; }
     }
 }
 `
@@ -199,6 +202,8 @@ func TestSubrequests(t *testing.T) {
 		{"echo_location 404", "GET", "/e7", "", 200, notFound + "...", ""},
 		{"echo_location lua", "GET", "/e8", "", 200, "lua sub true\ndone\n", ""},
 		{"echo_request_body", "POST", "/e9", "posted", 200, "posted\n", ""},
+		{"echo_request_body in a subrequest", "GET", "/e10", "", 200, "PUT\nhello", ""},
+		{"missing handler file", "GET", "/nofile", "", 404, notFound + "...", `failed to load external Lua file "`},
 	}
 	client := &http.Client{}
 	for _, tt := range tests {
