@@ -243,8 +243,10 @@ func (c *CaptureWriter) Status() int { return c.status }
 // Body is the body written so far.
 func (c *CaptureWriter) Body() []byte { return c.body.Bytes() }
 
-// Truncated reports whether the response was cut short.
-func (c *CaptureWriter) Truncated() bool { return c.truncated }
+// Truncated is the result's "truncated": the response was cut short, or it never sent
+// the body's last buffer, as lua-nginx-module sees it — a special response (an error
+// status) and a HEAD subrequest's header-only response count as truncated too.
+func (c *CaptureWriter) Truncated() bool { return c.truncated || c.special || c.headOnly }
 
 func (c *CaptureWriter) setName(name string) {
 	k := http.CanonicalHeaderKey(name)
@@ -657,7 +659,7 @@ func captureResult(L *lua.LState, c *CaptureWriter, method string) *lua.LTable {
 		st = http.StatusOK
 	}
 	t.RawSetString("status", lua.LNumber(st))
-	t.RawSetString("truncated", lua.LBool(c.truncated))
+	t.RawSetString("truncated", lua.LBool(c.Truncated()))
 	t.RawSetString("body", lua.LString(c.body.String()))
 	h := L.CreateTable(0, len(c.header))
 	for k, vs := range c.header {

@@ -165,7 +165,7 @@ func TestSubrequests(t *testing.T) {
 		{"capture", "GET", "/main", "", 200,
 			"200 false [GET GET /sub?a=1 sub=true body=nil] bar a;b\nmain: sub=false internal=false\n", ""},
 		{"errors", "GET", "/errors", "", 200, "nope 404 []\n" +
-			"fails 500 [] false\n" +
+			"fails 500 [] true\n" +
 			"fails-late 200 [before\n] true\n" +
 			"exit404 404 []\n" +
 			"internal 200 [internal ok\n]\n" +
