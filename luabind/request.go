@@ -367,6 +367,9 @@ func (r *request) abortConn() {
 	}
 	if c := captureOf(r.w); c != nil && r.internal != nil { // a subrequest's: cut short
 		_ = r.flushOut()
+		if c.Status() == 0 { // ngx.exit(ngx.ERROR) before any output: a 500
+			c.Special(http.StatusInternalServerError)
+		}
 		c.Truncate()
 		return
 	}

@@ -37,6 +37,8 @@ http {
                 ngx.say("fails ", r.status, " [", r.body, "] ", tostring(r.truncated))
                 r = ngx.location.capture("/fails-late")
                 ngx.say("fails-late ", r.status, " [", r.body, "] ", tostring(r.truncated))
+                r = ngx.location.capture("/exiterr")
+                ngx.say("exiterr ", r.status, " [", r.body, "]")
                 r = ngx.location.capture("/exit404")
                 ngx.say("exit404 ", r.status, " [", r.body, "]")
                 r = ngx.location.capture("/int")
@@ -56,6 +58,7 @@ http {
         location /fails { content_by_lua_block { error("boom") } }
         location /fails-late { content_by_lua_block { ngx.say("before"); error("boom") } }
         location /exit404 { content_by_lua_block { ngx.exit(404) } }
+        location /exiterr { content_by_lua_block { ngx.exit(ngx.ERROR) } }
         location /int { internal; content_by_lua_block { ngx.say("internal ok") } }
         location /multi {
             content_by_lua_block {
@@ -167,6 +170,7 @@ func TestSubrequests(t *testing.T) {
 		{"errors", "GET", "/errors", "", 200, "nope 404 []\n" +
 			"fails 500 [] true\n" +
 			"fails-late 200 [before\n] true\n" +
+			"exiterr 500 []\n" +
 			"exit404 404 []\n" +
 			"internal 200 [internal ok\n]\n" +
 			"false unsafe uri in argument #1: /sub\n" +
