@@ -143,6 +143,9 @@ func (r *request) adoptInternal(hr *http.Request) {
 	}
 	r.internal = in
 	r.settle = in.settle
+	if in.sub {
+		r.logc.Subrequest = hr.URL.Path
+	}
 	if in.ctx != nil {
 		r.ngxCtx = in.ctx
 	}

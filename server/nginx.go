@@ -913,8 +913,13 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 
 // logConn is the request context of a server-side log line.
 func logConn(r *http.Request, serverName string) *errlog.Conn {
-	return &errlog.Conn{ID: luabind.ConnID(r), Client: hostOnly(r.RemoteAddr), Server: serverName,
+	c := &errlog.Conn{ID: luabind.ConnID(r), Client: hostOnly(r.RemoteAddr), Server: serverName,
 		Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+	if luabind.IsSubrequest(r.Context()) {
+		c.Subrequest = r.URL.Path
+		c.Request = luabind.MainRequest(r).Method + " " + r.RequestURI + " " + r.Proto
+	}
+	return c
 }
 
 // gopherSyntax is gopher-lua's parse error: "CHUNK line:2(column:12) near '=':   syntax error".
