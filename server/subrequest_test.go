@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The expected bodies below were checked against Debian's nginx 1.22 with
@@ -251,5 +254,56 @@ func TestSubrequestFlagMode(t *testing.T) {
 	resp.Body.Close()
 	if want := "200 b 1 true\n404\n"; string(b) != want {
 		t.Errorf("got %q, want %q", b, want)
+	}
+}
+
+// TestSubrequestProxyTruncated: an upstream that closes before the Content-Length it
+// announced gives the capture its body so far with truncated = true (as nginx: 020-subrequest
+// TEST 46).
+func TestSubrequestProxyTruncated(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil || line == "\r\n" {
+						break
+					}
+				}
+				_, _ = c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: 1024\r\n\r\nhello world"))
+			}()
+		}
+	}()
+	conf := `http { server { listen 127.0.0.1:0;
+        location /proxy { internal; proxy_pass http://` + ln.Addr().String() + `; }
+        location /main { content_by_lua_block {
+            local res = ngx.location.capture("/proxy")
+            ngx.say(res.status, " [", res.body, "] ", tostring(res.truncated))
+        } }
+    } }`
+	base, logs, _ := startConf(t, conf, nil)
+	resp, err := http.Get(base + "/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "200 [hello world] true\n"; string(b) != want {
+		t.Errorf("got %q, want %q", b, want)
+	}
+	if !strings.Contains(logs.String(), "upstream prematurely closed connection") {
+		t.Errorf("log lacks the premature close:\n%s", logs.String())
 	}
 }
