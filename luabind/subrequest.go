@@ -638,6 +638,7 @@ func NewSubrequest(parent *http.Request, method, uri, args string, body []byte) 
 	}
 	ctx = WithSentHook(ctx, func(Sent) {})
 	ctx = WithSpecialHook(ctx, nil)
+	ctx = WithVars(ctx, nil) // the parent's "set" values are not the subrequest's
 	sr := parent.Clone(ctx)
 	sr.Method = method
 	u := *parent.URL
