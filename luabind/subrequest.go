@@ -751,6 +751,7 @@ func InternalVars(ctx context.Context) map[string]string {
 // execTarget is where ngx.exec redirects the request.
 type execTarget struct {
 	uri, args string
+	jump      bool // ngx.req.set_uri(uri, true): nginx's rewrite phase words the cycle
 }
 
 func ngxExec(L *lua.LState) int {
@@ -818,7 +819,11 @@ func (r *request) runExec() {
 	}
 	ctx, err := WithInternalRedirect(hr.Context())
 	if err != nil {
-		r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("rewrite or internal redirection cycle while internally redirecting to \"%s\"", ex.uri))
+		how := "internally redirecting to"
+		if ex.jump {
+			how = "processing"
+		}
+		r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("rewrite or internal redirection cycle while %s \"%s\"", how, ex.uri))
 		r.sendSpecial(http.StatusInternalServerError)
 		_ = r.flushOut()
 		return
@@ -959,4 +964,14 @@ func MainRequest(r *http.Request) *http.Request {
 		return in.main
 	}
 	return r
+}
+
+// jump is ngx.req.set_uri(uri, true) in the rewrite phase: the request is redirected
+// internally to uri (with its args), as ngx.exec does.
+func (r *request) jump(L *lua.LState, uri string) {
+	r.exec = &execTarget{uri: uri, args: r.r.URL.RawQuery, jump: true}
+	r.exited = true
+	r.exitStatus = 0
+	r.killAll()
+	L.RaiseError("%s", errExit.Error())
 }

@@ -116,6 +116,8 @@ http {
             content_by_lua_block { ngx.say("target ", ngx.var.uri, "?", ngx.var.args, " ctx=", tostring(ngx.ctx.foo), " internal=", tostring(ngx.req.is_internal()), " sub=", tostring(ngx.is_subrequest)) }
         }
         location /loop { content_by_lua_block { ngx.exec("/loop") } }
+        location /jump { rewrite_by_lua_block { ngx.ctx.a = 1 ngx.req.set_uri("/target", true) ngx.say("not here") } }
+        location /jumploop { rewrite_by_lua_block { ngx.req.set_uri("/jumploop", true) } }
         location /exec-late { content_by_lua_block { ngx.say("x"); local ok, err = pcall(ngx.exec, "/target"); ngx.say(ok, " ", err) } }
         location /log {
             log_by_lua_block { local ok, err = pcall(ngx.location.capture, "/ctxsub") ngx.log(ngx.ERR, "LOG: ", err) }
@@ -197,6 +199,8 @@ func TestSubrequests(t *testing.T) {
 		{"exec missing named", "GET", "/exec-missing", "", 500, "...", `could not find named location "@missing"`},
 		{"internal from outside", "GET", "/target", "", 404, notFound + "...", ""},
 		{"exec cycle", "GET", "/loop", "", 500, "...", `rewrite or internal redirection cycle while internally redirecting to "/loop"`},
+		{"set_uri jump", "GET", "/jump?x=1", "", 200, "target /target?x=1 ctx=nil internal=true sub=false\n", ""},
+		{"set_uri jump cycle", "GET", "/jumploop", "", 500, "...", `rewrite or internal redirection cycle while processing "/jumploop"`},
 		{"exec after output", "GET", "/exec-late", "", 200, "x\nfalse attempt to call ngx.exec after sending out response headers\n", ""},
 		{"capture in log phase", "GET", "/log", "", 200, "ok\n", "LOG: API disabled in the context of log_by_lua*"},
 
