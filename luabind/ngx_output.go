@@ -112,6 +112,9 @@ func (r *request) writeHeader() {
 	if r.internal != nil && r.internal.sub {
 		r.captureNames()
 	}
+	if len(r.vars) > 0 {
+		r.varsToHeaderFilter()
+	}
 	st := r.status
 	if st == 0 {
 		st = http.StatusOK

@@ -975,3 +975,30 @@ func (r *request) jump(L *lua.LState, uri string) {
 	r.killAll()
 	L.RaiseError("%s", errExit.Error())
 }
+
+// LuaVarsSink is a response writer that evaluates nginx variables when the header goes out
+// (add_header): it is told the variables Lua set first.
+type LuaVarsSink interface {
+	SetLuaVars(map[string]string)
+}
+
+// varsToHeaderFilter hands the variables Lua set to an add_header writer under r.w.
+func (r *request) varsToHeaderFilter() {
+	for w := r.w; w != nil; {
+		if s, ok := w.(LuaVarsSink); ok {
+			m := make(map[string]string, len(r.vars))
+			for k, v := range r.vars {
+				if v != lua.LNil {
+					m[k] = luaToString(v)
+				}
+			}
+			s.SetLuaVars(m)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}

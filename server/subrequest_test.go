@@ -311,3 +311,20 @@ func TestSubrequestProxyTruncated(t *testing.T) {
 		t.Errorf("log lacks the premature close:\n%s", logs.String())
 	}
 }
+
+// TestAddHeaderSeesLuaVars: add_header evaluates a variable Lua assigned (002-content TEST 15).
+func TestAddHeaderSeesLuaVars(t *testing.T) {
+	conf := `http { server { listen 127.0.0.1:0;
+        location /set { set $a ""; content_by_lua_block { ngx.var.a = 32; ngx.say(ngx.var.a) } add_header Foo $a; }
+    } }`
+	base, _, _ := startConf(t, conf, nil)
+	resp, err := http.Get(base + "/set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "32\n" || resp.Header.Get("Foo") != "32" {
+		t.Errorf("got %q, Foo: %q; want \"32\\n\", Foo: 32", b, resp.Header.Get("Foo"))
+	}
+}
