@@ -48,6 +48,10 @@ func (r *request) flushOut() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
+	if r.r != nil && r.r.Method == http.MethodHead { // a HEAD response has no body (HTTP/1.0's raw one too)
+		r.pending = r.pending[:0]
+		return nil
+	}
 	var err error
 	switch {
 	case r.rawOut != nil:
@@ -258,6 +262,11 @@ func output(L *lua.LState, newline bool, fname string) int {
 	if newline {
 		b = append(b, '\n')
 	}
+	if r.headersSent && r.r.Method == http.MethodHead { // nginx's r->header_only, once the header is out
+		L.Push(lua.LNil)
+		L.Push(lua.LString("header only"))
+		return 2
+	}
 	r.sendHeaders()
 	r.pending = append(r.pending, b...)
 	if len(r.pending) >= postponeOutput {
@@ -287,10 +296,16 @@ func ngxFlush(L *lua.LState) int {
 		L.Push(lua.LString("seen eof"))
 		return 2
 	}
+	headerOnly := r.headersSent && r.r.Method == http.MethodHead
 	r.sendHeaders()
 	err := r.flushOut()
 	if err == nil && r.rawOut == nil && r.w != nil {
 		err = http.NewResponseController(r.w).Flush()
+	}
+	if err == nil && headerOnly { // nginx's r->header_only, once the header is out
+		L.Push(lua.LNil)
+		L.Push(lua.LString("header only"))
+		return 2
 	}
 	if err != nil {
 		L.Push(lua.LNil)

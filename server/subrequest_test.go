@@ -157,6 +157,13 @@ http {
         location /e10 { content_by_lua_block { local r = ngx.location.capture("/e10sub", {method = ngx.HTTP_PUT, body = "hello"}) ngx.print(r.body) } }
         location /e10sub { echo $echo_request_method; echo_request_body; }
         location /nofile { content_by_lua_file html/nope.lua; }
+        location /headonly { content_by_lua_block {
+            ngx.say("x")
+            local ok, err = ngx.flush()
+            if not ok then ngx.log(ngx.WARN, "failed to flush: ", err) end
+            ok, err = ngx.say("y")
+            if not ok then ngx.log(ngx.WARN, "failed to say: ", err) end
+        } }
     }
 }
 `
@@ -214,6 +221,7 @@ func TestSubrequests(t *testing.T) {
 		{"echo_location lua", "GET", "/e8", "", 200, "lua sub true\ndone\n", ""},
 		{"echo_request_body", "POST", "/e9", "posted", 200, "posted\n", ""},
 		{"echo_request_body in a subrequest", "GET", "/e10", "", 200, "PUT\nhello", ""},
+		{"HEAD: header only", "HEAD", "/headonly", "", 200, "", "failed to say: header only"},
 		{"missing handler file", "GET", "/nofile", "", 404, notFound + "...", `failed to load external Lua file "`},
 	}
 	client := &http.Client{}
