@@ -370,6 +370,9 @@ func ngxExit(L *lua.LState) int {
 		r.killAll()
 		L.RaiseError("%s", errExit.Error())
 	}
+	if r.noAbort > 0 && status != -1 && status != 444 && status != 408 && status != 499 {
+		ngxStrError(L, 1, "attempt to abort with pending subrequests")
+	}
 	r.exited = true
 	r.exitStatus = status
 	switch {

@@ -101,6 +101,7 @@ type request struct {
 	internal *internal   // nil for a client's request
 	settle   func()      // a capture waits for the first block or the end
 	exec     *execTarget // ngx.exec's redirect, served once the phase ends
+	noAbort  int         // captures under way (ngx.exit and ngx.exec refuse to abort then)
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.

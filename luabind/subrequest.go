@@ -380,6 +380,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		reqs[i] = r.subrequest(&specs[i])
 		logf(L, r, errlog.Debug, fmt.Sprintf("lua http subrequest \"%s?%s\"", specs[i].uri, specs[i].args))
 	}
+	r.noAbort++ // under the baton, as every reader
 	t.block(L, func() {
 		var wg sync.WaitGroup
 		for i := range specs {
@@ -393,6 +394,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		}
 		wg.Wait()
 	})
+	r.noAbort--
 	for i := range specs {
 		if in := internalOf(reqs[i].Context()); in.shared != nil { // share_all_vars
 			in.shared.mu.Lock()
@@ -797,6 +799,9 @@ func ngxExec(L *lua.LState) int {
 		} else {
 			args += "&" + user
 		}
+	}
+	if r.noAbort > 0 {
+		ngxStrError(L, 1, "attempt to abort with pending subrequests")
 	}
 	if r.headersSent || r.hijacked {
 		luaError(L, "attempt to call ngx.exec after sending out response headers")

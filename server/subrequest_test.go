@@ -157,6 +157,28 @@ http {
         location /e10 { content_by_lua_block { local r = ngx.location.capture("/e10sub", {method = ngx.HTTP_PUT, body = "hello"}) ngx.print(r.body) } }
         location /e10sub { echo $echo_request_method; echo_request_body; }
         location /nofile { content_by_lua_file html/nope.lua; }
+        location /noabort { content_by_lua_block {
+            local semaphore = require "ngx.semaphore"
+            local s = {ready = semaphore.new(), done = semaphore.new()}
+            package.loaded.noabort_test = s
+            local errs = {}
+            ngx.thread.spawn(function()
+                s.ready:wait(5)
+                local ok, err = pcall(ngx.exec, "/target")
+                errs[#errs+1] = err
+                ok, err = pcall(ngx.exit, 404)
+                errs[#errs+1] = err
+                s.done:post()
+            end)
+            local r = ngx.location.capture("/noabort-sub")
+            ngx.say(r.body, table.concat(errs, "; "))
+        } }
+        location /noabort-sub { content_by_lua_block {
+            local s = package.loaded.noabort_test
+            s.ready:post()
+            s.done:wait(5)
+            ngx.say("sub done")
+        } }
         location /headonly { content_by_lua_block {
             ngx.say("x")
             local ok, err = ngx.flush()
@@ -221,6 +243,8 @@ func TestSubrequests(t *testing.T) {
 		{"echo_location lua", "GET", "/e8", "", 200, "lua sub true\ndone\n", ""},
 		{"echo_request_body", "POST", "/e9", "posted", 200, "posted\n", ""},
 		{"echo_request_body in a subrequest", "GET", "/e10", "", 200, "PUT\nhello", ""},
+		{"no abort while a capture is pending", "GET", "/noabort", "", 200,
+			"sub done\nattempt to abort with pending subrequests; attempt to abort with pending subrequests\n", ""},
 		{"HEAD: header only", "HEAD", "/headonly", "", 200, "", "failed to say: header only"},
 		{"missing handler file", "GET", "/nofile", "", 404, notFound + "...", `failed to load external Lua file "`},
 	}
@@ -244,6 +268,10 @@ func TestSubrequests(t *testing.T) {
 				}
 			} else if got != tt.want {
 				t.Errorf("body\n%q, want\n%q", got, tt.want)
+			}
+			// a line may be written after the response went out (HEAD: once the header is flushed)
+			for i := 0; i < 200 && tt.log != "" && !strings.Contains(logs.String(), tt.log); i++ {
+				time.Sleep(10 * time.Millisecond)
 			}
 			if tt.log != "" && !strings.Contains(logs.String(), tt.log) {
 				t.Errorf("error log lacks %q:\n%s", tt.log, logs.String())
