@@ -118,6 +118,8 @@ type Conn struct {
 	Client  string
 	Server  string
 	Request string // the request line, e.g. "GET /s HTTP/1.1"
+	// Subrequest is a subrequest's URI (its lines name the main request's line too).
+	Subrequest string
 	// Upstream is the proxied server a line is about ("http://127.0.0.1:8081/x").
 	Upstream string
 	Host     string
@@ -155,6 +157,11 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 		if c.Request != "" {
 			b = append(b, ", request: \""...)
 			b = append(b, c.Request...)
+			b = append(b, '"')
+		}
+		if c.Subrequest != "" {
+			b = append(b, ", subrequest: \""...)
+			b = append(b, c.Subrequest...)
 			b = append(b, '"')
 		}
 		if c.Upstream != "" {

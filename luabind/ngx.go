@@ -87,6 +87,7 @@ func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 	L.Pop(1)
 	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
 	clock := registerNgxExtras(L, ngx)
+	registerSubrequestAPI(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
 	mt := L.NewTable()
@@ -119,6 +120,8 @@ func ngxIndex(L *lua.LState) int {
 		L.Push(lua.LNumber(st))
 	case "headers_sent":
 		L.Push(lua.LBool(r.headersSent))
+	case "is_subrequest":
+		L.Push(lua.LBool(r.internal != nil && r.internal.sub))
 	case "ctx":
 		if r.ngxCtx == nil {
 			r.ngxCtx = L.NewTable()

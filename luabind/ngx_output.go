@@ -48,6 +48,10 @@ func (r *request) flushOut() error {
 	if len(r.pending) == 0 {
 		return nil
 	}
+	if r.r != nil && r.r.Method == http.MethodHead { // a HEAD response has no body (HTTP/1.0's raw one too)
+		r.pending = r.pending[:0]
+		return nil
+	}
 	var err error
 	switch {
 	case r.rawOut != nil:
@@ -109,6 +113,12 @@ func (r *request) writeHeader() {
 	if r.header.index("Content-Type") < 0 {
 		h["Content-Type"] = []string{r.sc.defaultType}
 	}
+	if r.internal != nil && r.internal.sub {
+		r.captureNames()
+	}
+	if len(r.vars) > 0 {
+		r.varsToHeaderFilter()
+	}
 	st := r.status
 	if st == 0 {
 		st = http.StatusOK
@@ -132,7 +142,7 @@ func (r *request) sendSpecial(status int) {
 		r.abortConn()
 		return
 	}
-	if r.specialByHook(status) {
+	if r.specialByHook(status) || r.captureSpecial(status) {
 		return
 	}
 	body, page := errpage.Body(status)
@@ -252,6 +262,11 @@ func output(L *lua.LState, newline bool, fname string) int {
 	if newline {
 		b = append(b, '\n')
 	}
+	if r.headersSent && r.r.Method == http.MethodHead { // nginx's r->header_only, once the header is out
+		L.Push(lua.LNil)
+		L.Push(lua.LString("header only"))
+		return 2
+	}
 	r.sendHeaders()
 	r.pending = append(r.pending, b...)
 	if len(r.pending) >= postponeOutput {
@@ -281,10 +296,16 @@ func ngxFlush(L *lua.LState) int {
 		L.Push(lua.LString("seen eof"))
 		return 2
 	}
+	headerOnly := r.headersSent && r.r.Method == http.MethodHead
 	r.sendHeaders()
 	err := r.flushOut()
 	if err == nil && r.rawOut == nil && r.w != nil {
 		err = http.NewResponseController(r.w).Flush()
+	}
+	if err == nil && headerOnly { // nginx's r->header_only, once the header is out
+		L.Push(lua.LNil)
+		L.Push(lua.LString("header only"))
+		return 2
 	}
 	if err != nil {
 		L.Push(lua.LNil)
@@ -348,6 +369,9 @@ func ngxExit(L *lua.LState) int {
 		r.exited = true
 		r.killAll()
 		L.RaiseError("%s", errExit.Error())
+	}
+	if r.noAbort > 0 && status != -1 && status != 444 && status != 408 && status != 499 {
+		ngxStrError(L, 1, "attempt to abort with pending subrequests")
 	}
 	r.exited = true
 	r.exitStatus = status

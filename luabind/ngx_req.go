@@ -240,7 +240,8 @@ func ngxReqStartTime(L *lua.LState) int {
 }
 
 func ngxReqIsInternal(L *lua.LState) int {
-	L.Push(lua.LFalse)
+	r := httpRequestOf(L)
+	L.Push(lua.LBool(r.internal != nil))
 	return 1
 }
 
@@ -308,5 +309,8 @@ func ngxReqSetURI(L *lua.LState) int {
 	}
 	r.r.URL.Path = uri
 	r.r.URL.RawPath = ""
+	if L.ToBool(2) { // the rewrite phase ends: an internal redirect to the new URI
+		r.jump(L, uri)
+	}
 	return 0
 }

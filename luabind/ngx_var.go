@@ -78,6 +78,9 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return "", true
 	case "request_method":
+		if r.internal != nil {
+			return r.mainMethod(), true
+		}
 		return hr.Method, true
 	case "request":
 		return hr.Method + " " + hr.RequestURI + " " + hr.Proto, true

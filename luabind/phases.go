@@ -173,7 +173,8 @@ func (ph *PhaseHandler) serve(r *request) {
 			r.vars[k] = lua.LString(v)
 		}
 	}
-	v := h.worker()
+	r.adoptInternal(hr)
+	v := h.workerFor(hr)
 	release := r.attach(context.Background(), v, nil)
 	defer release()
 	L := r.L
@@ -207,7 +208,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
-				ph.fallback.ServeHTTP(w, hr)
+				ph.fallback.ServeHTTP(w, r.withLuaVars(hr))
 				r.headersSent = true
 				content = true
 			}
@@ -227,7 +228,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		}
 		r.phase = st.name
 		failed, _ = r.runPhase(L, proto)
-		if failed {
+		if failed || r.exec != nil {
 			break
 		}
 		if i == 2 {
@@ -248,6 +249,11 @@ func (ph *PhaseHandler) serve(r *request) {
 	if !content && !failed && !r.exited {
 		// No content handler: nginx would serve the location's static files; with none, 404.
 		r.exited, r.exitStatus = true, http.StatusNotFound
+	}
+	r.shareVarsBack()
+	if r.exec != nil && !failed { // ngx.exec: the target location serves (and logs) the request
+		r.runExec()
+		return
 	}
 	r.finish(failed)
 	r.reportSent()

@@ -97,6 +97,11 @@ type request struct {
 	requestID    string
 	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
 	stopped      atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
+	// internal requests (subrequest.go)
+	internal *internal   // nil for a client's request
+	settle   func()      // a capture waits for the first block or the end
+	exec     *execTarget // ngx.exec's redirect, served once the phase ends
+	noAbort  int         // captures under way (ngx.exit and ngx.exec refuse to abort then)
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
@@ -119,7 +124,8 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, "", http.StatusInternalServerError)
 		return
 	}
-	v := h.worker()
+	r.adoptInternal(hr)
+	v := h.workerFor(hr)
 	// The handler runs on a goroutine of its own so that, once it takes the connection over
 	// (a websocket), ServeHTTP can return and net/http drops its per-connection buffers and
 	// goroutine: an idle websocket then costs only its Lua thread and frame reader.
@@ -135,6 +141,10 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		defer close(done)
 		defer r.survive("request")
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
+		if r.exec != nil && !failed {
+			r.runExec()
+			return
+		}
 		r.finish(failed)
 		r.reportSent()
 	}()
@@ -354,6 +364,14 @@ func (r *request) abortConn() {
 		if r.conn != nil {
 			_ = r.conn.Close()
 		}
+		return
+	}
+	if c := captureOf(r.w); c != nil && r.internal != nil { // a subrequest's: cut short
+		_ = r.flushOut()
+		if c.Status() == 0 { // ngx.exit(ngx.ERROR) before any output: a 500
+			c.Special(http.StatusInternalServerError)
+		}
+		c.Truncate()
 		return
 	}
 	conn, _, err := http.NewResponseController(r.w).Hijack()

@@ -106,6 +106,7 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
 	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
+	t.req.settled()               // a capture waiting for this subrequest goes on
 	t.release()
 	var ferr error
 	defer func() {

@@ -69,6 +69,11 @@ var (
 		"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 		"content_by_lua", "content_by_lua_block", "content_by_lua_file",
 		"log_by_lua", "log_by_lua_block", "log_by_lua_file",
+		// echo-nginx-module (server/echo.go)
+		"echo", "echo_duplicate", "echo_flush", "echo_sleep", "echo_blocking_sleep",
+		"echo_location", "echo_location_async", "echo_subrequest", "echo_subrequest_async",
+		"echo_exec", "echo_request_body", "echo_read_request_body", "echo_reset_timer",
+		"echo_status", "echo_before_body", "echo_after_body",
 	}
 
 	tuningDirectives = []string{
@@ -151,7 +156,7 @@ var (
 		"geoip_proxy", "geoip_proxy_recursive", "ancient_browser", "ancient_browser_value",
 		"modern_browser", "modern_browser_value", "browser",
 		"stream", "mail", "hash", "ip_hash", "least_conn", "random",
-		"ssl", "ssl_crl", "ssl_ocsp", "ssl_ocsp_cache", "ssl_ocsp_responder", "echo", "echo_location", "echo_exec",
+		"ssl", "ssl_crl", "ssl_ocsp", "ssl_ocsp_cache", "ssl_ocsp_responder",
 		// proxy features that change responses or routing
 		"proxy_redirect", "proxy_cookie_domain", "proxy_cookie_path", "proxy_cookie_flags",
 		"proxy_hide_header", "proxy_pass_header", "proxy_ignore_headers", "proxy_intercept_errors",

@@ -176,6 +176,7 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			vars[s.Name] = expand(s.Value, r, h.Vars, vars)
 		}
 		r = r.WithContext(luabind.WithVars(r.Context(), vars))
+		luabind.NoteVars(r.Context(), vars)
 	}
 	if st := stateOf(r); st != nil && !isInternal(r) {
 		st.logs, st.set = h.Logs, vars
@@ -240,6 +241,18 @@ func (w *headerWriter) Write(p []byte) (int, error) {
 }
 
 func (w *headerWriter) Unwrap() http.ResponseWriter { return w.respWriter }
+
+// SetLuaVars is luabind.LuaVarsSink: what Lua set wins over the location's "set" values.
+func (w *headerWriter) SetLuaVars(m map[string]string) {
+	vars := make(map[string]string, len(w.vars)+len(m))
+	for k, v := range w.vars {
+		vars[k] = v
+	}
+	for k, v := range m {
+		vars[k] = v
+	}
+	w.vars = vars
+}
 
 func (h *LocHandler) serveReturn(w http.ResponseWriter, r *http.Request, vars map[string]string) {
 	ret := h.Return

@@ -718,6 +718,10 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 		}
 		p := b.path(src)
 		if _, err := os.Stat(p); err != nil {
+			if !strings.HasPrefix(d.Name, "init") {
+				// nginx opens a handler's file at request time: a 404 (or 500) then
+				return luabind.Chunk{FilePath: func(*http.Request) string { return p }}, nil
+			}
 			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
 		}
 		return luabind.Chunk{File: p}, nil
@@ -903,13 +907,19 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	} else {
 		lh.Next = static
 	}
+	lh.Next = b.echoFilters(d, sc, host, lh.Next)
 	return lh, nil
 }
 
 // logConn is the request context of a server-side log line.
 func logConn(r *http.Request, serverName string) *errlog.Conn {
-	return &errlog.Conn{ID: luabind.ConnID(r), Client: hostOnly(r.RemoteAddr), Server: serverName,
+	c := &errlog.Conn{ID: luabind.ConnID(r), Client: hostOnly(r.RemoteAddr), Server: serverName,
 		Request: r.Method + " " + r.RequestURI + " " + r.Proto, Host: r.Host}
+	if luabind.IsSubrequest(r.Context()) {
+		c.Subrequest = r.URL.Path
+		c.Request = luabind.MainRequest(r).Method + " " + r.RequestURI + " " + r.Proto
+	}
+	return c
 }
 
 // gopherSyntax is gopher-lua's parse error: "CHUNK line:2(column:12) near '=':   syntax error".

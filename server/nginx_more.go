@@ -501,7 +501,10 @@ func checkDuplicateLocation(seen map[string]bool, l *Loc, d *ngxconf.Directive) 
 // contentModule is a location's non-Lua content handler other than static files:
 // proxy_pass or stub_status (nil: static files).
 func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, vars Variables) (http.Handler, error) {
-	var out http.Handler
+	out, err := b.echoHandler(d, sc, vars)
+	if err != nil {
+		return nil, err
+	}
 	for _, x := range d.Block {
 		switch x.Name {
 		case "stub_status":
@@ -518,6 +521,13 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 		case "proxy_pass":
 			if len(x.Args) != 1 {
 				return nil, nargs(x)
+			}
+			if strings.Contains(x.Args[0], "$") { // evaluated per request (proxyvar.go)
+				out = &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: "http",
+					locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
+					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}}
+				continue
 			}
 			u, host, uri, hasURI, err := parseProxyPass(x.Args[0], b.upstreams)
 			if err != nil {

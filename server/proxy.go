@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
@@ -168,6 +169,7 @@ type Proxy struct {
 	proxyHost      string // $proxy_host
 	uri            string // the URI part of the proxy_pass URL
 	hasURI         bool
+	exactURI       bool // the URL had variables: its URI part is sent as it is
 	locPath        string
 	headers        []Header // proxy_set_header, nginx's defaults first
 	passHeaders    bool
@@ -238,7 +240,10 @@ func (p *Proxy) logf(r *http.Request, level int, upstream, format string, args .
 // target is the URI sent upstream.
 func (p *Proxy) target(r *http.Request) string {
 	if !p.hasURI {
-		return r.RequestURI
+		return requestTarget(r)
+	}
+	if p.exactURI {
+		return p.uri
 	}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), p.locPath)
 	t := p.uri + rest
@@ -379,7 +384,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 	if p.passBody && r.Body != nil && r.ContentLength != 0 {
 		body = r.Body
 	}
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
 	out, err := http.NewRequestWithContext(ctx, r.Method, "http://"+pe.addr+"/", body)
 	if err != nil {
 		return 0, err
@@ -417,7 +423,16 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 	}
 	buf := make([]byte, 32<<10)
 	rc := http.NewResponseController(w)
+	// proxy_read_timeout between two reads of the body too
+	readTimeout := p.readTimeout
+	if readTimeout <= 0 {
+		readTimeout = 60 * time.Second
+	}
+	var timedOut atomic.Bool
+	idle := time.AfterFunc(readTimeout, func() { timedOut.Store(true); cancel() })
+	defer idle.Stop()
 	for {
+		idle.Reset(readTimeout)
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
@@ -427,7 +442,14 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 		}
 		if rerr != nil {
 			if rerr != io.EOF {
-				p.logf(r, errlog.Err, "http://"+pe.addr+p.target(r), "upstream prematurely closed connection while reading upstream")
+				msg := "upstream prematurely closed connection while reading upstream"
+				if timedOut.Load() {
+					msg = "upstream timed out (110: Connection timed out) while reading upstream"
+				}
+				p.logf(r, errlog.Err, "http://"+pe.addr+p.target(r), "%s", msg)
+				if c := luabind.CaptureOf(w); c != nil { // a subrequest's body cut short
+					c.Truncate()
+				}
 			}
 			return resp.StatusCode, nil
 		}

@@ -149,9 +149,13 @@ func expandRequest(s string, r *http.Request, vars Variables) string {
 		return expand(s, r, vars, nil)
 	}
 	var set map[string]string
-	if len(st.captures) > 1 || len(st.set) > 0 {
-		set = make(map[string]string, len(st.set)+len(st.captures))
+	lv := luabind.LuaVars(r.Context())
+	if len(st.captures) > 1 || len(st.set) > 0 || len(lv) > 0 {
+		set = make(map[string]string, len(st.set)+len(st.captures)+len(lv))
 		for k, v := range st.set {
+			set[k] = v
+		}
+		for k, v := range lv {
 			set[k] = v
 		}
 		for i := 1; i < len(st.captures) && i < 10; i++ {

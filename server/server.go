@@ -218,6 +218,7 @@ func (s *Server) handler() http.Handler {
 		if !checkFraming(w, r) {
 			return
 		}
+		r = r.WithContext(luabind.WithDispatcher(r.Context(), s.mux.ServeHTTP))
 		if s.opts.AccessLog == nil {
 			s.mux.ServeHTTP(w, r)
 			return

@@ -632,7 +632,7 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 			return
 		}
 		ctx := context.WithValue(r.Context(), vserverKey{}, v)
-		r = r.WithContext(ctx)
+		r = r.WithContext(luabind.WithDispatcher(ctx, s.dispatch))
 		l := FindLocation(v.Locations, r.URL.Path)
 		if l == nil || l.Handler == nil {
 			writeSpecial(rw, r, http.StatusNotFound)
@@ -678,6 +678,10 @@ func writeSpecial(w http.ResponseWriter, r *http.Request, status int) {
 
 // writeSpecialPlain sends nginx's built-in error page for status.
 func writeSpecialPlain(w http.ResponseWriter, r *http.Request, status int) {
+	if c := luabind.CaptureOf(w); c != nil && c.DropsErrorPages() { // a Lua capture's: the status only
+		c.Special(status)
+		return
+	}
 	h := w.Header()
 	h.Set("Server", buildinfo.ServerToken)
 	body, page := errpage.Body(status)

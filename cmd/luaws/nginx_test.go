@@ -245,7 +245,9 @@ func TestCommandLine(t *testing.T) {
 	badSyntax := write("bad1.conf", "http {\n server {\n }\n }\n}\n")
 	badLua := write("bad2.conf", "http { server {\n location / {\n content_by_lua_block {\n local x = = 1\n }\n }\n } }\n")
 	badValue := write("bad3.conf", "http { server {\n lua_socket_log_errors maybe;\n } }\n")
-	missingFile := write("bad4.conf", "http { server {\n location / { content_by_lua_file nope.lua; }\n } }\n")
+	missingFile := write("bad4.conf", "http {\n init_by_lua_file nope.lua; server {\n location / { return 200; }\n } }\n")
+	// nginx opens a handler's file at request time (a 404 then); -t succeeds
+	missingHandler := write("bad4h.conf", "http { server {\n location / { content_by_lua_file nope.lua; }\n } }\n")
 	// as Debian's nginx 1.22 words them (compared by running it on the same files)
 	unknown := write("bad5.conf", "events {}\nhttp {\n  server {\n    lua_shared_dic x 1m;\n  }\n}\n")
 	refused := write("bad6.conf", "events {}\nhttp {\n  server {\n    location /a { auth_request /auth; }\n  }\n}\n")
@@ -269,6 +271,7 @@ func TestCommandLine(t *testing.T) {
 		{"bad value", []string{"-t", "-p", dir, "-c", badValue}, 1,
 			`\[emerg\] invalid value "maybe" in "lua_socket_log_errors" directive, it must be "on" or "off" in .*bad3.conf:2`},
 		{"missing lua file", []string{"-t", "-p", dir, "-c", missingFile}, 1, `\[emerg\] failed to load Lua file ".*nope.lua".* in .*bad4.conf:2`},
+		{"missing handler file", []string{"-t", "-p", dir, "-c", missingHandler}, 0, `test is successful`},
 		{"missing conf", []string{"-t", "-p", dir, "-c", "nope.conf"}, 1, `\[emerg\] open\(\) ".*nope.conf" failed \(2: No such file or directory\)`},
 		{"signal without daemon", []string{"-p", dir, "-c", good, "-s", "quit"}, 1, `nginx.pid" failed \(2: No such file or directory\)`},
 		{"bad option", []string{"-x", "-t"}, 1, `invalid option: "-x"`},
