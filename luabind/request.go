@@ -63,6 +63,9 @@ type request struct {
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
 	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
+	// dirtyL: a call on L ended in an error (ngx.exit included), which may leave open
+	// upvalues in it; L is then not reused for another request.
+	dirtyL bool
 
 	// response
 	status      int
@@ -168,7 +171,7 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 	unwatch := r.host.watch(r)
 	v.baton.Lock()
 	v.clock.update()
-	L, _ := v.L.NewThread()
+	L := v.thread()
 	r.L = L
 	if setup != nil {
 		setup(L)
@@ -180,6 +183,9 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 		r.host.untrackWebsocket(r)
 		unwatch()
 		v.conns.Add(-1)
+		if !r.dirtyL {
+			v.recycle(L)
+		}
 		v.drop()
 	}
 }
@@ -200,7 +206,12 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	for _, a := range args {
 		L.Push(a)
 	}
+	dirty := r.dirtyL
+	r.dirtyL = true // until the call returns normally (a Go panic leaves it set)
 	err := v.pcall(L, len(args), 0)
+	if err == nil {
+		r.dirtyL = dirty
+	}
 	r.entry.threadEnded()
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
