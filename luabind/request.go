@@ -129,7 +129,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r.detached = make(chan struct{})
 	done := make(chan struct{})
 	h.active.Add(1)
-	go func() {
+	h.goRun(func() {
 		defer h.active.Done()
 		if st := h.cfg.Stats; st != nil {
 			st.HandlersRunning.Add(1)
@@ -140,7 +140,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		failed, _ := r.run(context.Background(), v, chunkMain(proto), nil)
 		r.finish(failed)
 		r.reportSent()
-	}()
+	})
 	select {
 	case <-done:
 	case <-r.detached:
