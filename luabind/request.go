@@ -432,6 +432,12 @@ func (h *Host) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connIDKey{}, h.connSeq.Add(1))
 }
 
+// WithConnID gives ctx the connection number id (a connection a server passes on keeps its
+// number).
+func WithConnID(ctx context.Context, id uint64) context.Context {
+	return context.WithValue(ctx, connIDKey{}, id)
+}
+
 func connID(hr *http.Request) uint64 { return ConnIDOf(hr.Context()) }
 
 // ConnIDOf is the connection number ConnContext put in ctx (0 if none).
