@@ -98,6 +98,7 @@ type Host struct {
 	workers    []*vm
 	nextWorker atomic.Uint32
 	active     sync.WaitGroup // requests whose Lua handler still runs (websockets included)
+	runq       chan func()    // idle runners take requests' handlers from here (runner.go)
 	timers     *timers
 	initProtos []*lua.FunctionProto // init_by_lua*, init_worker_by_lua*: see phases.go
 	watchdog   watchdog             // lua_max_running_time: see budget.go
@@ -108,7 +109,7 @@ type Host struct {
 
 // NewHost checks cfg and compiles the embedded modules once.
 func NewHost(cfg Config) (*Host, error) {
-	h := &Host{cfg: cfg, log: cfg.Log, protos: newProtoCache()}
+	h := &Host{cfg: cfg, log: cfg.Log, protos: newProtoCache(), runq: make(chan func())}
 	h.protos.keep = !cfg.CodeCacheOff
 	if h.log == nil {
 		h.log = errlog.New(stderrWriter{}, errlog.Err)

@@ -325,7 +325,12 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	r.entry.owns()
 	top := L.GetTop()
 	L.Push(luajit.NewFunction(L, proto))
+	dirty := r.dirtyL
+	r.dirtyL = true
 	err = L.PCall(0, 1, nil)
+	if err == nil {
+		r.dirtyL = dirty
+	}
 	r.entry.cancel()
 	ngx.RawSetString("arg", lua.LNil)
 	v.baton.Unlock()

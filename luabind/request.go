@@ -63,6 +63,9 @@ type request struct {
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
 	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
+	// dirtyL: a call on L ended in an error (ngx.exit included), which may leave open
+	// upvalues in it; L is then not reused for another request.
+	dirtyL bool
 
 	// response
 	status      int
@@ -132,7 +135,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r.detached = make(chan struct{})
 	done := make(chan struct{})
 	h.active.Add(1)
-	go func() {
+	h.goRun(func() {
 		defer h.active.Done()
 		if st := h.cfg.Stats; st != nil {
 			st.HandlersRunning.Add(1)
@@ -147,7 +150,7 @@ func (hd *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 		r.finish(failed)
 		r.reportSent()
-	}()
+	})
 	select {
 	case <-done:
 	case <-r.detached:
@@ -178,7 +181,7 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 	unwatch := r.host.watch(r)
 	v.baton.Lock()
 	v.clock.update()
-	L, _ := v.L.NewThread()
+	L := v.thread()
 	r.L = L
 	if setup != nil {
 		setup(L)
@@ -190,6 +193,9 @@ func (r *request) attach(ctx context.Context, v *vm, setup func(*lua.LState)) fu
 		r.host.untrackWebsocket(r)
 		unwatch()
 		v.conns.Add(-1)
+		if !r.dirtyL {
+			v.recycle(L)
+		}
 		v.drop()
 	}
 }
@@ -210,7 +216,12 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	for _, a := range args {
 		L.Push(a)
 	}
+	dirty := r.dirtyL
+	r.dirtyL = true // until the call returns normally (a Go panic leaves it set)
 	err := v.pcall(L, len(args), 0)
+	if err == nil {
+		r.dirtyL = dirty
+	}
 	r.entry.threadEnded()
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
@@ -437,6 +448,12 @@ type connIDKey struct{}
 // http.Server.ConnContext.
 func (h *Host) ConnContext(ctx context.Context, _ net.Conn) context.Context {
 	return context.WithValue(ctx, connIDKey{}, h.connSeq.Add(1))
+}
+
+// WithConnID gives ctx the connection number id (a connection a server passes on keeps its
+// number).
+func WithConnID(ctx context.Context, id uint64) context.Context {
+	return context.WithValue(ctx, connIDKey{}, id)
 }
 
 func connID(hr *http.Request) uint64 { return ConnIDOf(hr.Context()) }

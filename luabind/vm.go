@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/luaws/luaws/errlog"
@@ -24,6 +25,45 @@ type vm struct {
 	id    int
 	conns atomic.Int32
 	catch *lua.LFunction // the PCall errfunc of entry and user threads (luaerr.go)
+
+	// spare are Lua threads of finished requests, ready for the next ones: gopher-lua's
+	// NewThread builds (and throws away) a global table set of its own for every thread,
+	// 4-5 KB of garbage per request.
+	spareMu sync.Mutex
+	spare   []*lua.LState
+}
+
+// maxSpareThreads bounds the threads a state keeps for reuse.
+const maxSpareThreads = 32
+
+// thread returns a Lua thread of v's state for a request's entry: a spare one or a new one.
+func (v *vm) thread() *lua.LState {
+	v.spareMu.Lock()
+	if n := len(v.spare); n > 0 {
+		L := v.spare[n-1]
+		v.spare[n-1] = nil
+		v.spare = v.spare[:n-1]
+		v.spareMu.Unlock()
+		return L
+	}
+	v.spareMu.Unlock()
+	L, _ := v.L.NewThread()
+	return L
+}
+
+// recycle keeps L, a request's thread whose every call returned normally (so no frame, open
+// upvalue or stack slot of the request is left in it), for the next request.
+func (v *vm) recycle(L *lua.LState) {
+	if v.own || L.GetTop() != 0 {
+		return
+	}
+	L.RemoveContext()
+	L.Env = v.L.Env // a setfenv(0, ...) of the request does not carry over
+	v.spareMu.Lock()
+	if len(v.spare) < maxSpareThreads {
+		v.spare = append(v.spare, L)
+	}
+	v.spareMu.Unlock()
 }
 
 func (v *vm) hold() { v.refs.Add(1) }

@@ -220,80 +220,75 @@ func hexVal(c byte) int {
 }
 
 // parseHead checks one request head as nginx's ngx_http_process_request_headers and
-// ngx_http_process_request_header do, and sets up reading its body.
+// ngx_http_process_request_header do, and sets up reading its body. It allocates only for a
+// request it refuses (it runs for every request).
 func (s *sniffer) parseHead(head []byte) {
-	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
-	reqLine := strings.TrimRight(lines[0], "\r")
-	fields := strings.Fields(reqLine)
-	http11 := len(fields) == 3 && fields[2] != "HTTP/1.0" && strings.HasPrefix(fields[2], "HTTP/1.")
-	var cl, te, host, clLine, teLine, hostLine string
-	var haveCL, haveTE, haveHost bool
-	v := framingVerdict{line: reqLine}
-	dup := func(line, prev string) {
-		v.status, v.host = 400, host
-		v.msg = "client sent duplicate header line: \"" + line + "\", previous value: \"" + prev + "\" while reading client request headers"
-		s.refuse(v)
+	head = bytes.TrimRight(head, "\r\n")
+	reqLine, rest, _ := bytes.Cut(head, []byte("\n"))
+	reqLine = bytes.TrimRight(reqLine, "\r")
+	http11 := isHTTP11(reqLine)
+	// each a header line's name and value, nil when absent
+	var host, cl, te headerField
+	refuse := func(status int, msg string) {
+		s.refuse(framingVerdict{status: status, msg: msg, line: string(reqLine), host: string(host.value)})
 	}
-	for _, l := range lines[1:] {
-		l = strings.TrimRight(l, "\r")
-		name, value, ok := strings.Cut(l, ":")
+	dup := func(what string, f, prev headerField) {
+		refuse(400, "client sent duplicate "+what+": \""+f.shown()+"\", previous value: \""+prev.shown()+"\" while reading client request headers")
+	}
+	for len(rest) > 0 {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte("\n"))
+		l = bytes.TrimRight(l, "\r")
+		name, value, ok := bytes.Cut(l, []byte(":"))
 		if !ok {
 			continue
 		}
-		value = strings.Trim(value, " \t")
-		shown := name + ": " + value
-		switch strings.ToLower(name) {
-		case "host":
-			if haveHost {
-				v.status = 400
-				v.msg = "client sent duplicate host header: \"" + shown + "\", previous value: \"" + hostLine + "\" while reading client request headers"
-				v.host = host
-				s.refuse(v)
+		f := headerField{name: name, value: bytes.Trim(value, " \t")}
+		switch {
+		case asciiEqualFold(name, "host"):
+			if host.name != nil {
+				dup("host header", f, host)
 				return
 			}
-			haveHost, host, hostLine = true, value, shown
-		case "content-length":
-			if haveCL {
-				dup(shown, clLine)
+			host = f
+		case asciiEqualFold(name, "content-length"):
+			if cl.name != nil {
+				dup("header line", f, cl)
 				return
 			}
-			haveCL, cl, clLine = true, value, shown
-		case "transfer-encoding":
-			if haveTE {
-				dup(shown, teLine)
+			cl = f
+		case asciiEqualFold(name, "transfer-encoding"):
+			if te.name != nil {
+				dup("header line", f, te)
 				return
 			}
-			haveTE, te, teLine = true, value, shown
+			te = f
 		}
 	}
-	v.host = host
-	fail := func(status int, msg string) {
-		v.status, v.msg = status, msg+" while reading client request headers"
-		s.refuse(v)
-	}
-	if !haveHost && http11 {
+	fail := func(status int, msg string) { refuse(status, msg+" while reading client request headers") }
+	if host.name == nil && http11 {
 		fail(400, "client sent HTTP/1.1 request without \"Host\" header")
 		return
 	}
 	var length int64
-	if haveCL {
-		n, ok := parseLength(cl)
+	if cl.name != nil {
+		n, ok := parseLength(cl.value)
 		if !ok {
 			fail(400, "client sent invalid \"Content-Length\" header")
 			return
 		}
 		length = n
 	}
-	if haveTE {
+	if te.name != nil {
 		if !http11 {
 			fail(400, "client sent HTTP/1.0 request with \"Transfer-Encoding\" header")
 			return
 		}
-		if !strings.EqualFold(te, "chunked") {
-			fail(501, "client sent unknown \"Transfer-Encoding\": \""+te+"\"")
+		if !asciiEqualFold(te.value, "chunked") {
+			fail(501, "client sent unknown \"Transfer-Encoding\": \""+string(te.value)+"\"")
 			return
 		}
-		if haveCL {
+		if cl.name != nil {
 			fail(400, "client sent \"Content-Length\" and \"Transfer-Encoding\" headers at the same time")
 			return
 		}
@@ -307,9 +302,65 @@ func (s *sniffer) parseHead(head []byte) {
 	s.next()
 }
 
+// headerField is a header line of a request head being checked.
+type headerField struct{ name, value []byte }
+
+// shown is the line as nginx's log messages show it.
+func (f headerField) shown() string { return string(f.name) + ": " + string(f.value) }
+
+// isHTTP11 reports whether a request line has three fields, the last an HTTP/1.x version
+// other than 1.0 (strings.Fields' notion of fields, without its allocation for ASCII).
+func isHTTP11(line []byte) bool {
+	for _, c := range line {
+		if c >= 0x80 {
+			f := strings.Fields(string(line))
+			return len(f) == 3 && f[2] != "HTTP/1.0" && strings.HasPrefix(f[2], "HTTP/1.")
+		}
+	}
+	n := 0
+	var last []byte
+	for i := 0; i < len(line); {
+		for i < len(line) && asciiSpace(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		j := i
+		for j < len(line) && !asciiSpace(line[j]) {
+			j++
+		}
+		n++
+		last = line[i:j]
+		i = j
+	}
+	return n == 3 && string(last) != "HTTP/1.0" && bytes.HasPrefix(last, []byte("HTTP/1."))
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// asciiEqualFold compares b with lower, a lower-case ASCII word, ignoring ASCII case.
+func asciiEqualFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // parseLength is nginx's ngx_atoof: decimal digits only, no sign, no overflow.
-func parseLength(v string) (int64, bool) {
-	if v == "" || len(v) > 18 {
+func parseLength(v []byte) (int64, bool) {
+	if len(v) == 0 || len(v) > 18 {
 		return 0, false
 	}
 	var n int64

@@ -85,6 +85,7 @@ type Server struct {
 	mux  *http.ServeMux
 	hs   *http.Server
 	ln   net.Listener
+	fast *fastPath // plain HTTP: websocket handshakes served without net/http (fastpath.go)
 
 	mu     sync.Mutex
 	scheme string
@@ -267,8 +268,8 @@ func (s *Server) Listen() (net.Addr, error) {
 	}
 	ln = newGuardListener(ln, s.log, s.serverName(), s.opts.TLSCert == "")
 	s.hs = &http.Server{
-		Handler:           s.handler(),
-		ConnContext:       framingContext(s.host.ConnContext),
+		Handler:           adoptedHandler(s.handler()),
+		ConnContext:       fastConnContext(framingContext(s.host.ConnContext)),
 		ReadHeaderTimeout: 60 * time.Second, // client_header_timeout
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          log.New(logWriter{s.log}, "", 0),
@@ -283,6 +284,8 @@ func (s *Server) Listen() (net.Addr, error) {
 		s.hs.TLSConfig = TLSConfig(cert)
 		ln = tls.NewListener(ln, s.hs.TLSConfig)
 		s.scheme = "https"
+	} else {
+		s.fast = newFastPath(s, ln)
 	}
 	s.ln = ln
 	return ln.Addr(), nil
@@ -301,7 +304,13 @@ func (s *Server) Serve() error {
 		}
 	}
 	s.log.Logf(errlog.Notice, nil, "luaws listening on %s", s.URL())
-	err := s.hs.Serve(s.ln)
+	var err error
+	if s.fast != nil {
+		go s.fast.acceptLoop()
+		err = s.hs.Serve(s.fast.slow)
+	} else {
+		err = s.hs.Serve(s.ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
