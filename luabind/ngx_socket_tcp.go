@@ -26,6 +26,7 @@ func newSocketTable(L *lua.LState) *lua.LTable {
 	t.RawSetString("tcp", L.NewFunction(ngxSocketTCP))
 	t.RawSetString("stream", L.NewFunction(ngxSocketTCP))
 	t.RawSetString("connect", L.NewFunction(ngxSocketConnect))
+	t.RawSetString("udp", L.NewFunction(ngxSocketUDP)) // ngx_socket_udp.go
 	return t
 }
 
