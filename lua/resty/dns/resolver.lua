@@ -552,50 +552,51 @@ end
 -- regex ^(0:)+|(:0)+$|:(0:)+ does (leftmost match; at one position, in that order).
 function _M.compress_ipv6_addr(addr)
     local n = #addr
+    local from, to
     for p = 1, n do
-        local stop
         if p == 1 and zeros_at(addr, 1) > 1 then
-            stop = zeros_at(addr, 1) - 1
+            from, to = 1, zeros_at(addr, 1) - 1
         elseif (n - p + 1) % 2 == 0 and find(addr, "^:0", p) then
             local q = p
             while sub(addr, q, q + 1) == ":0" do
                 q = q + 2
             end
             if q > n then
-                stop = n
+                from, to = p, n
             end
         end
-        if not stop and byte(addr, p) == 58 and zeros_at(addr, p + 1) > p + 1 then
-            stop = zeros_at(addr, p + 1) - 1
+        if not from and byte(addr, p) == 58 and zeros_at(addr, p + 1) > p + 1 then
+            from, to = p, zeros_at(addr, p + 1) - 1
         end
-        if stop then
-            addr = sub(addr, 1, p - 1) .. "::" .. sub(addr, stop + 1)
+        if from then
             break
         end
     end
-    if addr == "::0" then
+    local res = addr
+    if from then
+        res = sub(addr, 1, from - 1) .. "::" .. sub(addr, to + 1)
+    end
+    if res == "::0" then
         return "::"
     end
-    return addr
+    return res
 end
 
 -- expand_ipv6_addr writes the groups "::" stands for as zeros.
 local function expand_ipv6_addr(addr)
-    local at = find(addr, "::", 1, true)
-    if not at then
+    if not find(addr, "::", 1, true) then
         return addr
     end
-    local ncol = 8
-    for _ in addr:gmatch(":") do
-        ncol = ncol - 1
+    local _, colons = addr:gsub(":", ":")
+    local s = addr
+    if byte(s, 1) == 58 then
+        s = "0" .. s
     end
-    if byte(addr, 1) == 58 then
-        addr, at = "0" .. addr, at + 1
+    if byte(s, -1) == 58 then
+        s = s .. "0"
     end
-    if byte(addr, -1) == 58 then
-        addr = addr .. "0"
-    end
-    return sub(addr, 1, at - 1) .. ":" .. rep("0:", ncol) .. sub(addr, at + 2)
+    local at = find(s, "::", 1, true)
+    return sub(s, 1, at - 1) .. ":" .. rep("0:", 8 - colons) .. sub(s, at + 2)
 end
 _M.expand_ipv6_addr = expand_ipv6_addr
 
