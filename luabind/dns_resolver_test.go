@@ -95,6 +95,11 @@ show(ans[1].address)
 show(r:query(".a.test"))
 show(r:tcp_query(".a.test"))`,
 			want: "1 table 3 200\n127.0.0.1\nnil bad name\nnil bad name\n"},
+		{name: "nameserver as host:port, no_random, no_recurse", peers: vars, src: `
+local resolver = require "resty.dns.resolver"
+local r = resolver:new{ nameservers = { "127.0.0.1:$DNS" }, no_random = true, no_recurse = true }
+show(r:query("a.test")[1].address, r:tcp_query("a.test")[1].address, r:query("big.test", { qtype = r.TYPE_TXT })[1].txt[3] == ("` + bigTXT + `"))`,
+			want: "127.0.0.1 127.0.0.1 true\n"},
 		{name: "set_timeout, destroy", peers: vars, src: dnsNew + `
 show(r:set_timeout(1000))
 r:destroy()

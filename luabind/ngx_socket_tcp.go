@@ -101,6 +101,9 @@ func sockConnect(L *lua.LState) int {
 			return 2
 		}
 		port = strconv.Itoa(int(pn))
+		if name, p, perr := splitHostPort(host); perr == "" && p >= 0 { // "host:port" wins (ngx_parse_url)
+			addr, port = name, strconv.Itoa(p)
+		}
 	}
 	poolName := host
 	if port != "" {

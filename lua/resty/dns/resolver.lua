@@ -534,7 +534,10 @@ function _M.query(self, qname, opts, tries)
             return answers, nil, tries
         end
         if tries then
-            tries[i], tries[i + 1] = err, nil
+            tries[i] = err
+            if tries[i + 1] ~= nil then -- a table given with more in it ends here
+                tries[i + 1] = nil
+            end
         end
     end
     return nil, err, tries
