@@ -377,11 +377,25 @@ func udpSend(L *lua.LState) int {
 		}
 		return pushErr(L, udpErrText(err))
 	}
+	if r.sc.log.Enabled(errlog.Debug) { // nginx's ngx_unix_send debug line
+		r.sc.log.Log(errlog.Debug, &r.logc, fmt.Sprintf("send: fd:%d %d of %d", connFD(conn), n, len(data)))
+	}
 	if n != len(data) {
 		return pushErr(L, "partial write")
 	}
 	L.Push(lua.LNumber(1))
 	return 1
+}
+
+// connFD is the descriptor of c, for debug log lines (-1 when it has none).
+func connFD(c net.Conn) int {
+	fd := -1
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			_ = raw.Control(func(f uintptr) { fd = int(f) })
+		}
+	}
+	return fd
 }
 
 // ptrs stands for the "u:%p, c:%p" of nginx's closed-socket lines.
