@@ -216,11 +216,7 @@ func connectLogLine(err error, msg, addr string) string {
 	case msg == "timeout":
 		return "lua tcp socket connect timed out, when connecting to " + addr
 	case errors.As(err, &errno):
-		text := errno.Error()
-		if text != "" {
-			text = strings.ToUpper(text[:1]) + text[1:]
-		}
-		return "connect() failed (" + strconv.Itoa(int(errno)) + ": " + text + ")"
+		return "connect() failed (" + errnoLog(err) + ")"
 	}
 	return "lua tcp socket connect failed: " + msg
 }

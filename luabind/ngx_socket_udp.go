@@ -349,15 +349,8 @@ func udpSend(L *lua.LState) int {
 	}
 	r := requestOf(L)
 	u := checkUDP(L)
-	if !u.connected() {
-		if r.sc.sockLog {
-			r.sc.log.Log(errlog.Err, &r.logc, "attempt to send data on a closed socket: "+u.ptrs())
-		}
-		return pushErr(L, "closed")
-	}
-	u.sameRequest(L, r)
-	if u.waiting {
-		return pushErr(L, "socket busy")
+	if why := u.unusable(L, r, "send"); why != "" {
+		return pushErr(L, why)
 	}
 	var data []byte
 	switch v := L.Get(2).(type) {
@@ -398,6 +391,23 @@ func connFD(c net.Conn) int {
 	return fd
 }
 
+// unusable says why send or receive (op) cannot go on: "closed" (logged as nginx does under
+// lua_socket_log_errors) or "socket busy"; "" when it can. A socket of another request
+// raises "bad request".
+func (u *udpSocket) unusable(L *lua.LState, r *request, op string) string {
+	if !u.connected() {
+		if r.sc.sockLog {
+			r.sc.log.Log(errlog.Err, &r.logc, "attempt to "+op+" data on a closed socket: "+u.ptrs())
+		}
+		return "closed"
+	}
+	u.sameRequest(L, r)
+	if u.waiting {
+		return "socket busy"
+	}
+	return ""
+}
+
 // ptrs stands for the "u:%p, c:%p" of nginx's closed-socket lines.
 func (u *udpSocket) ptrs() string {
 	if u.sock == nil {
@@ -419,15 +429,8 @@ func udpReceive(L *lua.LState) int {
 	}
 	r := requestOf(L)
 	u := checkUDP(L)
-	if !u.connected() {
-		if r.sc.sockLog {
-			r.sc.log.Log(errlog.Err, &r.logc, "attempt to receive data on a closed socket: "+u.ptrs())
-		}
-		return pushErr(L, "closed")
-	}
-	u.sameRequest(L, r)
-	if u.waiting {
-		return pushErr(L, "socket busy")
+	if why := u.unusable(L, r, "receive"); why != "" {
+		return pushErr(L, why)
 	}
 	size := udpMaxDatagram
 	if nargs == 2 {
