@@ -26,6 +26,7 @@ func newSocketTable(L *lua.LState) *lua.LTable {
 	t.RawSetString("tcp", L.NewFunction(ngxSocketTCP))
 	t.RawSetString("stream", L.NewFunction(ngxSocketTCP))
 	t.RawSetString("connect", L.NewFunction(ngxSocketConnect))
+	t.RawSetString("udp", L.NewFunction(ngxSocketUDP)) // ngx_socket_udp.go
 	return t
 }
 
@@ -100,6 +101,9 @@ func sockConnect(L *lua.LState) int {
 			return 2
 		}
 		port = strconv.Itoa(int(pn))
+		if name, p, perr := splitHostPort(host); perr == "" && p >= 0 { // "host:port" wins (ngx_parse_url)
+			addr, port = name, strconv.Itoa(p)
+		}
 	}
 	poolName := host
 	if port != "" {
@@ -212,11 +216,7 @@ func connectLogLine(err error, msg, addr string) string {
 	case msg == "timeout":
 		return "lua tcp socket connect timed out, when connecting to " + addr
 	case errors.As(err, &errno):
-		text := errno.Error()
-		if text != "" {
-			text = strings.ToUpper(text[:1]) + text[1:]
-		}
-		return "connect() failed (" + strconv.Itoa(int(errno)) + ": " + text + ")"
+		return "connect() failed (" + errnoLog(err) + ")"
 	}
 	return "lua tcp socket connect failed: " + msg
 }
