@@ -21,10 +21,11 @@ type MariaDB struct {
 
 // MariaDBOptions configure StartMariaDB.
 type MariaDBOptions struct {
-	// InitSQL runs while the data directory is bootstrapped, after the system tables
-	// exist (CREATE DATABASE, CREATE USER, GRANT...; one statement per line or separated by
-	// semicolons, as mariadbd --bootstrap reads them).
+	// InitSQL runs as the server starts, before it accepts connections (mariadbd
+	// --init-file: CREATE DATABASE, CREATE USER, GRANT...; one statement per line).
 	InitSQL string
+	// Plugins are server plugins to load (e.g. "auth_ed25519"), while bootstrapping too.
+	Plugins []string
 	// Args are extra mariadbd options (e.g. "--ssl-cert=...").
 	Args []string
 }
@@ -40,8 +41,7 @@ var mariadbFast = []string{
 }
 
 // StartMariaDB creates a data directory in a temp dir (the system tables, without the help
-// tables or the sys schema, then opts.InitSQL, in one `mariadbd --bootstrap`, which takes
-// a few seconds) and runs mariadbd on a free loopback port and a unix socket until the
+// tables or the sys schema: one `mariadbd --bootstrap`, which takes a few seconds) and runs mariadbd on a free loopback port and a unix socket until the
 // test ends. root has no password. Tests should share one server (one top-level test with
 // subtests) rather than start one each.
 func StartMariaDB(t testing.TB, opts MariaDBOptions) MariaDB {
@@ -56,6 +56,9 @@ func StartMariaDB(t testing.TB, opts MariaDBOptions) MariaDB {
 	if os.Geteuid() == 0 {
 		user = []string{"--user=root"}
 	}
+	for _, p := range opts.Plugins {
+		user = append(user, "--plugin-load-add="+p)
+	}
 
 	var sql bytes.Buffer
 	sql.WriteString("create database if not exists mysql;\nuse mysql;\nSET @auth_root_socket=NULL;\n")
@@ -67,8 +70,6 @@ func StartMariaDB(t testing.TB, opts MariaDBOptions) MariaDB {
 		sql.Write(b)
 		sql.WriteByte('\n')
 	}
-	sql.WriteString(opts.InitSQL)
-	sql.WriteByte('\n')
 	args := append([]string{"--no-defaults", "--bootstrap", "--silent-startup", "--datadir=" + data,
 		"--log-warnings=0", "--enforce-storage-engine=", "--max_allowed_packet=8M"}, mariadbFast...)
 	cmd := exec.Command(bin, append(args, user...)...)
@@ -83,6 +84,13 @@ func StartMariaDB(t testing.TB, opts MariaDBOptions) MariaDB {
 		"--port=" + strconv.Itoa(m.Port), "--bind-address=127.0.0.1",
 		"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--log-error=" + filepath.Join(dir, "error.log")},
 		mariadbFast...)
+	if opts.InitSQL != "" {
+		init := filepath.Join(dir, "init.sql")
+		if err := os.WriteFile(init, []byte(opts.InitSQL), 0o600); err != nil {
+			t.Fatalf("testpeer: mariadb: %v", err)
+		}
+		args = append(args, "--init-file="+init)
+	}
 	args = append(append(args, user...), opts.Args...)
 	p := startProc(t, bin, args...)
 	if err := waitListening(p, m.Addr); err != nil {
