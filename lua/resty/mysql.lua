@@ -16,6 +16,7 @@
 
 local native = require "luaws.mysql"
 local bit = require "bit"
+local ed25519 = require "resty.mysql.auth_ed25519"
 
 local band, bor = bit.band, bit.bor
 local byte, char, sub, rep = string.byte, string.char, string.sub, string.rep
@@ -131,7 +132,7 @@ local function auth_response(self, scramble, plugin)
         end
         return "\1" -- ask for the server's public key
     elseif plugin == "client_ed25519" then
-        return native.ed25519_sign(password, sub(scramble, 1, 32))
+        return ed25519.sign(password, sub(scramble, 1, 32))
     end
     return nil, "unknown plugin: " .. plugin
 end
