@@ -22,3 +22,5 @@ require (
 )
 
 require golang.org/x/crypto v0.59.0
+
+require filippo.io/edwards25519 v1.2.0

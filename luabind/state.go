@@ -8,6 +8,7 @@ import (
 
 	"github.com/luaws/luaws/luabind/cjson"
 	"github.com/luaws/luaws/luabind/luajit"
+	"github.com/luaws/luaws/luabind/mysql"
 	"github.com/luaws/luaws/luabind/resty"
 
 	luasrc "github.com/luaws/luaws/lua"
@@ -104,6 +105,7 @@ func (h *Host) newState() *lua.LState {
 	}
 	cjson.Preload(L)
 	resty.Preload(L)
+	mysql.Preload(L)
 	if loaded, ok := pkg.RawGetString("loaded").(*lua.LTable); ok {
 		loaded.RawSetString("bit", bitlib)
 	}

@@ -1,7 +1,7 @@
 // Package resty provides the pure helper modules of lua-resty-string (0.17) that OpenResty
 // scripts require, implemented in Go for gopher-lua: "resty.string", "resty.sha",
 // "resty.sha1", "resty.md5", "resty.sha224", "resty.sha256", "resty.sha384",
-// "resty.sha512" and "resty.random".
+// "resty.sha512", "resty.random" and "resty.aes" (aes.go).
 //
 // The modules keep lua-resty-string's shapes: each hash module has new() returning an object
 // ({_ctx = ...} with the module as __index) whose update(s) returns true, final() returns the
@@ -14,10 +14,6 @@
 //     (RAND_pseudo_bytes there).
 //   - Wrong argument types raise "bad argument" errors instead of LuaJIT's
 //     "attempt to get length of ..." or FFI conversion errors.
-//
-// "resty.aes" is out of scope: it needs OpenSSL's EVP cipher API (key derivation with
-// EVP_BytesToKey, several ciphers and modes); require "resty.aes" fails with the usual
-// "module 'resty.aes' not found".
 package resty
 
 import (
@@ -54,6 +50,7 @@ func Preload(L *lua.LState) {
 	L.PreloadModule("resty.string", loadString)
 	L.PreloadModule("resty.sha", loadSha)
 	L.PreloadModule("resty.random", loadRandom)
+	L.PreloadModule("resty.aes", loadAes)
 	for _, m := range hashModules {
 		L.PreloadModule(m.name, hashLoader(m.name, m.new))
 	}
