@@ -13,10 +13,9 @@ import (
 // watchdog of lua_max_running_time (budget.go) reads both to find a thread that keeps the
 // baton without yielding.
 type baton struct {
-	mu     sync.Mutex
-	held   bool
-	queue  []chan struct{}
-	queued atomic.Int32 // len(queue), readable without mu (see contended)
+	mu    sync.Mutex
+	held  bool
+	queue []chan struct{}
 
 	// For the memory guard (memguard.go): turn counts hand-overs, and owner is the light
 	// thread that claimed the baton at turn ownerTurn (owner is current only while
@@ -50,7 +49,6 @@ func (b *baton) Lock() {
 	}
 	ch := make(chan struct{})
 	b.queue = append(b.queue, ch)
-	b.queued.Store(int32(len(b.queue)))
 	b.mu.Unlock()
 	<-ch
 }
@@ -63,7 +61,6 @@ func (b *baton) Unlock() {
 	if len(b.queue) > 0 {
 		ch := b.queue[0]
 		b.queue = b.queue[1:]
-		b.queued.Store(int32(len(b.queue)))
 		b.mu.Unlock()
 		close(ch)
 		return
@@ -84,13 +81,8 @@ func (b *baton) busy() bool {
 func (b *baton) enqueue(ch chan struct{}) {
 	b.mu.Lock()
 	b.queue = append(b.queue, ch)
-	b.queued.Store(int32(len(b.queue)))
 	b.mu.Unlock()
 }
-
-// contended reports whether some thread waits in line for the baton (a racy hint: the
-// holder uses it to take turns after an operation that did not have to wait).
-func (b *baton) contended() bool { return b.queued.Load() > 0 }
 
 // owns records t as the baton's holder (t has just got it).
 func (t *lthread) owns() { t.req.vm.baton.claim(t) }

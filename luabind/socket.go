@@ -25,7 +25,6 @@ type socket struct {
 	rbuf   []byte // read but not yet consumed by receive()
 	frames *wsnative.Reader
 	req    *request
-	fast   *fastConn // the per-frame fast path of a raw request socket (fastio.go), or nil
 
 	readTimeout, sendTimeout, connectTimeout time.Duration
 
@@ -96,9 +95,6 @@ func (s *socket) Read(p []byte) (int, error) {
 			s.rbuf = nil
 		}
 		return n, nil
-	}
-	if c := s.fast; c != nil && c.r.t != nil {
-		return c.Read(p)
 	}
 	return s.conn.Read(p)
 }
@@ -364,19 +360,6 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 	var n int
 	var err error
 	conn := s.conn
-	if c := s.fast; c != nil && conn == c.Conn && s.wmu.TryLock() {
-		c.w.begin(t)
-		n, err = f(c)
-		s.wmu.Unlock() // before the baton: a holder may wait for wmu (flushNow)
-		c.w.end(L)
-		if s.req != nil {
-			s.req.rawBytes += int64(n)
-		}
-		if err == nil && t.ctx.Err() != nil {
-			err = net.ErrClosed
-		}
-		return n, err
-	}
 	t.blockOn(L, conn, func() {
 		s.wmu.Lock()
 		defer s.wmu.Unlock()

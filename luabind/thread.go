@@ -105,32 +105,22 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // block runs f with the baton released so that other light threads of the request run while
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
-	ferr := t.yieldBaton()
-	defer t.reacquire(L, ferr)
-	f()
-}
-
-// yieldBaton is how a thread starts to wait: the frames it held back (coalesce.go) are
-// written, and the baton goes to the next in line. It returns why writing them failed.
-func (t *lthread) yieldBaton() error {
-	flush := t.flushBeforeBlock()
+	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
 	t.release()
+	var ferr error
+	defer func() {
+		t.req.vm.baton.Lock()
+		t.req.vm.baton.claim(t)
+		L.G.CurrentThread = L
+		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
+		if ferr != nil && t.req.sock != nil && t.req.sock.werr == nil {
+			t.req.sock.werr = ferr
+		}
+	}()
 	if flush != nil {
-		return flush()
+		ferr = flush()
 	}
-	return nil
-}
-
-// reacquire takes the baton back after a wait (L is the state that waited); ferr is what
-// yieldBaton returned, reported by the request socket's next send.
-func (t *lthread) reacquire(L *lua.LState, ferr error) {
-	t.req.vm.baton.Lock()
-	t.req.vm.baton.claim(t)
-	L.G.CurrentThread = L
-	t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
-	if ferr != nil && t.req.sock != nil && t.req.sock.werr == nil {
-		t.req.sock.werr = ferr
-	}
+	f()
 }
 
 // blockOn is block for an operation on c: killing the thread interrupts it by expiring c's

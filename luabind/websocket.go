@@ -97,7 +97,6 @@ func wsAccept(L *lua.LState) int {
 
 	s := newSocket(r, conn, buffered)
 	s.raw = true
-	s.fast = newFastConn(s, conn)
 	r.sock = s
 	r.host.trackWebsocket(r)
 
@@ -196,13 +195,6 @@ func wsRecvFrame(L *lua.LState) int {
 		// The frame is here: no read, no deadline, no yield (nginx returns buffered data
 		// without going back to its event loop either).
 		f, err = fr.ReadFrame(max, force)
-	} else if c := s.fast; x == nil && c != nil && c.Conn == s.conn {
-		// tried with the baton kept; it is given up only if the socket has to wait
-		s.reading = true
-		c.r.begin(t)
-		f, err = fr.ReadFrame(max, force)
-		c.r.end(L)
-		s.reading = false
 	} else {
 		err = net.ErrClosed
 		s.reading = true

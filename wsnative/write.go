@@ -26,13 +26,6 @@ type vecWrite struct {
 
 var vecPool = sync.Pool{New: func() any { return new(vecWrite) }}
 
-// VecWriter is a writer that writes a header and a payload in one call (writev), for
-// WriteFrame's large unmasked frames on writers other than a net.Conn (which
-// net.Buffers already writes that way).
-type VecWriter interface {
-	WriteVec(hdr, payload []byte) (int, error)
-}
-
 // FrameLen returns the length of a frame with a payload of n bytes (header included).
 func FrameLen(n int, masked bool) int { return headerLen(n, masked) + n }
 
@@ -135,12 +128,6 @@ func WriteFrame(w io.Writer, fin bool, opcode byte, payload []byte, masked bool,
 		return n, err
 	}
 	if !masked {
-		if vw, ok := w.(VecWriter); ok {
-			v := vecPool.Get().(*vecWrite)
-			n, err := vw.WriteVec(AppendHeader(v.hdr[:0], fin, opcode, len(payload), false, key), payload)
-			vecPool.Put(v)
-			return n, err
-		}
 		v := vecPool.Get().(*vecWrite)
 		v.arr = [2][]byte{AppendHeader(v.hdr[:0], fin, opcode, len(payload), false, key), payload}
 		v.bufs = v.arr[:]
