@@ -305,10 +305,15 @@ func (x *wsExt) compressFrame(fin bool, op byte, payload []byte) ([]byte, byte, 
 // connection (the script sees recv_frame's error and wb.fatal).
 func (s *socket) rejectFrame(L *lua.LState, err error) {
 	code := closeCodeFor(err)
-	payload := []byte{byte(code >> 8), byte(code)}
-	_, _ = s.write(L, func(c net.Conn) (int, error) {
-		return wsnative.WriteFrame(c, true, wsnative.OpClose, payload, false, [4]byte{})
-	})
+	// the frames held back (coalesce.go) go first, in the same write: none is lost or
+	// written after the close frame
+	b := s.pending()
+	if b == nil {
+		b = coalescePool.Get().(*[]byte)
+	}
+	*b = wsnative.AppendFrame(*b, true, wsnative.OpClose, []byte{byte(code >> 8), byte(code)}, false, [4]byte{})
+	_, _ = s.write(L, func(c net.Conn) (int, error) { return c.Write(*b) })
+	releasePending(b)
 	s.shutdownExt()
 	_ = s.conn.Close()
 }
@@ -356,7 +361,9 @@ func (s *socket) startKeepalive() {
 func (s *socket) writeControl(conn net.Conn, op byte, payload []byte) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	// through the lazy-deadline record (coalesce.go): wmu guards it like the other writes,
+	// and the script's next send re-arms its own send timeout instead of inheriting this one
+	s.armDeadline(true, 5*time.Second)
 	_, err := wsnative.WriteFrame(conn, true, op, payload, false, [4]byte{})
 	return err
 }

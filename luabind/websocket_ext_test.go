@@ -276,3 +276,48 @@ func errorAs(err error, target **websocket.CloseError) bool {
 	}
 	return ok
 }
+
+// TestRejectAfterCoalescedEchoes: frames that arrive together are echoed with their replies
+// held back and written together (coalesce.go); a frame the extensions then refuse is
+// answered with a close frame that follows every echo already sent, and nothing after it.
+func TestRejectAfterCoalescedEchoes(t *testing.T) {
+	t.Parallel()
+	ts := serveScript(t, "ext.lua", extEcho)
+	for _, n := range []int{1, 3, 20} {
+		t.Run(strings.Repeat("m", n), func(t *testing.T) {
+			c := ts.upgrade(t, "/s?strict=1")
+			var in []byte
+			for i := range n {
+				in = append(in, frame(true, 0x1, []byte("message "+string(rune('a'+i%26))))...)
+			}
+			in = append(in, frame(true, 0x1, []byte("a\xffb"))...)
+			c.write(t, in)
+			b := c.readAll(t)
+			var got []string
+			for len(b) >= 2 {
+				op, size := b[0]&0x0f, int(b[1]&0x7f)
+				if size > 125 || len(b) < 2+size {
+					t.Fatalf("unexpected frame bytes %q", b)
+				}
+				p := b[2 : 2+size]
+				b = b[2+size:]
+				if op == 0x8 {
+					if code := int(binary.BigEndian.Uint16(p)); code != 1007 || len(b) != 0 {
+						t.Fatalf("close %d followed by %q, want 1007 and nothing", code, b)
+					}
+					got = append(got, "close")
+					break
+				}
+				got = append(got, string(p))
+			}
+			var want []string
+			for i := range n {
+				want = append(want, "message "+string(rune('a'+i%26)))
+			}
+			want = append(want, "close")
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Fatalf("frames %q, want %q", got, want)
+			}
+		})
+	}
+}
