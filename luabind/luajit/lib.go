@@ -157,6 +157,11 @@ func raise(L *lua.LState, msg string) {
 			L.Error(lua.LString(msg), 0)
 			return
 		}
+		// called in tail position: LuaJIT's caller is no longer a Lua frame
+		if fr := frameAt(L, 1); fr != nil && !fr.fn.IsG && fr.pc >= 0 && opcode(fr.fn.Proto.Code[fr.pc]) == lua.OP_TAILCALL {
+			L.Error(lua.LString(msg), 0)
+			return
+		}
 	}
 	L.RaiseError("%s", msg)
 }

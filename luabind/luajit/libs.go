@@ -20,6 +20,8 @@ func openLibs(L *lua.LState) {
 		"loadfile":     baseLoadfile,
 		"dofile":       baseDofile,
 		"error":        baseError,
+		"assert":       baseAssert,
+		"next":         baseNext,
 	} {
 		g.RawSetString(name, L.NewFunction(fn))
 	}
