@@ -98,6 +98,11 @@ func TranslateError(L *lua.LState, msg string, level int) string {
 		return pos + "attempt to index a " + m[1] + " value"
 	}
 	if m := reArith.FindStringSubmatch(body); m != nil {
+		if fr != nil {
+			if t := fr.forBoundError(); t != "" {
+				return pos + t
+			}
+		}
 		kind, what := opArith, "attempt to perform arithmetic on "
 		bad := m[2]
 		if m[1] == "concat" {
