@@ -199,6 +199,20 @@ func frameAt(L *lua.LState, level int) *frameInfo {
 	return fr
 }
 
+// frameField reads an integer field of the call frame behind dbg (not exported; error
+// and debug paths only).
+func frameField(dbg *lua.Debug, name string) (int, bool) {
+	f := reflect.ValueOf(dbg).Elem().FieldByName("frame")
+	if !f.IsValid() || f.IsNil() {
+		return 0, false
+	}
+	v := f.Elem().FieldByName(name)
+	if !v.IsValid() || !v.CanInt() {
+		return 0, false
+	}
+	return int(v.Int()), true
+}
+
 // instruction fields (gopher-lua uses Lua 5.1's layout).
 func opcode(i uint32) int { return int(i >> 26) }
 func argA(i uint32) int   { return int(i>>18) & 0xff }

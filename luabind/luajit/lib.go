@@ -359,6 +359,9 @@ func compile(L *lua.LState, src []byte, chunkname string) (*lua.LFunction, strin
 	if err != nil {
 		return nil, compileErrorText(name, tsrc, err)
 	}
+	if strings.HasPrefix(chunkname, "=") {
+		noteChunkSource(L, name, chunkname)
+	}
 	return NewFunction(L, proto), ""
 }
 

@@ -88,6 +88,9 @@ func openLibs(L *lua.LState) {
 	if tbl, ok := g.RawGetString("debug").(*lua.LTable); ok {
 		tbl.RawSetString("getupvalue", L.NewFunction(debugUpvalue(false)))
 		tbl.RawSetString("setupvalue", L.NewFunction(debugUpvalue(true)))
+		tbl.RawSetString("getinfo", L.NewFunction(debugGetInfo))
+		tbl.RawSetString("getregistry", L.NewFunction(debugGetRegistry))
+		tbl.RawSetString("debug", L.NewFunction(debugDebug))
 	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)
