@@ -43,7 +43,7 @@ func init() {
 func Compile(chunk []ast.Stmt, name string) (*lua.FunctionProto, error) {
 	r := &rewriter{used: map[string]bool{}}
 	r.stmts(chunk)
-	if (r.sawLen && r.lenOps) || (r.sawUnm && r.unmOps) {
+	if (r.sawLen && r.lenOps) || (r.sawUnm && r.unmOps) || (r.sawYield && r.forIns) {
 		r.pass2 = true
 		r.stmts(chunk)
 	}
@@ -187,6 +187,8 @@ type rewriter struct {
 	pass2          bool
 	sawLen, sawUnm bool // a string "__len" / "__unm" in the chunk
 	lenOps, unmOps bool // a # / unary minus of a non-constant in the chunk
+	sawYield       bool // the name or field "yield" in the chunk
+	forIns         bool // a generic for in the chunk
 }
 
 func (r *rewriter) stmts(ss []ast.Stmt) {
@@ -235,6 +237,10 @@ func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 	case *ast.GenericForStmt:
 		r.exprs(s.Exprs)
 		r.stmts(s.Stmts)
+		r.forIns = true
+		if r.pass2 && r.sawYield {
+			return genericFor(s)
+		}
 	case *ast.FuncDefStmt:
 		if s.Name != nil {
 			if s.Name.Func != nil {
@@ -305,6 +311,12 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 			r.sawLen = true
 		case "__unm":
 			r.sawUnm = true
+		case "yield":
+			r.sawYield = true
+		}
+	case *ast.IdentExpr:
+		if e.Value == "yield" {
+			r.sawYield = true
 		}
 	}
 	return e

@@ -153,7 +153,7 @@ func argError(L *lua.LState, n int, msg string) {
 // caller's position when the caller is Lua code, bare when it is a built-in (pcall).
 func raise(L *lua.LState, msg string) {
 	if dbg, ok := L.GetStack(1); ok {
-		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+		if fn, err := L.GetInfo("Sf", dbg, lua.LNil); err == nil && (dbg.What == "G" || isShim(fn.(*lua.LFunction))) {
 			L.Error(lua.LString(msg), 0)
 			return
 		}

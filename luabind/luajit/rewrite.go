@@ -22,6 +22,10 @@ import (
 //     raw length of a table whatever its metatable says; gopher-lua calls __len.
 //   - In a chunk naming "__unm", unary minus becomes the native (unm): LuaJIT passes the
 //     operand twice to __unm; gopher-lua once.
+//   - In a chunk naming "yield", a generic for becomes a while loop calling its iterator
+//     with an ordinary call: gopher-lua's TFORLOOP calls a Lua iterator in a nested VM
+//     loop, so an iterator that yields the enclosing coroutine breaks it (a Go panic);
+//     LuaJIT yields.
 //
 // The natives are reached through upvalues of the chunk, as the concatenation's.
 
@@ -283,4 +287,58 @@ func (fr *frameInfo) forBoundError() string {
 		return ""
 	}
 	return ""
+}
+
+// genericFor is "for k, v in e1, e2, e3 do body end" as
+//
+//	do
+//	  local (for generator), (for state), (for control) = e1, e2, e3
+//	  while true do
+//	    local k, v = (for generator)((for state), (for control))
+//	    if k == nil then break end
+//	    (for control) = k
+//	    body
+//	  end
+//	end
+func genericFor(s *ast.GenericForStmt) ast.Stmt {
+	line := s.Line()
+	at := func(n interface {
+		SetLine(int)
+		SetLastLine(int)
+	}) {
+		n.SetLine(line)
+		n.SetLastLine(line)
+	}
+	ident := func(name string) *ast.IdentExpr {
+		id := &ast.IdentExpr{Value: name}
+		at(id)
+		return id
+	}
+	const gen, state, control = "(for generator)", "(for state)", "(for control)"
+	hidden := &ast.LocalAssignStmt{Names: []string{gen, state, control}, Exprs: s.Exprs}
+	at(hidden)
+	call := &ast.FuncCallExpr{Func: ident(gen), Args: []ast.Expr{ident(state), ident(control)}}
+	at(call)
+	vars := &ast.LocalAssignStmt{Names: s.Names, Exprs: []ast.Expr{call}}
+	at(vars)
+	nilx := &ast.NilExpr{}
+	at(nilx)
+	cond := &ast.RelationalOpExpr{Operator: "==", Lhs: ident(s.Names[0]), Rhs: nilx}
+	at(cond)
+	brk := &ast.BreakStmt{}
+	at(brk)
+	stop := &ast.IfStmt{Condition: cond, Then: []ast.Stmt{brk}, Else: []ast.Stmt{}}
+	at(stop)
+	next := &ast.AssignStmt{Lhs: []ast.Expr{ident(control)}, Rhs: []ast.Expr{ident(s.Names[0])}}
+	at(next)
+	body := append([]ast.Stmt{vars, stop, next}, s.Stmts...)
+	tru := &ast.TrueExpr{}
+	at(tru)
+	loop := &ast.WhileStmt{Condition: tru, Stmts: body}
+	loop.SetLine(line)
+	loop.SetLastLine(s.LastLine())
+	do := &ast.DoBlockStmt{Stmts: []ast.Stmt{hidden, loop}}
+	do.SetLine(line)
+	do.SetLastLine(s.LastLine())
+	return do
 }

@@ -71,6 +71,19 @@ func TestSuiteFixes(t *testing.T) {
 		{`getinfo for iterator`, `local i local function it() i = debug.getinfo(1, "n") end for k in it do end return i.name, i.namewhat`, `(for generator)|local`},
 		{`getinfo tail`, `local function f() return debug.getinfo(1, "n") end local i = (function() return f() end)() return i.namewhat, i.name`, ``},
 		{`getinfo registry`, `return type(debug.getregistry())`, `table`},
+		{`yield pcall`, `local co = coroutine.create(function() local a, b = pcall(coroutine.yield, "p") return a, b end) local _, y = coroutine.resume(co) local _, a, b = coroutine.resume(co, "back") return y, a, b`, `p|true|back`},
+		{`yield pcall lua`, `local co = coroutine.create(function() return pcall(function(x) return coroutine.yield(x) + 1 end, 41) end) local _, y = coroutine.resume(co, 0) local _, ok, v = coroutine.resume(co, 1) return y, ok, v`, `41|true|2`},
+		{`yield pcall error`, `local co = coroutine.create(function() local ok, e = pcall(function() coroutine.yield(1) error("boom", 0) end) return ok, e end) coroutine.resume(co) return coroutine.resume(co)`, `true|false|boom`},
+		{`yield pcall twice`, `local co = coroutine.wrap(function() pcall(function() coroutine.yield(1) coroutine.yield(2) end) return 3 end) return co(), co(), co()`, `1|2|3`},
+		{`yield xpcall`, `local co = coroutine.create(function() return xpcall(coroutine.yield, debug.traceback, 42) end) local _, y = coroutine.resume(co) local _, ok, v = coroutine.resume(co, 99) return y, ok, v`, `42|true|99`},
+		{`yield xpcall error`, `local co = coroutine.create(function() return xpcall(function() coroutine.yield(1) error("e", 0) end, function(m) return "h:" .. m end) end) coroutine.resume(co) return coroutine.resume(co)`, `true|false|h:e`},
+		{`yield pcall running`, `local co co = coroutine.create(function() local ok, r = pcall(coroutine.running) return r == co, coroutine.status(co) end) return coroutine.resume(co)`, `true|true|running`},
+		{`yield pcall status`, `local co co = coroutine.create(function() return pcall(function() return coroutine.status(co) end) end) return coroutine.resume(co)`, `true|true|running`},
+		{`pcall outside`, `return pcall(function(a) return a * 2 end, 21)`, `true|42`},
+		{`pcall not callable`, `return pcall(42)`, `false|attempt to call a number value`},
+		{`yield iterator`, `local co = coroutine.create(function(x, y) local n = 0 for i in function(o, k) coroutine.yield(o + k) if k ~= 0 then return k - 1 end end, x, y do n = n + 1 end return n end) local r = {} for i = 1, 6 do local ok, v = coroutine.resume(co, 42, 3) r[#r + 1] = tostring(v) end return table.concat(r, ",")`, `45,44,43,42,3,cannot resume dead coroutine`},
+		{`yield for break`, `local t = {} local co = coroutine.wrap(function() for k, v in ipairs({10, 20, 30}) do t[#t + 1] = v if k == 2 then break end end return #t end) return co()`, `2`},
+		{`yield for closures`, `local fs = {} local co = coroutine.wrap(function() for k in pairs({a = 1, b = 2}) do fs[#fs + 1] = function() return k end end return 0 end) co() return #fs, fs[1]() ~= fs[2]()`, `2|true`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
