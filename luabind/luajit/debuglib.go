@@ -237,3 +237,29 @@ func debugDebug(L *lua.LState) int {
 		}
 	}
 }
+
+// debugGetHook is debug.gethook: no hook is ever set (gopher-lua has no hooks), which
+// LuaJIT reports as nil, "", 0.
+func debugGetHook(L *lua.LState) int {
+	L.Push(lua.LNil)
+	L.Push(lua.LString(""))
+	L.Push(lua.LNumber(0))
+	return 3
+}
+
+// debugSetHook is debug.sethook: removing the hook (no function, or an empty mask and no
+// count) is done; setting one raises a clear error, gopher-lua's VM having no hooks.
+func debugSetHook(L *lua.LState) int {
+	first := 1
+	if _, ok := L.Get(1).(*lua.LState); ok {
+		first = 2
+	}
+	fn := L.Get(first)
+	mask := L.OptString(first+1, "")
+	count := L.OptInt(first+2, 0)
+	if fn == lua.LNil || (mask == "" && count == 0) {
+		return 0
+	}
+	raise(L, "debug.sethook: hooks are not supported by luaws (gopher-lua has no debug hooks)")
+	return 0
+}

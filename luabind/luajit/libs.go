@@ -91,6 +91,8 @@ func openLibs(L *lua.LState) {
 		tbl.RawSetString("getinfo", L.NewFunction(debugGetInfo))
 		tbl.RawSetString("getregistry", L.NewFunction(debugGetRegistry))
 		tbl.RawSetString("debug", L.NewFunction(debugDebug))
+		tbl.RawSetString("gethook", L.NewFunction(debugGetHook))
+		tbl.RawSetString("sethook", L.NewFunction(debugSetHook))
 	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)

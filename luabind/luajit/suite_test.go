@@ -84,6 +84,10 @@ func TestSuiteFixes(t *testing.T) {
 		{`yield iterator`, `local co = coroutine.create(function(x, y) local n = 0 for i in function(o, k) coroutine.yield(o + k) if k ~= 0 then return k - 1 end end, x, y do n = n + 1 end return n end) local r = {} for i = 1, 6 do local ok, v = coroutine.resume(co, 42, 3) r[#r + 1] = tostring(v) end return table.concat(r, ",")`, `45,44,43,42,3,cannot resume dead coroutine`},
 		{`yield for break`, `local t = {} local co = coroutine.wrap(function() for k, v in ipairs({10, 20, 30}) do t[#t + 1] = v if k == 2 then break end end return #t end) return co()`, `2`},
 		{`yield for closures`, `local fs = {} local co = coroutine.wrap(function() for k in pairs({a = 1, b = 2}) do fs[#fs + 1] = function() return k end end return 0 end) co() return #fs, fs[1]() ~= fs[2]()`, `2|true`},
+		{`package loaded`, `return package.loaded.package == package, package.loaded._G == _G`, `true|true`},
+		{`debug functions`, `return type(debug.getregistry), type(debug.debug), type(debug.getinfo)`, `function|function|function`},
+		{`gethook none`, `return debug.gethook()`, `nil||0`},
+		{`sethook clear`, `return select("#", debug.sethook())`, `0`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,5 +96,15 @@ func TestSuiteFixes(t *testing.T) {
 				t.Errorf("%s\n got: %q\nwant: %q", c.src, got, c.want)
 			}
 		})
+	}
+}
+
+// TestSetHookUnsupported: setting a hook, which gopher-lua cannot run, is a clear error
+// rather than a silent no-op.
+func TestSetHookUnsupported(t *testing.T) {
+	L := newState(t)
+	got := run(t, L, `return pcall(debug.sethook, print, "l")`)
+	if want := "false|debug.sethook: hooks are not supported by luaws (gopher-lua has no debug hooks)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
