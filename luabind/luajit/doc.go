@@ -46,8 +46,9 @@
 // of "(1)") and at line 1 in gopher-lua, which reports a call at its first line; this is
 // gopher-lua's, with or without Translate.
 //
-// Ambiguous syntax: LuaJIT rejects "f\n(x)" after any token ("ambiguous syntax (function
-// call x new statement)"); gopher-lua only after ")". Code LuaJIT accepts is unaffected.
+// Syntax: SyntaxCheck (syntax.go, LuaJIT's grammar) runs on every loaded chunk, so what
+// gopher-lua accepts and LuaJIT refuses ("f\n(x)" ambiguous syntax, "x = 1e", "x=1;;")
+// fails with LuaJIT's message.
 //
 // Numeric literals: LuaJIT's FFI suffixes (1LL, 1ULL, 1i) are not read.
 //

@@ -88,6 +88,11 @@ func TestSuiteFixes(t *testing.T) {
 		{`debug functions`, `return type(debug.getregistry), type(debug.debug), type(debug.getinfo)`, `function|function|function`},
 		{`gethook none`, `return debug.gethook()`, `nil||0`},
 		{`sethook clear`, `return select("#", debug.sethook())`, `0`},
+		{`syntax malformed number`, `return load("x = 1e")`, `nil|[string "x = 1e"]:1: malformed number near '1e'`},
+		{`syntax double semicolon`, `return load("x=1;;")`, `nil|[string "x=1;;"]:1: unexpected symbol near ';'`},
+		{`syntax ambiguous`, `return load("f\10(1)")`, `nil|[string "f..."]:2: ambiguous syntax (function call x new statement) near '('`},
+		{`syntax label semicolon`, `return load("do ::a:: ;; end")`, `nil|[string "do ::a:: ;; end"]:1: unexpected symbol near ';'`},
+		{`syntax fine`, `return load("local t = {1;2;} ; return #t")()`, `2`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
