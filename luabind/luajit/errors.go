@@ -410,12 +410,31 @@ func (fr *frameInfo) nameOf(rk, pc, depth int) string {
 
 // localName is the name of the local in register r at instruction pc (Lua 5.1's
 // luaF_getlocalname; LFunction.LocalName misses the instruction a local starts at).
+//
+// gopher-lua's ranges need two corrections: a local still open at the end of the function
+// has EndPc 0, and a for loop's hidden locals and variables end at the function's end
+// rather than the loop's.
 func localName(p *lua.FunctionProto, r, pc int) (string, bool) {
+	loopEnd := -1
 	for _, l := range p.DbgLocals {
 		if l.StartPc > pc {
 			break
 		}
-		if pc < l.EndPc {
+		end := l.EndPc
+		if end == 0 {
+			end = len(p.Code)
+		}
+		switch l.Name {
+		case "(for index)", "(for generator)", "(for init)": // "(for init)": rewrite.go's
+			loopEnd = forLoopEnd(p, l.StartPc)
+		}
+		if loopEnd >= 0 && l.StartPc < loopEnd && end > loopEnd {
+			end = loopEnd
+		}
+		if l.Name != "" && l.Name[0] != '(' && l.StartPc == l.EndPc && loopEnd > l.StartPc {
+			end = loopEnd // a loop variable gopher-lua gives an empty range
+		}
+		if pc < end {
 			if r == 0 {
 				return l.Name, true
 			}
@@ -423,6 +442,25 @@ func localName(p *lua.FunctionProto, r, pc int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// forLoopEnd is the pc after the loop instruction of the for loop whose hidden locals
+// start at start: a numeric for's FORPREP jumps to its FORLOOP, a generic for's JMP to
+// its TFORLOOP (followed by the jump back).
+func forLoopEnd(p *lua.FunctionProto, start int) int {
+	for i := start; i < len(p.Code); i++ {
+		inst := p.Code[i]
+		sbx := argBx(inst) - 131071 // opMaxArgSbx
+		switch opcode(inst) {
+		case lua.OP_FORPREP:
+			return i + 1 + sbx + 1
+		case lua.OP_JMP:
+			if t := i + 1 + sbx; t >= 0 && t < len(p.Code) && opcode(p.Code[t]) == lua.OP_TFORLOOP {
+				return t + 2
+			}
+		}
+	}
+	return -1
 }
 
 func constString(p *lua.FunctionProto, k int) (string, bool) {

@@ -93,6 +93,12 @@ func TestSuiteFixes(t *testing.T) {
 		{`syntax ambiguous`, `return load("f\10(1)")`, `nil|[string "f..."]:2: ambiguous syntax (function call x new statement) near '('`},
 		{`syntax label semicolon`, `return load("do ::a:: ;; end")`, `nil|[string "do ::a:: ;; end"]:1: unexpected symbol near ';'`},
 		{`syntax fine`, `return load("local t = {1;2;} ; return #t")()`, `2`},
+		{`name after for`, `local lim = "4" local n = 0 for i = 1, lim do n = n + 1 end local function named() local i = debug.getinfo(1, "n") return i.name, i.namewhat end local a, b = named() return a, b`, `named|local`},
+		{`name after generic for`, `for k, v in pairs({1}) do end local function named() local i = debug.getinfo(1, "n") return i.name, i.namewhat end local a, b = named() return a, b`, `named|local`},
+		{`name loop var`, `return pcall(function() for i = 1, 2 do local t = nil; return i.x end end)`, `false|test:1: attempt to index local 'i' (a number value)`},
+		{`name generic loop var`, `return pcall(function() for k, v in pairs({a = 1}) do return v.x end end)`, `false|test:1: attempt to index local 'v' (a number value)`},
+		{`name after loop error`, `return pcall(function() for i = 1, 2 do end local t return t.x end)`, `false|test:1: attempt to index local 't' (a nil value)`},
+		{`name local in loop`, `return pcall(function() for i = 1, 2 do local t return t.x end end)`, `false|test:1: attempt to index local 't' (a nil value)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
