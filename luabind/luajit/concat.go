@@ -149,7 +149,7 @@ func nativeConcat(L *lua.LState) int {
 			if strOrNum(a) {
 				bad = b
 			}
-			raise(L, "attempt to concatenate a "+bad.Type().String()+" value")
+			raise(L, "attempt to concatenate "+concatOperandName(L, bad, n))
 		}
 		L.Push(mm)
 		L.Push(a)
@@ -161,6 +161,30 @@ func nativeConcat(L *lua.LState) int {
 	}
 	L.Push(vals[0])
 	return 1
+}
+
+// concatOperandName names the operand bad of a rewritten concatenation of n operands as
+// LuaJIT does ("local 'x' (a nil value)"): the rightmost argument holding it, read in the
+// caller's registers.
+func concatOperandName(L *lua.LState, bad lua.LValue, n int) string {
+	what := "a " + bad.Type().String() + " value"
+	fr := frameAt(L, 1)
+	if fr == nil || fr.fn.IsG || fr.pc < 0 {
+		return what
+	}
+	inst := fr.fn.Proto.Code[fr.pc]
+	if op := opcode(inst); op != lua.OP_CALL && op != lua.OP_TAILCALL {
+		return what
+	}
+	for j := n; j >= 1; j-- {
+		if L.Get(j) == bad {
+			if name := fr.nameOf(argA(inst)+j, fr.pc, 0); name != "" {
+				return name + " (" + what + ")"
+			}
+			break
+		}
+	}
+	return what
 }
 
 func strOrNum(v lua.LValue) bool {

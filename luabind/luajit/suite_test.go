@@ -99,6 +99,16 @@ func TestSuiteFixes(t *testing.T) {
 		{`name generic loop var`, `return pcall(function() for k, v in pairs({a = 1}) do return v.x end end)`, `false|test:1: attempt to index local 'v' (a number value)`},
 		{`name after loop error`, `return pcall(function() for i = 1, 2 do end local t return t.x end)`, `false|test:1: attempt to index local 't' (a nil value)`},
 		{`name local in loop`, `return pcall(function() for i = 1, 2 do local t return t.x end end)`, `false|test:1: attempt to index local 't' (a nil value)`},
+		{`name after do block`, `return pcall(function() do local x = 1 end local t = {} return t.f() end)`, `false|test:1: attempt to call field 'f' (a nil value)`},
+		{`name do block local`, `return pcall(function() local a = 1 do local t return t.x end end)`, `false|test:1: attempt to index local 't' (a nil value)`},
+		{`name params`, `return pcall(function(a, b) return b.x end, 1)`, `false|test:1: attempt to index local 'b' (a nil value)`},
+		{`name multi local`, `return pcall(function() local a, b = 1 return b.x end)`, `false|test:1: attempt to index local 'b' (a nil value)`},
+		{`concat local`, `return pcall(function() local x; return 'a' .. x end)`, `false|test:1: attempt to concatenate local 'x' (a nil value)`},
+		{`concat field`, `return pcall(function() local t = {} return 'a' .. t.v end)`, `false|test:1: attempt to concatenate field 'v' (a nil value)`},
+		{`concat global`, `return pcall(function() return g .. 'a' end)`, `false|test:1: attempt to concatenate global 'g' (a nil value)`},
+		{`concat two locals`, `return pcall(function() local a, b = 1, nil; return a .. b end)`, `false|test:1: attempt to concatenate local 'b' (a nil value)`},
+		{`concat table`, `return pcall(function() local a = 'x'; return a .. {} .. 'y' end)`, `false|test:1: attempt to concatenate a table value`},
+		{`concat upvalue`, `local u return pcall(function() return u .. 'a' end)`, `false|test:1: attempt to concatenate upvalue 'u' (a nil value)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
