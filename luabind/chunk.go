@@ -53,6 +53,9 @@ func compile(chunkname string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, luajit.CompileError(chunkname, src, err)
 	}
+	if err := luajit.SyntaxCheck(chunkname, src); err != nil {
+		return nil, err
+	}
 	return proto, nil
 }
 

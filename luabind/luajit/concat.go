@@ -38,29 +38,30 @@ func init() {
 	lua.CompatVarArg = false
 }
 
-var concatFn = &lua.LFunction{IsG: true, GFunction: nativeConcat}
-
-// concatUpvalue is shared by every chunk: it is closed and never written.
-var concatUpvalue = func() *lua.Upvalue {
-	uv := &lua.Upvalue{}
-	uv.SetValue(concatFn)
-	return uv
-}()
-
-// Compile compiles a parsed chunk with LuaJIT's concatenation (see above); its result is
-// instantiated with NewFunction.
+// Compile compiles a parsed chunk with LuaJIT's concatenation (see above) and the other
+// rewrites of rewrite.go; its result is instantiated with NewFunction.
 func Compile(chunk []ast.Stmt, name string) (*lua.FunctionProto, error) {
-	r := &concatRewriter{}
+	r := &rewriter{used: map[string]bool{}}
 	r.stmts(chunk)
-	if !r.used {
+	if (r.sawLen && r.lenOps) || (r.sawUnm && r.unmOps) || (r.sawYield && r.forIns) {
+		r.pass2 = true
+		r.stmts(chunk)
+	}
+	if len(r.used) == 0 {
 		return lua.Compile(chunk, name)
 	}
 	body := &ast.FunctionExpr{ParList: &ast.ParList{HasVargs: true, Names: []string{}}, Stmts: chunk}
 	if len(chunk) > 0 {
 		body.SetLastLine(chunk[len(chunk)-1].LastLine() + 1)
 	}
+	var locals []string
+	for _, h := range helperOrder {
+		if r.used[h] {
+			locals = append(locals, h)
+		}
+	}
 	wrapper := []ast.Stmt{
-		&ast.LocalAssignStmt{Names: []string{concatLocal}},
+		&ast.LocalAssignStmt{Names: locals},
 		&ast.ReturnStmt{Exprs: []ast.Expr{body}},
 	}
 	proto, err := lua.Compile(wrapper, name)
@@ -70,17 +71,18 @@ func Compile(chunk []ast.Stmt, name string) (*lua.FunctionProto, error) {
 	return proto.FunctionPrototypes[0], nil
 }
 
-// NewFunction instantiates a prototype made by Compile (or any other) in L.
+// NewFunction instantiates a prototype made by Compile (or any other) in L, filling the
+// upvalues that hold the rewrites' native functions.
 func NewFunction(L *lua.LState, proto *lua.FunctionProto) *lua.LFunction {
 	fn := L.NewFunctionFromProto(proto)
-	if usesConcat(proto) {
-		fn.Upvalues[0] = concatUpvalue
+	if proto.NumUpvalues > 0 {
+		for i, name := range proto.DbgUpvalues {
+			if uv, ok := helperUpvalues[name]; ok && i < len(fn.Upvalues) {
+				fn.Upvalues[i] = uv
+			}
+		}
 	}
 	return fn
-}
-
-func usesConcat(proto *lua.FunctionProto) bool {
-	return proto.NumUpvalues > 0 && len(proto.DbgUpvalues) > 0 && proto.DbgUpvalues[0] == concatLocal
 }
 
 // nativeConcat is a rewritten "a .. b .. c": nativeConcat(a, b, c).
@@ -147,7 +149,7 @@ func nativeConcat(L *lua.LState) int {
 			if strOrNum(a) {
 				bad = b
 			}
-			raise(L, "attempt to concatenate a "+bad.Type().String()+" value")
+			raise(L, "attempt to concatenate "+concatOperandName(L, bad, n))
 		}
 		L.Push(mm)
 		L.Push(a)
@@ -159,6 +161,30 @@ func nativeConcat(L *lua.LState) int {
 	}
 	L.Push(vals[0])
 	return 1
+}
+
+// concatOperandName names the operand bad of a rewritten concatenation of n operands as
+// LuaJIT does ("local 'x' (a nil value)"): the rightmost argument holding it, read in the
+// caller's registers.
+func concatOperandName(L *lua.LState, bad lua.LValue, n int) string {
+	what := "a " + bad.Type().String() + " value"
+	fr := frameAt(L, 1)
+	if fr == nil || fr.fn.IsG || fr.pc < 0 {
+		return what
+	}
+	inst := fr.fn.Proto.Code[fr.pc]
+	if op := opcode(inst); op != lua.OP_CALL && op != lua.OP_TAILCALL {
+		return what
+	}
+	for j := n; j >= 1; j-- {
+		if L.Get(j) == bad {
+			if name := fr.nameOf(argA(inst)+j, fr.pc, 0); name != "" {
+				return name + " (" + what + ")"
+			}
+			break
+		}
+	}
+	return what
 }
 
 func strOrNum(v lua.LValue) bool {
@@ -176,24 +202,32 @@ func concatPiece(v lua.LValue) string {
 	return string(v.(lua.LString))
 }
 
-// concatRewriter walks a chunk, rewriting concatenations in place.
-type concatRewriter struct {
-	used bool
+// rewriter walks a chunk, rewriting it in place: concatenations here, the rest in
+// rewrite.go. The first pass does every rewrite that is always made and notes whether
+// the chunk names __len or __unm; a second pass (pass2) then rewrites only # and unary
+// minus, in a chunk that can observe LuaJIT's treatment of those metamethods.
+type rewriter struct {
+	used           map[string]bool // helper locals the chunk refers to
+	pass2          bool
+	sawLen, sawUnm bool // a string "__len" / "__unm" in the chunk
+	lenOps, unmOps bool // a # / unary minus of a non-constant in the chunk
+	sawYield       bool // the name or field "yield" in the chunk
+	forIns         bool // a generic for in the chunk
 }
 
-func (r *concatRewriter) stmts(ss []ast.Stmt) {
-	for _, s := range ss {
-		r.stmt(s)
+func (r *rewriter) stmts(ss []ast.Stmt) {
+	for i, s := range ss {
+		ss[i] = r.stmt(s)
 	}
 }
 
-func (r *concatRewriter) exprs(es []ast.Expr) {
+func (r *rewriter) exprs(es []ast.Expr) {
 	for i := range es {
 		es[i] = r.expr(es[i])
 	}
 }
 
-func (r *concatRewriter) stmt(s ast.Stmt) {
+func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 	switch s := s.(type) {
 	case *ast.AssignStmt:
 		r.exprs(s.Lhs)
@@ -221,9 +255,16 @@ func (r *concatRewriter) stmt(s ast.Stmt) {
 			s.Step = r.expr(s.Step)
 		}
 		r.stmts(s.Stmts)
+		if !r.pass2 {
+			return r.numberFor(s)
+		}
 	case *ast.GenericForStmt:
 		r.exprs(s.Exprs)
 		r.stmts(s.Stmts)
+		r.forIns = true
+		if r.pass2 && r.sawYield {
+			return genericFor(s)
+		}
 	case *ast.FuncDefStmt:
 		if s.Name != nil {
 			if s.Name.Func != nil {
@@ -237,9 +278,10 @@ func (r *concatRewriter) stmt(s ast.Stmt) {
 	case *ast.ReturnStmt:
 		r.exprs(s.Exprs)
 	}
+	return s
 }
 
-func (r *concatRewriter) expr(e ast.Expr) ast.Expr {
+func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	switch e := e.(type) {
 	case nil:
 		return nil
@@ -272,20 +314,40 @@ func (r *concatRewriter) expr(e ast.Expr) ast.Expr {
 		e.Rhs = r.expr(e.Rhs)
 	case *ast.UnaryMinusOpExpr:
 		e.Expr = r.expr(e.Expr)
+		return r.unm(e)
 	case *ast.UnaryNotOpExpr:
 		e.Expr = r.expr(e.Expr)
 	case *ast.UnaryLenOpExpr:
 		e.Expr = r.expr(e.Expr)
+		return r.length(e)
 	case *ast.FunctionExpr:
 		r.stmts(e.Stmts)
 	case *ast.StringConcatOpExpr:
+		if r.pass2 {
+			e.Lhs = r.expr(e.Lhs)
+			e.Rhs = r.expr(e.Rhs)
+			return e
+		}
 		return r.concat(e)
+	case *ast.StringExpr:
+		switch e.Value {
+		case "__len":
+			r.sawLen = true
+		case "__unm":
+			r.sawUnm = true
+		case "yield":
+			r.sawYield = true
+		}
+	case *ast.IdentExpr:
+		if e.Value == "yield" {
+			r.sawYield = true
+		}
 	}
 	return e
 }
 
 // concat rewrites one chain a .. b .. c (parsed as a .. (b .. c)).
-func (r *concatRewriter) concat(e *ast.StringConcatOpExpr) ast.Expr {
+func (r *rewriter) concat(e *ast.StringConcatOpExpr) ast.Expr {
 	var ops []ast.Expr
 	var flatten func(x ast.Expr)
 	flatten = func(x ast.Expr) {
@@ -325,7 +387,7 @@ func (r *concatRewriter) concat(e *ast.StringConcatOpExpr) ast.Expr {
 		}
 		return out
 	}
-	r.used = true
+	r.used[concatLocal] = true
 	if last, ok := ops[len(ops)-1].(*ast.FuncCallExpr); ok {
 		last.AdjustRet = true // an operand is one value, as in the VM's concatenation
 	} else if last, ok := ops[len(ops)-1].(*ast.Comma3Expr); ok {
@@ -347,7 +409,7 @@ func visibleUpvalue(fn *lua.LFunction, n int) int {
 		return n
 	}
 	for i, name := range fn.Proto.DbgUpvalues {
-		if name == concatLocal {
+		if _, ok := helperUpvalues[name]; ok {
 			continue
 		}
 		if n--; n == 0 {

@@ -8,14 +8,18 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 )
 
-// BenchmarkConcatVM compares, in one run, gopher-lua's own OP_CONCAT ("vm", lua.Compile)
-// with the rewritten concatenation ("luajit", Compile) on the same loop.
+// BenchmarkConcatVM compares, in one run, gopher-lua's own compilation ("vm", lua.Compile)
+// with the rewritten chunk ("luajit", Compile) on the same loop: concatenations, and for
+// loops whose limit is a variable.
 //
 //	go test ./luabind/luajit -run '^$' -bench ConcatVM -count 10 | benchstat -col /compile -
 func BenchmarkConcatVM(b *testing.B) {
 	loops := []struct{ name, src string }{
 		{"string-var", `local N, x, s = ... for i = 1, N do s = "key=" .. x .. ";" end`},
 		{"three-vars", `local N, x, s = ... local y, z = "bb", "ccc" for i = 1, N do s = x .. y .. z end`},
+		// a numeric for entered N times with a variable limit (rewrite.go: "limit ^ 1")
+		{"for-var-limit", `local N, x = ... local m, n = 4, 0 for i = 1, N do for j = 1, m do n = n + j end end`},
+		{"for-len-limit", `local N, x = ... local t, n = {1, 2, 3, 4}, 0 for i = 1, N do for j = 1, #t do n = n + t[j] end end`},
 	}
 	compilers := []struct {
 		name    string

@@ -4,10 +4,12 @@
 // Translate rewrites the string escapes gopher-lua's lexer gets wrong ("\xNN", "\z",
 // "\u{XXXX}", and rejects the ones LuaJIT rejects), hexadecimal float literals (0xA.8p0),
 // a first line starting with '#' and goto used as a name, without moving any line. Compile
-// rewrites the parsed chunk so that ".." formats numbers as LuaJIT does (concat.go); its
-// prototypes are instantiated with NewFunction. Open replaces tostring, print, xpcall, load,
+// rewrites the parsed chunk so that ".." formats numbers as LuaJIT does (concat.go), and
+// where it can change a result, numeric for bounds, # and unary minus follow LuaJIT and a
+// generic for's iterator may yield (rewrite.go); its prototypes are instantiated with
+// NewFunction. pcall and xpcall can be yielded across inside coroutines (yieldable.go). Open replaces tostring, print, xpcall, load,
 // loadstring, loadfile, dofile, require (and package.loaders), setmetatable, getmetatable,
-// collectgarbage, the string library (find, match, gmatch and gsub with a pattern matcher of
+// collectgarbage, assert, next, debug.getinfo/gethook/sethook/getregistry/debug, the string library (find, match, gmatch and gsub with a pattern matcher of
 // its own, byte, char, sub, len, upper, lower, reverse, rep, format, dump), table insert/remove/concat/move/foreach/foreachi/getn, the
 // math functions, io.write, debug.getupvalue/setupvalue, and adds gcinfo, unpack,
 // table.new, table.clear and a global jit table; it removes what OpenResty's LuaJIT does not
@@ -44,8 +46,9 @@
 // of "(1)") and at line 1 in gopher-lua, which reports a call at its first line; this is
 // gopher-lua's, with or without Translate.
 //
-// Ambiguous syntax: LuaJIT rejects "f\n(x)" after any token ("ambiguous syntax (function
-// call x new statement)"); gopher-lua only after ")". Code LuaJIT accepts is unaffected.
+// Syntax: SyntaxCheck (syntax.go, LuaJIT's grammar) runs on every loaded chunk, so what
+// gopher-lua accepts and LuaJIT refuses ("f\n(x)" ambiguous syntax, "x = 1e", "x=1;;")
+// fails with LuaJIT's message.
 //
 // Numeric literals: LuaJIT's FFI suffixes (1LL, 1ULL, 1i) are not read.
 //

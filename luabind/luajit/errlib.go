@@ -12,6 +12,14 @@ import (
 // coroutine.resume / coroutine.wrap word a coroutine's error as LuaJIT.
 type errorFuncs struct {
 	handler *lua.LFunction // ErrorHandler, made once per state
+	// active[1] counts the coroutine.resume calls (and wrap functions) running in the
+	// state: while it is 0 no coroutine runs, nothing can yield, and pcall is the native.
+	active *lua.LTable
+	// the native pcall and xpcall, and the yieldable ones (yieldable.go) the globals
+	// are while a coroutine runs
+	global                    *lua.LTable
+	nativePcall, nativeXpcall *lua.LFunction
+	yieldPcall, yieldXpcall   *lua.LFunction
 }
 
 // openErrors installs pcall, xpcall, error and the coroutine wrappers into L.
@@ -19,17 +27,33 @@ func openErrors(L *lua.LState) {
 	ef := &errorFuncs{}
 	ef.handler = L.NewFunction(ErrorHandler)
 	g := L.G.Global
-	g.RawSetString("pcall", L.NewFunction(ef.pcall))
-	g.RawSetString("xpcall", L.NewFunction(ef.xpcall))
+	ef.active = L.CreateTable(1, 0)
+	ef.active.RawSetInt(1, lua.LNumber(0))
+	ef.global = g
+	ef.nativePcall, ef.nativeXpcall = L.NewFunction(ef.pcall), L.NewFunction(ef.xpcall)
+	g.RawSetString("pcall", ef.nativePcall)
+	g.RawSetString("xpcall", ef.nativeXpcall)
 	g.RawSetString("error", L.NewFunction(baseError))
-	if co, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
-		if resume, ok := co.RawGetString("resume").(*lua.LFunction); ok {
-			co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int { return coResume(L, resume) }))
-		}
-		if wrap, ok := co.RawGetString("wrap").(*lua.LFunction); ok {
-			co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int { return coWrap(L, wrap) }))
-		}
+	co, ok := g.RawGetString("coroutine").(*lua.LTable)
+	if !ok {
+		return
 	}
+	if resume, ok := co.RawGetString("resume").(*lua.LFunction); ok {
+		co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int { return ef.coResume(L, resume) }))
+	}
+	if wrap, ok := co.RawGetString("wrap").(*lua.LFunction); ok {
+		co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int { return ef.coWrap(L, wrap) }))
+	}
+	// pcall and xpcall that a coroutine can yield across (yieldable.go)
+	L.Push(NewFunction(L, yieldableProto))
+	L.Push(ef.nativePcall)
+	L.Push(ef.nativeXpcall)
+	L.Push(ef.active)
+	L.Push(co)
+	L.Call(4, 2)
+	ef.yieldPcall, _ = L.Get(-2).(*lua.LFunction)
+	ef.yieldXpcall, _ = L.Get(-1).(*lua.LFunction)
+	L.Pop(2)
 }
 
 // pcall is LuaJIT's: "attempt to call a T value" for a non-callable, and the caught error
@@ -119,17 +143,55 @@ func where(L *lua.LState, level int) string {
 	if !ok {
 		return ""
 	}
-	if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.What == "G" || dbg.CurrentLine < 0 {
+	fn, err := L.GetInfo("Slf", dbg, lua.LNil)
+	if err != nil || dbg.What == "G" || dbg.CurrentLine < 0 {
+		return ""
+	}
+	if f, ok := fn.(*lua.LFunction); ok && isShim(f) {
 		return ""
 	}
 	return dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": "
 }
 
+// enter and leave count a running resume (see active). While one runs, the globals pcall
+// and xpcall are the yieldable ones (unless a script replaced them); outside coroutines
+// they are the natives, so that code which cannot yield pays nothing and its tracebacks
+// and error positions have no extra frame.
+func (ef *errorFuncs) enter() {
+	n := ef.active.RawGetInt(1).(lua.LNumber) + 1
+	ef.active.RawSetInt(1, n)
+	if n == 1 && ef.yieldPcall != nil {
+		ef.swap(ef.nativePcall, ef.yieldPcall, ef.nativeXpcall, ef.yieldXpcall)
+	}
+}
+
+func (ef *errorFuncs) leave() {
+	n := ef.active.RawGetInt(1).(lua.LNumber) - 1
+	ef.active.RawSetInt(1, n)
+	if n == 0 && ef.yieldPcall != nil {
+		ef.swap(ef.yieldPcall, ef.nativePcall, ef.yieldXpcall, ef.nativeXpcall)
+	}
+}
+
+func (ef *errorFuncs) swap(fromP, toP, fromX, toX *lua.LFunction) {
+	if ef.global.RawGetString("pcall") == fromP {
+		ef.global.RawSetString("pcall", toP)
+	}
+	if ef.global.RawGetString("xpcall") == fromX {
+		ef.global.RawSetString("xpcall", toX)
+	}
+}
+
 // coResume words the error of a dead or failing coroutine as LuaJIT.
-func coResume(L *lua.LState, resume *lua.LFunction) int {
+func (ef *errorFuncs) coResume(L *lua.LState, resume *lua.LFunction) int {
 	top := L.GetTop()
 	L.Insert(resume, 1)
-	L.Call(top, lua.MultRet)
+	ef.enter()
+	err := L.PCall(top, lua.MultRet, nil) // resume raises only on a bad argument
+	ef.leave()
+	if err != nil {
+		L.Error(errorValue(err), 0)
+	}
 	if L.Get(1) == lua.LFalse {
 		if s, ok := L.Get(2).(lua.LString); ok {
 			L.Replace(2, lua.LString(TranslateError(L, string(s), -1)))
@@ -139,7 +201,7 @@ func coResume(L *lua.LState, resume *lua.LFunction) int {
 }
 
 // coWrap returns coroutine.wrap's function with its errors in LuaJIT's wording.
-func coWrap(L *lua.LState, wrap *lua.LFunction) int {
+func (ef *errorFuncs) coWrap(L *lua.LState, wrap *lua.LFunction) int {
 	L.Push(wrap)
 	L.Push(L.Get(1))
 	L.Call(1, 1)
@@ -147,7 +209,10 @@ func coWrap(L *lua.LState, wrap *lua.LFunction) int {
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		top := L.GetTop()
 		L.Insert(inner, 1)
-		if err := L.PCall(top, lua.MultRet, nil); err != nil {
+		ef.enter()
+		err := L.PCall(top, lua.MultRet, nil)
+		ef.leave()
+		if err != nil {
 			v := errorValue(err)
 			if s, ok := v.(lua.LString); ok {
 				// the coroutine's own error gets the caller's position added, as

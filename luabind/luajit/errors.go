@@ -98,6 +98,11 @@ func TranslateError(L *lua.LState, msg string, level int) string {
 		return pos + "attempt to index a " + m[1] + " value"
 	}
 	if m := reArith.FindStringSubmatch(body); m != nil {
+		if fr != nil {
+			if t := fr.forBoundError(); t != "" {
+				return pos + t
+			}
+		}
 		kind, what := opArith, "attempt to perform arithmetic on "
 		bad := m[2]
 		if m[1] == "concat" {
@@ -192,6 +197,20 @@ func frameAt(L *lua.LState, level int) *frameInfo {
 		fr.pc = -1
 	}
 	return fr
+}
+
+// frameField reads an integer field of the call frame behind dbg (not exported; error
+// and debug paths only).
+func frameField(dbg *lua.Debug, name string) (int, bool) {
+	f := reflect.ValueOf(dbg).Elem().FieldByName("frame")
+	if !f.IsValid() || f.IsNil() {
+		return 0, false
+	}
+	v := f.Elem().FieldByName(name)
+	if !v.IsValid() || !v.CanInt() {
+		return 0, false
+	}
+	return int(v.Int()), true
 }
 
 // instruction fields (gopher-lua uses Lua 5.1's layout).
@@ -390,20 +409,145 @@ func (fr *frameInfo) nameOf(rk, pc, depth int) string {
 }
 
 // localName is the name of the local in register r at instruction pc (Lua 5.1's
-// luaF_getlocalname; LFunction.LocalName misses the instruction a local starts at).
+// luaF_getlocalname).
+//
+// gopher-lua's debug ranges cannot be used as they are: a local open at the end of the
+// function has EndPc 0, and a closing block writes its EndPc into the DbgLocals entry
+// numbered as the local's register, so other locals get wrong ends. The register of each
+// local is found instead from the instruction that initialises it, and a local counts as
+// dead once a later local takes its register or one below it (locals form a stack), or
+// once its for loop is over.
 func localName(p *lua.FunctionProto, r, pc int) (string, bool) {
-	for _, l := range p.DbgLocals {
+	regs := localRegisters(p)
+	best := -1
+	for i, l := range p.DbgLocals {
 		if l.StartPc > pc {
 			break
 		}
-		if pc < l.EndPc {
-			if r == 0 {
-				return l.Name, true
-			}
-			r--
+		if regs[i] == r {
+			best = i
+		} else if regs[i] < r {
+			best = -1 // r's local, if any, started after this one
 		}
 	}
-	return "", false
+	if best < 0 {
+		return "", false
+	}
+	if end := forLocalEnd(p, best); end >= 0 && pc >= end {
+		return "", false
+	}
+	return p.DbgLocals[best].Name, true
+}
+
+// localRegisters is the register of each of p's locals (DbgLocals order).
+func localRegisters(p *lua.FunctionProto) []int {
+	regs := make([]int, len(p.DbgLocals))
+	for i, l := range p.DbgLocals {
+		switch {
+		case l.StartPc == 0 && i < int(p.NumParameters):
+			regs[i] = i
+		case i > 0 && p.DbgLocals[i-1].StartPc == l.StartPc && l.StartPc > 0 && !isForHidden(l.Name):
+			regs[i] = regs[i-1] + 1 // local a, b = ...
+		case i > 0 && isForHidden(p.DbgLocals[i-1].Name):
+			regs[i] = regs[i-1] + 1 // the next hidden local, or the loop's first variable
+		case i > 0 && l.Name != "" && l.Name[0] != '(' && l.StartPc == l.EndPc:
+			regs[i] = regs[i-1] + 1 // a generic for's further variable
+		case l.StartPc > 0 && l.StartPc-1 < len(p.Code):
+			if isForHidden(l.Name) {
+				regs[i] = forBase(p, l.StartPc)
+				break
+			}
+			// the first of the k locals the statement declares: the last register the
+			// initialising instruction wrote, less k-1
+			k := 1
+			for j := i + 1; j < len(p.DbgLocals) && p.DbgLocals[j].StartPc == l.StartPc; j++ {
+				k++
+			}
+			inst := p.Code[l.StartPc-1]
+			last := argA(inst)
+			switch opcode(inst) {
+			case lua.OP_LOADNIL:
+				last = argB(inst)
+			case lua.OP_CALL:
+				if argC(inst) == 0 {
+					last = argA(inst) + k - 1
+				} else {
+					last = argA(inst) + argC(inst) - 2
+				}
+			case lua.OP_VARARG:
+				if argB(inst) == 0 {
+					last = argA(inst) + k - 1
+				} else {
+					last = argA(inst) + argB(inst) - 2
+				}
+			}
+			regs[i] = last - (k - 1)
+		default:
+			regs[i] = i
+		}
+	}
+	return regs
+}
+
+func isForHidden(name string) bool {
+	switch name {
+	case "(for index)", "(for limit)", "(for step)", "(for generator)", "(for state)", "(for control)":
+		return true
+	}
+	return false
+}
+
+// forBase is register A of the for loop whose hidden locals start at start.
+func forBase(p *lua.FunctionProto, start int) int {
+	for i := start - 1; i < len(p.Code); i++ {
+		if i < 0 {
+			continue
+		}
+		switch opcode(p.Code[i]) {
+		case lua.OP_FORPREP:
+			return argA(p.Code[i])
+		case lua.OP_TFORLOOP:
+			return argA(p.Code[i])
+		}
+	}
+	return 0
+}
+
+// forLocalEnd is where the for loop a hidden local or loop variable belongs to ends, -1
+// for other locals.
+func forLocalEnd(p *lua.FunctionProto, idx int) int {
+	for i := idx; i >= 0 && i > idx-6; i-- {
+		switch p.DbgLocals[i].Name {
+		case "(for index)", "(for generator)":
+			return forLoopEnd(p, p.DbgLocals[i].StartPc)
+		}
+		if i < idx && !isForHidden(p.DbgLocals[i].Name) {
+			return -1
+		}
+		if i == idx && !isForHidden(p.DbgLocals[i].Name) && (i == 0 || !isForHidden(p.DbgLocals[i-1].Name)) {
+			return -1
+		}
+	}
+	return -1
+}
+
+// forLoopEnd is the pc after the loop instruction of the for loop whose hidden locals
+// start at start: a numeric for's FORPREP jumps to its FORLOOP, a generic for's JMP to
+// its TFORLOOP (followed by the jump back).
+func forLoopEnd(p *lua.FunctionProto, start int) int {
+	for i := start; i < len(p.Code); i++ {
+		inst := p.Code[i]
+		sbx := argBx(inst) - 131071 // opMaxArgSbx
+		switch opcode(inst) {
+		case lua.OP_FORPREP:
+			return i + 1 + sbx + 1
+		case lua.OP_JMP:
+			if t := i + 1 + sbx; t >= 0 && t < len(p.Code) && opcode(p.Code[t]) == lua.OP_TFORLOOP {
+				return t + 2
+			}
+		}
+	}
+	return -1
 }
 
 func constString(p *lua.FunctionProto, k int) (string, bool) {

@@ -29,11 +29,11 @@ var errorCases = []struct{ src, want string }{
 	{"return -{}", "x:1: attempt to perform arithmetic on a table value"},
 	{"local x; return -x", "x:1: attempt to perform arithmetic on local 'x' (a nil value)"},
 	{"return 'a' .. nil", "x:1: attempt to concatenate a nil value"},
-	{"local x; return 'a' .. x", "x:1: attempt to concatenate a nil value"}, // LuaJIT names local 'x': the native concat (concat.go) does not know the operand's name
+	{"local x; return 'a' .. x", "x:1: attempt to concatenate local 'x' (a nil value)"},
 	{"return {} .. 'a'", "x:1: attempt to concatenate a table value"},
-	{"local t = {} return 'a' .. t.v", "x:1: attempt to concatenate a nil value"},     // LuaJIT names field 'v': the native concat (concat.go) does not know the operand's name
-	{"return g .. 'a'", "x:1: attempt to concatenate a nil value"},                    // LuaJIT names global 'g': the native concat (concat.go) does not know the operand's name
-	{"local a, b = 1, nil; return a .. b", "x:1: attempt to concatenate a nil value"}, // LuaJIT names local 'b': the native concat (concat.go) does not know the operand's name
+	{"local t = {} return 'a' .. t.v", "x:1: attempt to concatenate field 'v' (a nil value)"},
+	{"return g .. 'a'", "x:1: attempt to concatenate global 'g' (a nil value)"},
+	{"local a, b = 1, nil; return a .. b", "x:1: attempt to concatenate local 'b' (a nil value)"},
 	{"local a = 'x'; return a .. {} .. 'y'", "x:1: attempt to concatenate a table value"},
 	{"return {} < {}", "x:1: attempt to compare two table values"},
 	{"return {} <= {}", "x:1: attempt to compare two table values"},

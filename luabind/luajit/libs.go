@@ -20,6 +20,8 @@ func openLibs(L *lua.LState) {
 		"loadfile":     baseLoadfile,
 		"dofile":       baseDofile,
 		"error":        baseError,
+		"assert":       baseAssert,
+		"next":         baseNext,
 	} {
 		g.RawSetString(name, L.NewFunction(fn))
 	}
@@ -86,6 +88,11 @@ func openLibs(L *lua.LState) {
 	if tbl, ok := g.RawGetString("debug").(*lua.LTable); ok {
 		tbl.RawSetString("getupvalue", L.NewFunction(debugUpvalue(false)))
 		tbl.RawSetString("setupvalue", L.NewFunction(debugUpvalue(true)))
+		tbl.RawSetString("getinfo", L.NewFunction(debugGetInfo))
+		tbl.RawSetString("getregistry", L.NewFunction(debugGetRegistry))
+		tbl.RawSetString("debug", L.NewFunction(debugDebug))
+		tbl.RawSetString("gethook", L.NewFunction(debugGetHook))
+		tbl.RawSetString("sethook", L.NewFunction(debugSetHook))
 	}
 	if tbl, ok := g.RawGetString("os").(*lua.LTable); ok {
 		tbl.RawSetString("setenv", lua.LNil)

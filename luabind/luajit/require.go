@@ -17,6 +17,12 @@ var requireSentinel = &lua.LUserData{}
 
 func openRequire(L *lua.LState) {
 	L.G.Global.RawSetString("require", L.NewFunction(baseRequire))
+	// LuaJIT registers the package library in package.loaded as the others
+	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+		if pkg, ok := L.G.Global.RawGetString("package").(*lua.LTable); ok && loaded.RawGetString("package") == lua.LNil {
+			loaded.RawSetString("package", pkg)
+		}
+	}
 	loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable)
 	if !ok {
 		return

@@ -42,11 +42,11 @@ local function caller()
             break
         end
         local src = info.source or ""
+        if src:sub(1, 1) == "@" then
+            src = src:sub(2)
+        end
         if src ~= "" and src:sub(1, #FRAMEWORK) ~= FRAMEWORK and src ~= "[G]" and src ~= "=[C]"
             and (info.currentline or -1) > 0 then
-            if src:sub(1, 1) == "@" then
-                src = src:sub(2)
-            end
             return src, info.currentline
         end
     end
