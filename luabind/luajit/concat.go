@@ -232,6 +232,9 @@ func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 	case *ast.AssignStmt:
 		r.exprs(s.Lhs)
 		r.exprs(s.Rhs)
+		if !r.pass2 {
+			return multiAssign(s)
+		}
 	case *ast.LocalAssignStmt:
 		r.exprs(s.Exprs)
 	case *ast.FuncCallStmt:

@@ -73,6 +73,18 @@ func TestFidelity(t *testing.T) {
 		{"tonumber of a number with base", `return tonumber(111, 2), tonumber(10, 16)`, "7|16"},
 		{"upvalues without the concat one", `local a, b = "x", 1 local function f() return a .. b end return debug.getupvalue(f, 1), debug.getupvalue(f, 2), select("#", debug.getupvalue(f, 3)), debug.setupvalue(f, 2, 5), f()`, "a|b|0|b|x5"},
 		{"library contents", `return string.gfind, table.unpack, os.setenv, _GOPHER_LUA_VERSION, math.mod, type(string.dump), getmetatable("").__index == string`, "nil|nil|nil|nil|nil|function|true"},
+		// multiple assignment (massign.go): values are computed before any target changes
+		{"massign reads old local", `local a, b = 0, 0 a, b = a + 1, a + b return a, b`, "1|0"},
+		{"massign index of old local", `local e, t = {7, 8} e, t = e[1], e[2] return e, t`, "7|8"},
+		{"massign field gets old local", `local b, s = 1, {} b, s.y = b + 1, b return b, s.y`, "2|1"},
+		{"massign swap", `local x, y = 1, 2 x, y = y, x local p = {1, 2} p[1], p[2] = p[2], p[1] return x, y, p[1], p[2]`, "2|1|2|1"},
+		{"massign after generic for", `local a = "::1" local at = string.find(a, "::", 1, true) for _ in a:gmatch(":") do end a, at = "0" .. a, at + 1 return a, at`, "0::1|2"},
+		{"massign target table before values", `local o = {} local old = o o, o.x = {}, 5 return o.x, old.x`, "nil|5"},
+		{"massign key before values", `local i, q = 1, {} i, q[i] = i + 1, 20 return i, q[1], q[2]`, "2|20"},
+		{"massign call results", `local u, v, w = 1 u, v, w = (function() return 9, 8, 7 end)() return u, v, w`, "9|8|7"},
+		{"massign fewer values", `local m, n = 1, 2 m, n = n return m, n`, "2"},
+		{"massign upvalues", `local c, d = 1, 2 local function f() c, d = d, c end f() return c, d`, "2|1"},
+		{"massign error names the table", `local q return pcall(function() q.x, a = 1, 2 end)`, "false|test:1: attempt to index upvalue 'q' (a nil value)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
