@@ -86,7 +86,7 @@ func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 	ngx.RawSetString("semaphore", L.Get(-1))
 	L.Pop(1)
 	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
-	clock := registerNgxExtras(L, ngx)
+	clock := registerNgxExtras(L, ngx, h)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
 	mt := L.NewTable()

@@ -75,7 +75,7 @@ type phaseStep struct {
 	path  func(*http.Request) string // see Chunk.FilePath
 }
 
-// chunkProto compiles c now (a syntax error fails start-up) and returns its proto getter.
+// chunkProto compiles c now (a syntax error is returned) and returns its proto getter.
 func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
 	if c.FilePath != nil {
 		return func() (*lua.FunctionProto, error) { return nil, errors.New("a per-request file") }, nil
@@ -94,9 +94,39 @@ func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) 
 	return func() (*lua.FunctionProto, error) { return proto, nil }, nil
 }
 
-// CheckChunk compiles c and reports its syntax error, if any (nginx -t).
+// inlineLoadError is an inline request-phase chunk that does not compile. lua-nginx-module
+// compiles such code on the first request that runs it, so nginx starts (and -t passes) and
+// each request logs "failed to load inlined Lua code: ..." and answers 500.
+type inlineLoadError struct{ err error }
+
+func (e *inlineLoadError) Error() string {
+	return "failed to load inlined Lua code: " + luaSyntaxText(e.err)
+}
+
+// phaseProto is chunkProto for a request phase: an inline chunk's syntax error is kept for
+// request time (inlineLoadError) instead of failing start-up.
+func (h *Host) phaseProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
+	get, err := h.chunkProto(c)
+	if err != nil && c.File == "" && c.FilePath == nil {
+		le := &inlineLoadError{err: err}
+		return func() (*lua.FunctionProto, error) { return nil, le }, nil
+	}
+	return get, err
+}
+
+// loadFailure is the error.log text of a chunk that could not be loaded at request time.
+func loadFailure(err error) string {
+	var le *inlineLoadError
+	if errors.As(err, &le) {
+		return le.Error()
+	}
+	return "failed to load Lua chunk: " + err.Error()
+}
+
+// CheckChunk reports what start-up refuses in a request-phase chunk (nginx -t): a Lua file
+// that does not load. An inline chunk's syntax error is reported at request time.
 func (h *Host) CheckChunk(c Chunk) error {
-	_, err := h.chunkProto(&c)
+	_, err := h.phaseProto(&c)
 	return err
 }
 
@@ -104,7 +134,7 @@ func (h *Host) CheckChunk(c Chunk) error {
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
 	for _, s := range p.Set {
-		proto, err := h.chunkProto(&s.Chunk)
+		proto, err := h.phaseProto(&s.Chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +145,7 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		if c == nil {
 			continue
 		}
-		proto, err := h.chunkProto(c)
+		proto, err := h.phaseProto(c)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +251,7 @@ func (ph *PhaseHandler) serve(r *request) {
 				break
 			}
 		} else if proto, err = st.proto(); err != nil {
-			r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
+			r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 			failed = true
 			break
 		}
@@ -256,6 +286,8 @@ func (ph *PhaseHandler) serve(r *request) {
 			r.phase = "log"
 			r.exited = false
 			r.runPhase(L, proto)
+		} else {
+			r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		}
 	}
 }
@@ -305,6 +337,7 @@ func (r *request) runPhase(_ *lua.LState, proto *lua.FunctionProto) (bool, error
 func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	proto, err := s.proto()
 	if err != nil {
+		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		return nil, err
 	}
 	args := L.CreateTable(len(s.args), 0)
