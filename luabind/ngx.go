@@ -192,17 +192,35 @@ func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
 	return t
 }
 
-// ngx.sleep(seconds): blocks only the calling light thread.
+// ngx.sleep(seconds): blocks only the calling light thread. As lua-nginx-module, the delay
+// is counted in whole milliseconds and the debug log tells when the thread sleeps and wakes.
 func ngxSleep(L *lua.LState) int {
-	sec := float64(L.CheckNumber(1))
-	if sec < 0 {
-		L.ArgError(1, "invalid sleep duration \""+fmtNumber(sec)+"\"")
+	if n := L.GetTop(); n != 1 {
+		ngxStrError(L, 1, "attempt to pass "+strconv.Itoa(n)+" arguments, but accepted 1")
+	}
+	sec, ok := toNumber(L.Get(1))
+	if !ok {
+		ngxStrArgTypeError(L, 1, "number")
+	}
+	delay := int64(sec * 1000)
+	if delay < 0 {
+		ngxStrError(L, 1, "invalid sleep duration \""+strconv.FormatInt(delay, 10)+"\"")
 	}
 	t := threadOf(L)
 	if t == nil {
 		L.RaiseError("no request found")
 	}
-	t.sleep(L, time.Duration(sec*float64(time.Second)))
+	r := t.req
+	debug := r.sc.log.Enabled(errlog.Debug)
+	if debug {
+		r.sc.log.Log(errlog.Debug, &r.logc, "lua ready to sleep for "+strconv.FormatInt(delay, 10)+" ms")
+	}
+	t.sleep(L, time.Duration(delay)*time.Millisecond)
+	if debug && t.ctx.Err() == nil {
+		uri, _ := r.variable("uri")
+		args, _ := r.variable("args")
+		r.sc.log.Log(errlog.Debug, &r.logc, "lua sleep timer expired: \""+uri+"?"+args+"\"")
+	}
 	return 0
 }
 

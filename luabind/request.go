@@ -59,6 +59,7 @@ type request struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	entry     *lthread
+	threadRef int                      // the entry thread's ref in threadCache; a timer's is taken early
 	wg        sync.WaitGroup           // user threads' goroutines
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
@@ -192,6 +193,9 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	v.clock.update()
 	r.entry = r.newThread(L)
 	v.baton.claim(r.entry)
+	if r.threadRef == 0 && !v.own {
+		r.threadRef = v.threads.take(r.sc.log, &r.logc, L)
+	}
 	done := make(chan struct{})
 	defer close(done)
 	r.watchAbort(done)
@@ -202,6 +206,8 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	}
 	err := v.pcall(L, len(args), 0)
 	r.entry.threadEnded()
+	v.threads.put(r.sc.log, &r.logc, L, r.threadRef)
+	r.threadRef = 0
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)

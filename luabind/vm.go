@@ -24,6 +24,8 @@ type vm struct {
 	id    int
 	conns atomic.Int32
 	catch *lua.LFunction // the PCall errfunc of entry and user threads (luaerr.go)
+	// threads is the bookkeeping of nginx's entry-thread cache, for its debug log
+	threads threadCache
 }
 
 func (v *vm) hold() { v.refs.Add(1) }

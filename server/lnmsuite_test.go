@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/luaws/luaws/errlog"
 )
 
 // Behaviours lua-nginx-module's own Test::Nginx suite pins (docs/lua-nginx-module-suite.md),
@@ -11,9 +13,11 @@ import (
 func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 	tests := []struct {
 		name     string
+		debug    bool   // error log at debug level
 		location string // one or more location blocks
 		reqs     []confReq
 		logs     []string // regexps the error log must match, in any order
+		nologs   []string // regexps it must not match
 	}{
 		{
 			// 034-match TEST 3: nginx starts; the first request that runs the chunk fails
@@ -31,13 +35,54 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`\[error\] \d+#\d+: \*\d+ failed to load inlined Lua code: set_by_lua\(nginx.conf:\d+\):1: invalid escape sequence near '"', client: 127.0.0.1`,
 			},
 		},
+		{
+			// 077-sleep TEST 1, 2: the delay in whole milliseconds, luaL_checknumber's wording
+			name:  "ngx.sleep",
+			debug: true,
+			location: `location /s { content_by_lua_block { ngx.sleep(0.0205) ngx.say("ok") } }
+            location /a { content_by_lua_block { ngx.sleep("a") } }
+            location /n { content_by_lua_block { ngx.sleep(-1) } }
+            location /c { content_by_lua_block { ngx.sleep(1, 2) } }
+            location /p { content_by_lua_block { ngx.say(pcall(ngx.sleep, "x")) ngx.say(pcall(ngx.sleep, -2.5)) } }`,
+			reqs: []confReq{{path: "/s?x=1", want: 200, wantBody: "ok"}, {path: "/a", want: 500}, {path: "/n", want: 500},
+				{path: "/c", want: 500},
+				{path: "/p", want: 200, wantBody: "falsebad argument #1 to '?' (number expected, got string)\nfalseinvalid sleep duration \"-2500\"\n"}},
+			logs: []string{
+				`\[debug\] \d+#\d+: \*\d+ lua ready to sleep for 20 ms\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua sleep timer expired: "/s\?x=1"\n`,
+				`content_by_lua\(nginx.conf:\d+\):1: bad argument #1 to 'sleep' \(number expected, got string\)`,
+				`content_by_lua\(nginx.conf:\d+\):1: invalid sleep duration "-1000"`,
+				`content_by_lua\(nginx.conf:\d+\):1: attempt to pass 2 arguments, but accepted 1`,
+			},
+		},
+		{
+			// 002-content TEST 1, 106-timer TEST 1: the entry-thread cache's debug lines, a timer's
+			// log context (client, listening address, no request line)
+			name:  "thread cache and timer debug lines",
+			debug: true,
+			location: `location /t { content_by_lua_block {
+                ngx.timer.at(0, function() ngx.log(ngx.NOTICE, "in timer") end) ngx.say("ok") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "ok"}},
+			logs: []string{
+				`\[debug\] \d+#\d+: lua ref lua thread [0-9A-F]{16} \(ref 1\)\n` +
+					`.*\[debug\] \d+#\d+: lua ref lua thread [0-9A-F]{16} \(ref 2\)\n` +
+					`.*\[debug\] \d+#\d+: \*1 lua caching unused lua thread [0-9A-F]{16} \(ref 1\)\n`,
+				`\[debug\] \d+#\d+: lua ngx.timer expired\n`,
+				`\[notice\] \d+#\d+: \*1 \[lua\] content_by_lua\(nginx.conf:\d+\):2: in timer, context: ngx.timer, client: 127.0.0.1, server: 127.0.0.1:0\n`,
+				`\*1 lua caching unused lua thread [0-9A-F]{16} \(ref 2\)\n.*\*1 http lua close fake http connection [0-9A-F]{16}\n`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base, logs, _ := startConf(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", nil)
+			level := errlog.Info
+			if tt.debug {
+				level = errlog.Debug
+			}
+			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", nil, level)
 			runReqs(t, base, tt.reqs)
 			for _, want := range tt.logs {
-				re := regexp.MustCompile(want)
+				re := regexp.MustCompile("(?s)" + want)
 				ok := false
 				for i := 0; i < 100 && !ok; i++ {
 					if ok = re.MatchString(logs.String()); !ok {
@@ -46,6 +91,11 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				}
 				if !ok {
 					t.Errorf("error log has no line matching %s:\n%s", want, logs.String())
+				}
+			}
+			for _, bad := range tt.nologs {
+				if regexp.MustCompile(bad).MatchString(logs.String()) {
+					t.Errorf("error log matches %s:\n%s", bad, logs.String())
 				}
 			}
 		})
