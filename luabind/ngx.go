@@ -171,7 +171,7 @@ func newConfigTable(L *lua.LState, prefix string) *lua.LTable {
 }
 
 func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
-	t := L.CreateTable(0, 4)
+	t := L.CreateTable(0, 5)
 	pid := workerPid(id)
 	t.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(pid))
@@ -187,6 +187,20 @@ func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
 	}))
 	t.RawSetString("exiting", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LBool(requestOf(L).host.Exiting()))
+		return 1
+	}))
+	// pids lists every worker's pid (lua-resty-core: refused in init and init_worker)
+	t.RawSetString("pids", L.NewFunction(func(L *lua.LState) int {
+		if th := threadOf(L); th == nil || th.req.phase == "init" || th.req.phase == "init_worker" {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("API disabled in the current context"))
+			return 2
+		}
+		pids := L.CreateTable(count, 0)
+		for i := 0; i < count; i++ {
+			pids.RawSetInt(i+1, lua.LNumber(workerPid(i)))
+		}
+		L.Push(pids)
 		return 1
 	}))
 	return t

@@ -291,7 +291,7 @@ func ngxReqSetURIArgs(L *lua.LState) int {
 	default:
 		argError(L, 1, "string, number, or table expected, but got "+v.Type().String())
 	}
-	r.r.URL.RawQuery = q
+	r.r.URL.RawQuery, r.argsNil = q, false
 	return 0
 }
 

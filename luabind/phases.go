@@ -199,6 +199,7 @@ func (ph *PhaseHandler) serve(r *request) {
 	}
 	r.vars = map[string]lua.LValue{}
 	if vars, ok := hr.Context().Value(varsKey{}).(map[string]string); ok {
+		r.setVars = vars
 		for k, v := range vars {
 			r.vars[k] = lua.LString(v)
 		}
@@ -219,7 +220,7 @@ func (ph *PhaseHandler) serve(r *request) {
 			failed = true
 			break
 		}
-		r.vars[s.name] = v
+		r.setVar(s.name, v)
 	}
 	content := false
 	for i := 0; i < 3 && !failed; i++ {

@@ -72,6 +72,41 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`\*1 lua caching unused lua thread [0-9A-F]{16} \(ref 2\)\n.*\*1 http lua close fake http connection [0-9A-F]{16}\n`,
 			},
 		},
+		{
+			// 045-ngx-var TEST 2: $args has a set handler; nil makes it not found
+			name: "ngx.var.args",
+			location: `location /a { content_by_lua_block {
+                ngx.say("old: ", ngx.var.args) ngx.var.args = nil ngx.say("new: ", ngx.var.args, " ", ngx.var.arg_hello)
+                ngx.var.args = "a=1" ngx.say(ngx.var.args, " ", ngx.var.arg_a, " ", ngx.var.request_uri) } }`,
+			reqs: []confReq{{path: "/a?hello=world", want: 200, wantBody: "old: hello=world\nnew: nil nil\na=1 1 /a?hello=world\n"}},
+		},
+		{
+			// 002-content TEST 15: add_header sees a "set" variable Lua changed
+			name: "add_header after ngx.var",
+			location: `location /set { set $a ""; content_by_lua 'ngx.var.a = 32; ngx.say(ngx.var.a)'; add_header Foo $a; }
+            location /nil { set $a "x"; content_by_lua 'ngx.var.a = nil; ngx.say(ngx.var.a)'; add_header Foo "[$a]"; }`,
+			reqs: []confReq{{path: "/set", want: 200, wantBody: "32\n", wantHeader: "Foo: 32"},
+				{path: "/nil", want: 200, wantBody: "nil\n", wantHeader: "Foo: []"}},
+		},
+		{
+			// 045-ngx-var TEST 6, 7 (the Referer cases are in TestInvalidReferer)
+			name: "valid_referers",
+			location: `location /r { valid_referers www.foo.com; add_header X-Inv "[$invalid_referer]";
+                content_by_lua_block { ngx.say("[", ngx.var.invalid_referer, "]") } }
+            location /n { content_by_lua_block { ngx.say("[", ngx.var.invalid_referer, "]") } }`,
+			reqs: []confReq{{path: "/r", want: 200, wantBody: "[1]\n", wantHeader: "X-Inv: [1]"},
+				{path: "/n", want: 200, wantBody: "[]\n"}},
+		},
+		{
+			// 122-worker TEST 4
+			name: "ngx.worker.pids",
+			location: `location /p { content_by_lua_block {
+                local pids, pid = ngx.worker.pids(), ngx.worker.pid()
+                local found = false
+                for i = 1, ngx.worker.count() do found = found or pids[i] == pid end
+                ngx.say(#pids == ngx.worker.count(), " ", found) } }`,
+			reqs: []confReq{{path: "/p", want: 200, wantBody: "true true\n"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

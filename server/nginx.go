@@ -73,6 +73,8 @@ type scope struct {
 	clientCA     string
 	verifyClient string
 	serverName   string
+	serverNames  []string  // the server's server_name values
+	referers     *referers // valid_referers
 	types        map[string]string
 
 	// access and limits
@@ -299,6 +301,10 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return nargs(d)
 			}
 			sc.defaultType = d.Args[0]
+		case "valid_referers":
+			if sc.referers, err = parseReferers(d, sc.serverNames); err != nil {
+				return err
+			}
 		case "add_header":
 			if len(d.Args) < 2 || len(d.Args) > 3 {
 				return nargs(d)
@@ -513,7 +519,7 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 	for _, n := range names {
 		v.Names = append(v.Names, n.Args...)
 	}
-	sc.serverName = ""
+	sc.serverName, sc.serverNames = "", v.Names
 	if len(v.Names) > 0 {
 		sc.serverName = v.Names[0]
 	}
@@ -728,7 +734,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 // content builds the handler of a location (or, with server set, of a server's own level):
 // set and return, add_header, the Lua phases, static files.
 func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
-	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType}
+	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers}
 	var ph luabind.Phases
 	lua := false
 	host, err := b.host(sc)
