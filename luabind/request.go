@@ -97,11 +97,11 @@ type request struct {
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	// setVars are the location's "set" variables as the server holds them: Lua's writes go
 	// there too, so that add_header and access_log see them, as in nginx
-	setVars map[string]string
-	argsNil bool // ngx.var.args = nil: $args is not found until set again
-	requestID    string
-	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
-	stopped      atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
+	setVars   map[string]string
+	argsNil   bool // ngx.var.args = nil: $args is not found until set again
+	requestID string
+	overrun   atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
+	stopped   atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
 }
 
 // errExit unwinds a thread after ngx.exit; it is not a script error.
