@@ -225,6 +225,9 @@ func ngxSleep(L *lua.LState) int {
 		L.RaiseError("no request found")
 	}
 	r := t.req
+	if r.phase == "header_filter" { // nothing there may yield
+		luaError(L, "API disabled in the context of header_filter_by_lua*")
+	}
 	debug := r.sc.log.Enabled(errlog.Debug)
 	if debug {
 		r.sc.log.Log(errlog.Debug, &r.logc, "lua ready to sleep for "+strconv.FormatInt(delay, 10)+" ms")

@@ -22,6 +22,12 @@ func (r *request) sendHeaders() {
 	if r.headersSent {
 		return
 	}
+	if r.hfilter != nil && r.status == 0 {
+		r.status = http.StatusOK // what the filter sees as ngx.status
+	}
+	if !r.headerFilter() {
+		return
+	}
 	r.headersSent = true
 	r.headerPending = true
 }
@@ -124,6 +130,9 @@ func (r *request) writeHeader() {
 // the connection without a response, as nginx does.
 func (r *request) sendSpecial(status int) {
 	r.status = status
+	if !r.headerFilter() {
+		return
+	}
 	if status == http.StatusNoContent || status < 300 || status == http.StatusNotModified {
 		r.sendHeaders()
 		return

@@ -42,6 +42,10 @@ type SetByLua struct {
 type Phases struct {
 	Set                           []SetByLua
 	Rewrite, Access, Content, Log *Chunk
+	// HeaderFilter is header_filter_by_lua*: it runs once, just before the response header
+	// goes out (Lua's output, an error page, or the Fallback's), and may change ngx.header
+	// and ngx.status.
+	HeaderFilter *Chunk
 	// Fallback serves the content phase when Content is nil (static files, return, ...).
 	Fallback http.Handler
 	// Settings are the location's server name, error log, socket logging, resolver...
@@ -59,6 +63,7 @@ type PhaseHandler struct {
 	sc       *scope
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
+	hfilter  func() (*lua.FunctionProto, error)
 	fallback http.Handler
 	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
 }
@@ -151,6 +156,16 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		}
 		ph.phases[i].proto, ph.phases[i].path = proto, c.FilePath
 	}
+	if p.HeaderFilter != nil {
+		if p.HeaderFilter.FilePath != nil {
+			return nil, errors.New("header_filter_by_lua_file with variables in its path is not supported by luaws")
+		}
+		proto, err := h.phaseProto(p.HeaderFilter)
+		if err != nil {
+			return nil, err
+		}
+		ph.hfilter = proto
+	}
 	return ph, nil
 }
 
@@ -208,6 +223,7 @@ func (ph *PhaseHandler) serve(r *request) {
 	release := r.attach(context.Background(), v, nil)
 	defer release()
 	L := r.L
+	r.hfilter = ph.hfilter
 	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
 		r.replayInit(L)
 	}
@@ -238,7 +254,11 @@ func (ph *PhaseHandler) serve(r *request) {
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
-				ph.fallback.ServeHTTP(w, hr)
+				fw := w
+				if r.hfilter != nil {
+					fw = &filterWriter{ResponseWriter: w, r: r}
+				}
+				ph.fallback.ServeHTTP(fw, hr)
 				r.headersSent = true
 				content = true
 			}

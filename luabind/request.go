@@ -98,7 +98,8 @@ type request struct {
 	// setVars are the location's "set" variables as the server holds them: Lua's writes go
 	// there too, so that add_header and access_log see them, as in nginx
 	setVars   map[string]string
-	argsNil   bool // ngx.var.args = nil: $args is not found until set again
+	argsNil   bool                               // ngx.var.args = nil: $args is not found until set again
+	hfilter   func() (*lua.FunctionProto, error) // header_filter_by_lua*, until it has run
 	requestID string
 	overrun   atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
 	stopped   atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
@@ -261,6 +262,9 @@ func httpRequestOf(L *lua.LState) *request {
 // context they are disabled in.
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
+	if r.phase == "header_filter" {
+		luaError(L, "API disabled in the context of header_filter_by_lua*")
+	}
 	if r.r == nil {
 		ctx := r.phase
 		if ctx == "timer" {
@@ -300,6 +304,15 @@ func (r *request) killAll() {
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.
 func (r *request) threadAborted(kind string, err error) {
+	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+errorWithTrace(err))
+	if st := r.host.cfg.Stats; st != nil {
+		st.LuaErrors.Add(1)
+	}
+}
+
+// errorWithTrace is a Lua error as lua-nginx-module logs it: the message (any value other
+// than a string or number is "unknown reason"), then the stack traceback.
+func errorWithTrace(err error) string {
 	msg := err.Error()
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
@@ -307,20 +320,22 @@ func (r *request) threadAborted(kind string, err error) {
 		case lua.LString, lua.LNumber:
 			msg = luaToString(o)
 		default:
-			msg = "unknown reason" // lua-nginx-module words any other error value so
+			msg = "unknown reason"
 		}
 		if ae.StackTrace != "" {
 			msg += "\n" + ae.StackTrace
 		}
 	}
-	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+msg)
-	if st := r.host.cfg.Stats; st != nil {
-		st.LuaErrors.Add(1)
-	}
+	return msg
 }
 
 // finish completes the response once every light thread is done.
 func (r *request) finish(failed bool) {
+	if r.hfilter != nil && !r.headersSent && !r.hijacked {
+		// the header (or error page) goes out now: the header filter runs, with the baton
+		r.vm.baton.Lock()
+		defer r.vm.baton.Unlock()
+	}
 	if r.rawOut != nil && !failed {
 		_ = r.flushOut()
 	}

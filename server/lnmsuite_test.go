@@ -15,6 +15,7 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 		name     string
 		debug    bool   // error log at debug level
 		location string // one or more location blocks
+		files    map[string]string
 		reqs     []confReq
 		logs     []string // regexps the error log must match, in any order
 		nologs   []string // regexps it must not match
@@ -98,6 +99,24 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				{path: "/n", want: 200, wantBody: "[]\n"}},
 		},
 		{
+			// 033-ctx TEST 6, 009-log TEST 18-19: header_filter_by_lua* on Lua's output and on a
+			// static file's; what it may not do; a failing filter closes the connection
+			name: "header_filter_by_lua",
+			location: `location /lua { content_by_lua 'ngx.ctx.foo = 32; ngx.say(ngx.ctx.foo)';
+                header_filter_by_lua 'ngx.header.blah = ngx.ctx.foo + 1 print("phase ", ngx.get_phase(), " ", ngx.status)'; }
+            location /st { content_by_lua_block { ngx.say("x") } header_filter_by_lua_block { ngx.status = 201 } }
+            location /say { content_by_lua_block { ngx.say("x") } header_filter_by_lua_block {
+                ngx.header.a = tostring(pcall(ngx.say, "y")) ngx.header.b = select(2, pcall(ngx.sleep, 0.1)) } }
+            location /f.txt { root html; header_filter_by_lua_block { ngx.header.foo = 32 ngx.header.content_type = "text/x" } }`,
+			files: map[string]string{"html/f.txt": "hi\n"},
+			reqs: []confReq{{path: "/lua", want: 200, wantBody: "32\n", wantHeader: "blah: 33"},
+				{path: "/st", want: 201, wantBody: "x\n"},
+				{path: "/say", want: 200, wantHeader: "b: API disabled in the context of header_filter_by_lua*"},
+				{path: "/f.txt", want: 200, wantBody: "hi\n", wantHeader: "Content-Type: text/x"},
+				{path: "/f.txt", want: 200, wantHeader: "Foo: 32"}},
+			logs: []string{`\[notice\] .* \[lua\] header_filter_by_lua\(nginx.conf:\d+\):1: phase header_filter 200, client`},
+		},
+		{
 			// 122-worker TEST 4
 			name: "ngx.worker.pids",
 			location: `location /p { content_by_lua_block {
@@ -114,7 +133,7 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			if tt.debug {
 				level = errlog.Debug
 			}
-			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", nil, level)
+			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
 			runReqs(t, base, tt.reqs)
 			for _, want := range tt.logs {
 				re := regexp.MustCompile("(?s)" + want)

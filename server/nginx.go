@@ -423,6 +423,7 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			// handled by the caller
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
+			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
 			// the location's own are read by content(); the ones of http and server are
 			// inherited by locations without their own, as lua-nginx-module merges them
@@ -802,8 +803,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
+			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
-			if server && !strings.HasPrefix(x.Name, "rewrite") && !strings.HasPrefix(x.Name, "access") && !strings.HasPrefix(x.Name, "log") {
+			if server && strings.HasPrefix(x.Name, "content") {
 				return nil, emerg(x, "\"%s\" directive is not allowed here", x.Name)
 			}
 			c, err := b.chunk(x)
@@ -817,7 +819,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 				}}
 			}
 			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
-				"content": &ph.Content, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
+				"content": &ph.Content, "header": &ph.HeaderFilter, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
 			if *slot != nil {
 				return nil, emerg(x, "\"%s\" directive is duplicate", x.Name)
 			}
@@ -829,9 +831,10 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			lua = true
 		}
 	}
-	for _, phase := range []string{"rewrite", "access", "log"} {
+	for _, phase := range []string{"rewrite", "access", "header", "log"} {
 		x := sc.luaPhases[phase]
-		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access, "log": &ph.Log}[phase]
+		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
+			"header": &ph.HeaderFilter, "log": &ph.Log}[phase]
 		if x == nil || *slot != nil {
 			continue
 		}
