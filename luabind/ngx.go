@@ -226,7 +226,7 @@ func ngxSleep(L *lua.LState) int {
 	}
 	r := t.req
 	if r.phase == "header_filter" { // nothing there may yield
-		luaError(L, "API disabled in the context of header_filter_by_lua*")
+		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
 	}
 	debug := r.sc.log.Enabled(errlog.Debug)
 	if debug {

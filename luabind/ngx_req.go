@@ -304,7 +304,7 @@ func ngxReqSetURI(L *lua.LState) int {
 		argError(L, 1, "attempt to use zero-length uri")
 	}
 	if L.ToBool(2) && r.phase != "rewrite" {
-		luaError(L, "API disabled in the context of content_by_lua*")
+		ngxStrError(L, 1, "API disabled in the context of content_by_lua*")
 	}
 	r.r.URL.Path = uri
 	r.r.URL.RawPath = ""

@@ -31,7 +31,7 @@ func ngxVarIndex(L *lua.LState) int {
 		return 1
 	}
 	if r.r == nil {
-		luaError(L, "API disabled in the current context")
+		ngxStrError(L, 1, "API disabled in the current context")
 	}
 	if s, ok := r.variable(name); ok {
 		L.Push(lua.LString(s))

@@ -253,7 +253,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 func httpRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
 	if r.r == nil {
-		luaError(L, "API disabled in the current context")
+		ngxStrError(L, 1, "API disabled in the current context")
 	}
 	return r
 }
@@ -263,14 +263,14 @@ func httpRequestOf(L *lua.LState) *request {
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
 	if r.phase == "header_filter" {
-		luaError(L, "API disabled in the context of header_filter_by_lua*")
+		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
 	}
 	if r.r == nil {
 		ctx := r.phase
 		if ctx == "timer" {
 			ctx = "ngx.timer"
 		}
-		luaError(L, "API disabled in the context of %s", ctx)
+		ngxStrError(L, 1, "API disabled in the context of "+ctx)
 	}
 	return r
 }

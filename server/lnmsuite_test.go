@@ -117,6 +117,32 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs: []string{`\[notice\] .* \[lua\] header_filter_by_lua\(nginx.conf:\d+\):1: phase header_filter 200, client`},
 		},
 		{
+			// 098-uthread-wait TEST 1: an ended light thread not waited for is a "zombie"
+			name: "coroutine.status of light threads",
+			location: `location /z { content_by_lua_block {
+                local t = ngx.thread.spawn(function() ngx.say("in ", coroutine.status(coroutine.running())) return "done" end)
+                ngx.say("created: ", coroutine.status(t))
+                local ok, res = ngx.thread.wait(t)
+                ngx.say(res, " ", coroutine.status(t))
+                local s = ngx.thread.spawn(function() ngx.sleep(0.01) end)
+                ngx.say("sleeping: ", coroutine.status(s)) } }`,
+			reqs: []confReq{{path: "/z", want: 200, wantBody: "in running\ncreated: zombie\ndone dead\nsleeping: suspended\n"}},
+		},
+		{
+			// 107-timer-errors: request APIs in a timer fail with the caller's position
+			name: "API disabled in a timer",
+			location: `location /t { content_by_lua_block {
+                ngx.timer.at(0, function()
+                    local ok, err = pcall(function() return ngx.var.uri end)
+                    ngx.log(ngx.ERR, "var: ", err)
+                    ngx.say("x")
+                end)
+                ngx.sleep(0.05) ngx.say("ok") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "ok\n"}},
+			logs: []string{`var: content_by_lua\(nginx.conf:\d+\):3: API disabled in the current context, context: ngx.timer`,
+				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):5: API disabled in the context of ngx.timer`},
+		},
+		{
 			// 122-worker TEST 4
 			name: "ngx.worker.pids",
 			location: `location /p { content_by_lua_block {
