@@ -25,9 +25,9 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 }
 
 // wrapCoroutineStatus makes coroutine.status know light threads as lua-nginx-module does:
-// "running" for the caller itself, "zombie" for one that ended and was not waited for,
-// "dead" once waited for or killed, "suspended" while it waits (a light thread is not a
-// resumed coroutine, so gopher-lua alone would say "suspended" throughout).
+// "running" until it ends (also while it sleeps or waits on I/O), "zombie" once it ended and
+// was not waited for, "dead" once waited for or killed (a light thread is not a resumed
+// coroutine, so gopher-lua alone would say "suspended" throughout).
 func wrapCoroutineStatus(L *lua.LState) {
 	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
 	if !ok {
@@ -46,10 +46,8 @@ func wrapCoroutineStatus(L *lua.LState) {
 						L.Push(lua.LString("zombie"))
 					case t.user.status == threadDead:
 						L.Push(lua.LString("dead"))
-					case th == L:
+					default: // waiting on I/O or a sleep is still "running" there
 						L.Push(lua.LString("running"))
-					default:
-						L.Push(lua.LString("suspended"))
 					}
 					return 1
 				}

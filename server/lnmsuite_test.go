@@ -126,7 +126,7 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
                 ngx.say(res, " ", coroutine.status(t))
                 local s = ngx.thread.spawn(function() ngx.sleep(0.01) end)
                 ngx.say("sleeping: ", coroutine.status(s)) } }`,
-			reqs: []confReq{{path: "/z", want: 200, wantBody: "in running\ncreated: zombie\ndone dead\nsleeping: suspended\n"}},
+			reqs: []confReq{{path: "/z", want: 200, wantBody: "in running\ncreated: zombie\ndone dead\nsleeping: running\n"}},
 		},
 		{
 			// 107-timer-errors: request APIs in a timer fail with the caller's position
