@@ -10,6 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/lnull"
 )
 
@@ -357,6 +358,16 @@ func ngxExit(L *lua.LState) int {
 		r.exited = true
 		r.killAll()
 		L.RaiseError("%s", errExit.Error())
+	}
+	if r.headersSent && !r.hijacked && status >= 300 && status != 408 && status != 499 && status != 444 {
+		if st := r.status; status != st {
+			if st == 0 {
+				st = http.StatusOK
+			}
+			r.sc.log.Log(errlog.Err, &r.logc, "attempt to set status "+strconv.Itoa(status)+
+				" via ngx.exit after sending out the response status "+strconv.Itoa(st))
+		}
+		status = http.StatusOK // lua-nginx-module ends the request normally
 	}
 	r.exited = true
 	r.exitStatus = status

@@ -143,6 +143,13 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):5: API disabled in the context of ngx.timer`},
 		},
 		{
+			// 005-exit TEST 3: ngx.exit(404) after the header went out
+			name:     "ngx.exit after the header",
+			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,
+			reqs:     []confReq{{path: "/lua", want: 200, wantBody: "hi\n"}},
+			logs:     []string{`\[error\] .*attempt to set status 404 via ngx.exit after sending out the response status 200, client`},
+		},
+		{
 			// 122-worker TEST 4
 			name: "ngx.worker.pids",
 			location: `location /p { content_by_lua_block {
