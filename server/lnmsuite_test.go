@@ -150,6 +150,12 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs:     []string{`\[error\] .*attempt to set status 404 via ngx.exit after sending out the response status 200, client`},
 		},
 		{
+			// 067-req-socket TEST 11: no request body, no body socket
+			name:     "ngx.req.socket without a body",
+			location: `location /t { content_by_lua_block { local sock, err = ngx.req.socket() ngx.say(tostring(sock), " ", err) } }`,
+			reqs:     []confReq{{path: "/t", want: 200, wantBody: "nil no body\n"}},
+		},
+		{
 			// 122-worker TEST 4
 			name: "ngx.worker.pids",
 			location: `location /p { content_by_lua_block {
