@@ -106,7 +106,10 @@ func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 
 func ngxIndex(L *lua.LState) int {
 	r := requestOf(L)
-	if r.r == nil && L.CheckString(2) != "ctx" {
+	if key := L.CheckString(2); r.r == nil && key != "ctx" {
+		if key == "status" || key == "headers_sent" { // no request: lua-resty-core refuses
+			ngxStrError(L, 1, "API disabled in the current context")
+		}
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -135,6 +138,9 @@ func ngxNewIndex(L *lua.LState) int {
 	key := L.CheckString(2)
 	switch key {
 	case "status":
+		if r.r == nil {
+			ngxStrError(L, 1, "API disabled in the current context")
+		}
 		if r.headersSent {
 			logf(L, r, errlog.Err, "attempt to set ngx.status after sending out response headers")
 			return 0

@@ -148,7 +148,7 @@ func (r *request) body() []byte {
 }
 
 func ngxReqReadBody(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
 	if r.hijacked {
 		return 0
 	}

@@ -466,7 +466,7 @@ func sockSetOption(L *lua.LState) int {
 // server (what resty.websocket.server does after its 101); without it, a read-only socket on
 // the request body.
 func ngxReqSocket(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
 	if !L.ToBool(1) {
 		// The request body as a read-only cosocket (lua-nginx-module refuses a chunked
 		// body and a request without one).

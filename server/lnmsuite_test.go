@@ -135,12 +135,16 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
                 ngx.timer.at(0, function()
                     local ok, err = pcall(function() return ngx.var.uri end)
                     ngx.log(ngx.ERR, "var: ", err)
+                    ngx.log(ngx.ERR, "status: ", select(2, pcall(function() return ngx.status end)))
+                    ngx.log(ngx.ERR, "read_body: ", select(2, pcall(ngx.req.read_body)))
                     ngx.say("x")
                 end)
                 ngx.sleep(0.05) ngx.say("ok") } }`,
 			reqs: []confReq{{path: "/t", want: 200, wantBody: "ok\n"}},
 			logs: []string{`var: content_by_lua\(nginx.conf:\d+\):3: API disabled in the current context, context: ngx.timer`,
-				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):5: API disabled in the context of ngx.timer`},
+				`status: content_by_lua\(nginx.conf:\d+\):5: API disabled in the current context, context`,
+				`read_body: API disabled in the context of ngx.timer, context`,
+				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):7: API disabled in the context of ngx.timer`},
 		},
 		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
