@@ -145,6 +145,9 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 		b = append(b, ' ')
 	}
 	b = append(b, msg...)
+	if level == Debug {
+		c = nil // nginx adds the request context (its log handler) to non-debug lines only
+	}
 	if c != nil && c.Context != "" {
 		b = append(b, ", context: "...)
 		b = append(b, c.Context...)

@@ -86,7 +86,7 @@ func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 	ngx.RawSetString("semaphore", L.Get(-1))
 	L.Pop(1)
 	ngx.RawSetString("shared", shdict.Bind(L, h.cfg.SharedDicts))
-	clock := registerNgxExtras(L, ngx)
+	clock := registerNgxExtras(L, ngx, h)
 	registerSubrequestAPI(L, ngx)
 
 	// ngx.status, ngx.headers_sent and ngx.ctx live behind the metatable, as in OpenResty.
@@ -107,7 +107,10 @@ func openNgx(L *lua.LState, h *Host, worker int) *ngxTimeCache {
 
 func ngxIndex(L *lua.LState) int {
 	r := requestOf(L)
-	if r.r == nil && L.CheckString(2) != "ctx" {
+	if key := L.CheckString(2); r.r == nil && key != "ctx" {
+		if key == "status" || key == "headers_sent" { // no request: lua-resty-core refuses
+			ngxStrError(L, 1, "API disabled in the current context")
+		}
 		L.Push(lua.LNil)
 		return 1
 	}
@@ -138,6 +141,9 @@ func ngxNewIndex(L *lua.LState) int {
 	key := L.CheckString(2)
 	switch key {
 	case "status":
+		if r.r == nil {
+			ngxStrError(L, 1, "API disabled in the current context")
+		}
 		if r.headersSent {
 			logf(L, r, errlog.Err, "attempt to set ngx.status after sending out response headers")
 			return 0
@@ -174,7 +180,7 @@ func newConfigTable(L *lua.LState, prefix string) *lua.LTable {
 }
 
 func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
-	t := L.CreateTable(0, 4)
+	t := L.CreateTable(0, 5)
 	pid := workerPid(id)
 	t.RawSetString("pid", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(pid))
@@ -192,20 +198,55 @@ func newWorkerTable(L *lua.LState, id, count int) *lua.LTable {
 		L.Push(lua.LBool(requestOf(L).host.Exiting()))
 		return 1
 	}))
+	// pids lists every worker's pid (lua-resty-core: refused in init and init_worker)
+	t.RawSetString("pids", L.NewFunction(func(L *lua.LState) int {
+		if th := threadOf(L); th == nil || th.req.phase == "init" || th.req.phase == "init_worker" {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("API disabled in the current context"))
+			return 2
+		}
+		pids := L.CreateTable(count, 0)
+		for i := 0; i < count; i++ {
+			pids.RawSetInt(i+1, lua.LNumber(workerPid(i)))
+		}
+		L.Push(pids)
+		return 1
+	}))
 	return t
 }
 
-// ngx.sleep(seconds): blocks only the calling light thread.
+// ngx.sleep(seconds): blocks only the calling light thread. As lua-nginx-module, the delay
+// is counted in whole milliseconds and the debug log tells when the thread sleeps and wakes.
 func ngxSleep(L *lua.LState) int {
-	sec := float64(L.CheckNumber(1))
-	if sec < 0 {
-		L.ArgError(1, "invalid sleep duration \""+fmtNumber(sec)+"\"")
+	if n := L.GetTop(); n != 1 {
+		ngxStrError(L, 1, "attempt to pass "+strconv.Itoa(n)+" arguments, but accepted 1")
+	}
+	sec, ok := toNumber(L.Get(1))
+	if !ok {
+		ngxStrArgTypeError(L, 1, "number")
+	}
+	delay := int64(sec * 1000)
+	if delay < 0 {
+		ngxStrError(L, 1, "invalid sleep duration \""+strconv.FormatInt(delay, 10)+"\"")
 	}
 	t := threadOf(L)
 	if t == nil {
 		L.RaiseError("no request found")
 	}
-	t.sleep(L, time.Duration(sec*float64(time.Second)))
+	r := t.req
+	if r.phase == "header_filter" { // nothing there may yield
+		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
+	}
+	debug := r.sc.log.Enabled(errlog.Debug)
+	if debug {
+		r.sc.log.Log(errlog.Debug, &r.logc, "lua ready to sleep for "+strconv.FormatInt(delay, 10)+" ms")
+	}
+	t.sleep(L, time.Duration(delay)*time.Millisecond)
+	if debug && t.ctx.Err() == nil {
+		uri, _ := r.variable("uri")
+		args, _ := r.variable("args")
+		r.sc.log.Log(errlog.Debug, &r.logc, "lua sleep timer expired: \""+uri+"?"+args+"\"")
+	}
 	return 0
 }
 

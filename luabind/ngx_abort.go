@@ -10,7 +10,7 @@ import (
 // (lua_check_client_abort on). Without a handler, such an abort ends the request: every
 // light thread is killed, as nginx finalizes it with 499.
 func ngxOnAbort(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
 	fn := L.CheckFunction(1)
 	if !r.sc.checkAbort {
 		L.Push(lua.LNil)

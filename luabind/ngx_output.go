@@ -10,6 +10,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/lnull"
 )
 
@@ -20,6 +21,12 @@ import (
 // output still closes the connection with nothing sent.
 func (r *request) sendHeaders() {
 	if r.headersSent {
+		return
+	}
+	if r.hfilter != nil && r.status == 0 {
+		r.status = http.StatusOK // what the filter sees as ngx.status
+	}
+	if !r.headerFilter() {
 		return
 	}
 	r.headersSent = true
@@ -134,6 +141,9 @@ func (r *request) writeHeader() {
 // the connection without a response, as nginx does.
 func (r *request) sendSpecial(status int) {
 	r.status = status
+	if !r.headerFilter() {
+		return
+	}
 	if status == http.StatusNoContent || status < 300 || status == http.StatusNotModified {
 		r.sendHeaders()
 		return
@@ -372,6 +382,16 @@ func ngxExit(L *lua.LState) int {
 	}
 	if r.noAbort > 0 && status != -1 && status != 444 && status != 408 && status != 499 {
 		ngxStrError(L, 1, "attempt to abort with pending subrequests")
+	}
+	if r.headersSent && !r.hijacked && status >= 300 && status != 408 && status != 499 && status != 444 {
+		if st := r.status; status != st {
+			if st == 0 {
+				st = http.StatusOK
+			}
+			r.sc.log.Log(errlog.Err, &r.logc, "attempt to set status "+strconv.Itoa(status)+
+				" via ngx.exit after sending out the response status "+strconv.Itoa(st))
+		}
+		status = http.StatusOK // lua-nginx-module ends the request normally
 	}
 	r.exited = true
 	r.exitStatus = status

@@ -148,7 +148,7 @@ func (r *request) body() []byte {
 }
 
 func ngxReqReadBody(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
 	if r.hijacked {
 		return 0
 	}
@@ -292,7 +292,7 @@ func ngxReqSetURIArgs(L *lua.LState) int {
 	default:
 		argError(L, 1, "string, number, or table expected, but got "+v.Type().String())
 	}
-	r.r.URL.RawQuery = q
+	r.r.URL.RawQuery, r.argsNil = q, false
 	return 0
 }
 
@@ -305,7 +305,7 @@ func ngxReqSetURI(L *lua.LState) int {
 		argError(L, 1, "attempt to use zero-length uri")
 	}
 	if L.ToBool(2) && r.phase != "rewrite" {
-		luaError(L, "API disabled in the context of content_by_lua*")
+		ngxStrError(L, 1, "API disabled in the context of content_by_lua*")
 	}
 	r.r.URL.Path = uri
 	r.r.URL.RawPath = ""

@@ -20,7 +20,44 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 	for k, fn := range ngxThreadFuncs {
 		t.RawSetString(k, L.NewFunction(fn))
 	}
+	wrapCoroutineStatus(L)
 	return t
+}
+
+// wrapCoroutineStatus makes coroutine.status know light threads as lua-nginx-module does:
+// "running" until it ends (also while it sleeps or waits on I/O), "zombie" once it ended and
+// was not waited for, "dead" once waited for or killed (a light thread is not a resumed
+// coroutine, so gopher-lua alone would say "suspended" throughout).
+func wrapCoroutineStatus(L *lua.LState) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	orig, ok := co.RawGetString("status").(*lua.LFunction)
+	if !ok {
+		return
+	}
+	co.RawSetString("status", L.NewFunction(func(L *lua.LState) int {
+		if th, ok := L.Get(1).(*lua.LState); ok {
+			if cur := threadOf(L); cur != nil {
+				if t := cur.req.threadFor(th); t != nil && t.user != nil {
+					switch {
+					case t.user.status == threadZombie:
+						L.Push(lua.LString("zombie"))
+					case t.user.status == threadDead:
+						L.Push(lua.LString("dead"))
+					default: // waiting on I/O or a sleep is still "running" there
+						L.Push(lua.LString("running"))
+					}
+					return 1
+				}
+			}
+		}
+		L.Push(orig)
+		L.Push(L.Get(1))
+		L.Call(1, 1)
+		return 1
+	}))
 }
 
 // Thread life cycle, as lua-nginx-module's coroutine statuses.

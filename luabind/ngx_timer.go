@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -102,6 +103,12 @@ func startTimer(L *lua.LState, every bool) int {
 	v := r.vm
 	v.hold()
 	d := time.Duration(delay * float64(time.Second))
+	logc := timerConn(r)
+	// nginx gives the timer its entry thread now (from the worker's thread cache)
+	ref := 0
+	if !v.own {
+		ref = v.threads.take(h.log, nil, L)
+	}
 	go func() {
 		defer tm.wg.Done()
 		defer v.drop()
@@ -119,8 +126,12 @@ func startTimer(L *lua.LState, every bool) int {
 			}
 			// The timer stays pending until its callback gets the state's baton (nginx runs it
 			// on a later turn of the event loop, never while the creating code runs).
-			cb := &request{host: h, sc: r.sc, start: time.Now(), phase: "timer", logc: r.logc}
-			cb.logc.Context = "ngx.timer"
+			cb := &request{host: h, sc: r.sc, start: time.Now(), phase: "timer", logc: logc, threadRef: ref}
+			ref = 0 // a later run of ngx.timer.every takes its thread when it fires
+			debug := h.log.Enabled(errlog.Debug)
+			if debug {
+				h.log.Log(errlog.Debug, nil, "lua ngx.timer expired")
+			}
 			started := false
 			_, _ = cb.run(context.Background(), v, func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
 				tm.mu.Lock()
@@ -135,6 +146,9 @@ func startTimer(L *lua.LState, every bool) int {
 				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)
 			}, nil)
 
+			if debug {
+				cb.sc.log.Log(errlog.Debug, &cb.logc, "http lua close fake http connection "+ngxPointer(cb))
+			}
 			tm.mu.Lock()
 			if started {
 				tm.running--
@@ -151,6 +165,21 @@ func startTimer(L *lua.LState, every bool) int {
 	}()
 	L.Push(lua.LNumber(1))
 	return 1
+}
+
+// timerConn is the log context of a timer created by r: nginx's fake connection of the timer
+// keeps the client address and the listening address ("server: 0.0.0.0:80"), and there is
+// no request line.
+func timerConn(r *request) errlog.Conn {
+	c := errlog.Conn{ID: r.logc.ID, Context: "ngx.timer", Client: r.logc.Client, Server: r.logc.Server}
+	if r.logc.Context == "ngx.timer" || r.r == nil {
+		return c // a timer's timer: the same fake connection's context
+	}
+	c.Server = ""
+	if srv, ok := r.r.Context().Value(http.ServerContextKey).(*http.Server); ok {
+		c.Server = srv.Addr
+	}
+	return c
 }
 
 // Shutdown makes ngx.worker.exiting() true and fires pending timers with premature = true,

@@ -31,7 +31,7 @@ func ngxVarIndex(L *lua.LState) int {
 		return 1
 	}
 	if r.r == nil {
-		luaError(L, "API disabled in the current context")
+		ngxStrError(L, 1, "API disabled in the current context")
 	}
 	if s, ok := r.variable(name); ok {
 		L.Push(lua.LString(s))
@@ -44,6 +44,20 @@ func ngxVarIndex(L *lua.LState) int {
 func ngxVarNewIndex(L *lua.LState) int {
 	r := requestOf(L)
 	name := strings.ToLower(L.CheckString(2))
+	if _, ok := r.vars[name]; !ok && name == "args" && r.r != nil {
+		// $args has a set handler in nginx: it changes the request's query string
+		switch v := L.Get(3).(type) {
+		case lua.LString:
+			r.r.URL.RawQuery, r.argsNil = string(v), false
+		case lua.LNumber:
+			r.r.URL.RawQuery, r.argsNil = luaToString(v), false
+		case *lua.LNilType:
+			r.r.URL.RawQuery, r.argsNil = "", true
+		default:
+			L.RaiseError("bad variable value")
+		}
+		return 0
+	}
 	if _, ok := r.vars[name]; !ok {
 		L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config file to define it first", name, name)
 	}
@@ -55,8 +69,17 @@ func ngxVarNewIndex(L *lua.LState) int {
 	default:
 		L.RaiseError("bad variable value")
 	}
-	r.vars[name] = v
+	r.setVar(name, v)
 	return 0
+}
+
+// setVar assigns a variable of the location (v: a string or nil).
+func (r *request) setVar(name string, v lua.LValue) {
+	r.vars[name] = v
+	if _, ok := r.setVars[name]; ok {
+		s, _ := v.(lua.LString)
+		r.setVars[name] = string(s) // nil: not found, which add_header writes as ""
+	}
 }
 
 // variable computes the nginx variable name ($name) for this request.
@@ -68,7 +91,7 @@ func (r *request) variable(name string) (string, bool) {
 	case "request_uri":
 		return hr.RequestURI, true
 	case "args", "query_string":
-		if hr.URL.RawQuery == "" && !strings.Contains(hr.RequestURI, "?") {
+		if r.argsNil || hr.URL.RawQuery == "" && !strings.Contains(hr.RequestURI, "?") {
 			return "", false
 		}
 		return hr.URL.RawQuery, true
@@ -137,6 +160,8 @@ func (r *request) variable(name string) (string, bool) {
 		return port, true
 	case "server_name":
 		return r.sc.serverName, true
+	case "invalid_referer": // a location with valid_referers has it among its variables
+		return "", true
 	case "hostname":
 		h, _ := os.Hostname()
 		return h, true

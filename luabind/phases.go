@@ -42,6 +42,10 @@ type SetByLua struct {
 type Phases struct {
 	Set                           []SetByLua
 	Rewrite, Access, Content, Log *Chunk
+	// HeaderFilter is header_filter_by_lua*: it runs once, just before the response header
+	// goes out (Lua's output, an error page, or the Fallback's), and may change ngx.header
+	// and ngx.status.
+	HeaderFilter *Chunk
 	// Fallback serves the content phase when Content is nil (static files, return, ...).
 	Fallback http.Handler
 	// Settings are the location's server name, error log, socket logging, resolver...
@@ -59,6 +63,7 @@ type PhaseHandler struct {
 	sc       *scope
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
+	hfilter  func() (*lua.FunctionProto, error)
 	fallback http.Handler
 	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
 }
@@ -75,7 +80,7 @@ type phaseStep struct {
 	path  func(*http.Request) string // see Chunk.FilePath
 }
 
-// chunkProto compiles c now (a syntax error fails start-up) and returns its proto getter.
+// chunkProto compiles c now (a syntax error is returned) and returns its proto getter.
 func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
 	if c.FilePath != nil {
 		return func() (*lua.FunctionProto, error) { return nil, errors.New("a per-request file") }, nil
@@ -94,9 +99,39 @@ func (h *Host) chunkProto(c *Chunk) (func() (*lua.FunctionProto, error), error) 
 	return func() (*lua.FunctionProto, error) { return proto, nil }, nil
 }
 
-// CheckChunk compiles c and reports its syntax error, if any (nginx -t).
+// inlineLoadError is an inline request-phase chunk that does not compile. lua-nginx-module
+// compiles such code on the first request that runs it, so nginx starts (and -t passes) and
+// each request logs "failed to load inlined Lua code: ..." and answers 500.
+type inlineLoadError struct{ err error }
+
+func (e *inlineLoadError) Error() string {
+	return "failed to load inlined Lua code: " + luaSyntaxText(e.err)
+}
+
+// phaseProto is chunkProto for a request phase: an inline chunk's syntax error is kept for
+// request time (inlineLoadError) instead of failing start-up.
+func (h *Host) phaseProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
+	get, err := h.chunkProto(c)
+	if err != nil && c.File == "" && c.FilePath == nil {
+		le := &inlineLoadError{err: err}
+		return func() (*lua.FunctionProto, error) { return nil, le }, nil
+	}
+	return get, err
+}
+
+// loadFailure is the error.log text of a chunk that could not be loaded at request time.
+func loadFailure(err error) string {
+	var le *inlineLoadError
+	if errors.As(err, &le) {
+		return le.Error()
+	}
+	return "failed to load Lua chunk: " + err.Error()
+}
+
+// CheckChunk reports what start-up refuses in a request-phase chunk (nginx -t): a Lua file
+// that does not load. An inline chunk's syntax error is reported at request time.
 func (h *Host) CheckChunk(c Chunk) error {
-	_, err := h.chunkProto(&c)
+	_, err := h.phaseProto(&c)
 	return err
 }
 
@@ -104,7 +139,7 @@ func (h *Host) CheckChunk(c Chunk) error {
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
 	for _, s := range p.Set {
-		proto, err := h.chunkProto(&s.Chunk)
+		proto, err := h.phaseProto(&s.Chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -115,11 +150,21 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		if c == nil {
 			continue
 		}
-		proto, err := h.chunkProto(c)
+		proto, err := h.phaseProto(c)
 		if err != nil {
 			return nil, err
 		}
 		ph.phases[i].proto, ph.phases[i].path = proto, c.FilePath
+	}
+	if p.HeaderFilter != nil {
+		if p.HeaderFilter.FilePath != nil {
+			return nil, errors.New("header_filter_by_lua_file with variables in its path is not supported by luaws")
+		}
+		proto, err := h.phaseProto(p.HeaderFilter)
+		if err != nil {
+			return nil, err
+		}
+		ph.hfilter = proto
 	}
 	return ph, nil
 }
@@ -169,6 +214,7 @@ func (ph *PhaseHandler) serve(r *request) {
 	}
 	r.vars = map[string]lua.LValue{}
 	if vars, ok := hr.Context().Value(varsKey{}).(map[string]string); ok {
+		r.setVars = vars
 		for k, v := range vars {
 			r.vars[k] = lua.LString(v)
 		}
@@ -178,6 +224,7 @@ func (ph *PhaseHandler) serve(r *request) {
 	release := r.attach(context.Background(), v, nil)
 	defer release()
 	L := r.L
+	r.hfilter = ph.hfilter
 	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
 		r.replayInit(L)
 	}
@@ -190,7 +237,7 @@ func (ph *PhaseHandler) serve(r *request) {
 			failed = true
 			break
 		}
-		r.vars[s.name] = v
+		r.setVar(s.name, v)
 	}
 	content := false
 	for i := 0; i < 3 && !failed; i++ {
@@ -208,7 +255,11 @@ func (ph *PhaseHandler) serve(r *request) {
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
 				r.phase = "content"
-				ph.fallback.ServeHTTP(w, r.withLuaVars(hr))
+				fw := w
+				if r.hfilter != nil {
+					fw = &filterWriter{ResponseWriter: w, r: r}
+				}
+				ph.fallback.ServeHTTP(fw, r.withLuaVars(hr))
 				r.headersSent = true
 				content = true
 			}
@@ -222,7 +273,7 @@ func (ph *PhaseHandler) serve(r *request) {
 				break
 			}
 		} else if proto, err = st.proto(); err != nil {
-			r.sc.log.Log(errlog.Err, &r.logc, "failed to load Lua chunk: "+err.Error())
+			r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 			failed = true
 			break
 		}
@@ -262,6 +313,8 @@ func (ph *PhaseHandler) serve(r *request) {
 			r.phase = "log"
 			r.exited = false
 			r.runPhase(L, proto)
+		} else {
+			r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		}
 	}
 }
@@ -311,6 +364,7 @@ func (r *request) runPhase(_ *lua.LState, proto *lua.FunctionProto) (bool, error
 func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	proto, err := s.proto()
 	if err != nil {
+		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		return nil, err
 	}
 	args := L.CreateTable(len(s.args), 0)

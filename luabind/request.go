@@ -59,6 +59,7 @@ type request struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	entry     *lthread
+	threadRef int                      // the entry thread's ref in threadCache; a timer's is taken early
 	wg        sync.WaitGroup           // user threads' goroutines
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
@@ -97,9 +98,14 @@ type request struct {
 	abortHandler *lua.LFunction
 	ngxCtx       lua.LValue
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
-	requestID    string
-	overrun      atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
-	stopped      atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
+	// setVars are the location's "set" variables as the server holds them: Lua's writes go
+	// there too, so that add_header and access_log see them, as in nginx
+	setVars   map[string]string
+	argsNil   bool                               // ngx.var.args = nil: $args is not found until set again
+	hfilter   func() (*lua.FunctionProto, error) // header_filter_by_lua*, until it has run
+	requestID string
+	overrun   atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
+	stopped   atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
 	// internal requests (subrequest.go)
 	internal *internal   // nil for a client's request
 	settle   func()      // a capture waits for the first block or the end
@@ -208,6 +214,9 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	v.clock.update()
 	r.entry = r.newThread(L)
 	v.baton.claim(r.entry)
+	if r.threadRef == 0 && !v.own {
+		r.threadRef = v.threads.take(r.sc.log, &r.logc, L)
+	}
 	done := make(chan struct{})
 	defer close(done)
 	r.watchAbort(done)
@@ -223,6 +232,8 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		r.dirtyL = dirty
 	}
 	r.entry.threadEnded()
+	v.threads.put(r.sc.log, &r.logc, L, r.threadRef)
+	r.threadRef = 0
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
 		r.threadAborted("entry", err)
@@ -263,7 +274,7 @@ func (h *Host) RunChunk(ctx context.Context, chunkname string, src []byte, setup
 func httpRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
 	if r.r == nil {
-		luaError(L, "API disabled in the current context")
+		ngxStrError(L, 1, "API disabled in the current context")
 	}
 	return r
 }
@@ -272,12 +283,15 @@ func httpRequestOf(L *lua.LState) *request {
 // context they are disabled in.
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
+	if r.phase == "header_filter" {
+		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
+	}
 	if r.r == nil {
 		ctx := r.phase
 		if ctx == "timer" {
 			ctx = "ngx.timer"
 		}
-		luaError(L, "API disabled in the context of %s", ctx)
+		ngxStrError(L, 1, "API disabled in the context of "+ctx)
 	}
 	return r
 }
@@ -311,6 +325,15 @@ func (r *request) killAll() {
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.
 func (r *request) threadAborted(kind string, err error) {
+	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+errorWithTrace(err))
+	if st := r.host.cfg.Stats; st != nil {
+		st.LuaErrors.Add(1)
+	}
+}
+
+// errorWithTrace is a Lua error as lua-nginx-module logs it: the message (any value other
+// than a string or number is "unknown reason"), then the stack traceback.
+func errorWithTrace(err error) string {
 	msg := err.Error()
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
@@ -318,20 +341,22 @@ func (r *request) threadAborted(kind string, err error) {
 		case lua.LString, lua.LNumber:
 			msg = luaToString(o)
 		default:
-			msg = "unknown reason" // lua-nginx-module words any other error value so
+			msg = "unknown reason"
 		}
 		if ae.StackTrace != "" {
 			msg += "\n" + ae.StackTrace
 		}
 	}
-	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+msg)
-	if st := r.host.cfg.Stats; st != nil {
-		st.LuaErrors.Add(1)
-	}
+	return msg
 }
 
 // finish completes the response once every light thread is done.
 func (r *request) finish(failed bool) {
+	if r.hfilter != nil && !r.headersSent && !r.hijacked {
+		// the header (or error page) goes out now: the header filter runs, with the baton
+		r.vm.baton.Lock()
+		defer r.vm.baton.Unlock()
+	}
 	if r.rawOut != nil && !failed {
 		_ = r.flushOut()
 	}

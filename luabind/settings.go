@@ -8,8 +8,11 @@ import (
 
 // Settings are the per-server (or per-location) settings of nginx that Lua code observes:
 // one Host (one set of Lua states, as one nginx worker) serves every server of a config,
-// each request with its location's Settings. Zero fields take the Host's Config.
+// each request with its location's Settings. Zero fields take the Host's Config, except
+// ServerName.
 type Settings struct {
+	// ServerName is the server's first server_name; "" for a server with none, as nginx
+	// names it in log lines and $server_name.
 	ServerName      string
 	Log             *errlog.Logger // error_log
 	SocketLogErrors *bool          // lua_socket_log_errors
@@ -62,9 +65,7 @@ func (h *Host) scope(s *Settings) *scope {
 	if s == nil {
 		return sc
 	}
-	if s.ServerName != "" {
-		sc.serverName = s.ServerName
-	}
+	sc.serverName = s.ServerName
 	if s.Log != nil {
 		sc.log = s.Log
 	}

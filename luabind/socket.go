@@ -466,12 +466,23 @@ func sockSetOption(L *lua.LState) int {
 // server (what resty.websocket.server does after its 101); without it, a read-only socket on
 // the request body.
 func ngxReqSocket(L *lua.LState) int {
-	r := httpRequestOf(L)
+	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
 	if !L.ToBool(1) {
-		// The request body as a read-only cosocket.
-		if r.bodyRead || r.hijacked {
+		// The request body as a read-only cosocket (lua-nginx-module refuses a chunked
+		// body and a request without one).
+		chunked := len(r.r.TransferEncoding) > 0 && r.r.TransferEncoding[0] == "chunked"
+		var msg string
+		switch {
+		case chunked:
+			msg = "chunked request bodies not supported yet"
+		case r.bodyRead || r.hijacked:
+			msg = "request body already exists"
+		case r.r.ContentLength <= 0:
+			msg = "no body"
+		}
+		if msg != "" {
 			L.Push(lua.LNil)
-			L.Push(lua.LString("request body already exists"))
+			L.Push(lua.LString(msg))
 			return 2
 		}
 		r.bodyRead = true

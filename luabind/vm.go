@@ -25,6 +25,8 @@ type vm struct {
 	id    int
 	conns atomic.Int32
 	catch *lua.LFunction // the PCall errfunc of entry and user threads (luaerr.go)
+	// threads is the bookkeeping of nginx's entry-thread cache, for its debug log
+	threads threadCache
 
 	// spare are Lua threads of finished requests, ready for the next ones: gopher-lua's
 	// NewThread builds (and throws away) a global table set of its own for every thread,

@@ -41,8 +41,8 @@ var (
 		"types", "client_max_body_size", "keepalive_timeout", "error_page", "internal", "try_files",
 		// ngx_http_rewrite_module (set, return; the rest refused below)
 		"set", "return",
-		// ngx_http_headers_module
-		"add_header",
+		// ngx_http_headers_module, ngx_http_referer_module
+		"add_header", "valid_referers",
 		// ngx_http_ssl_module
 		"ssl_certificate", "ssl_certificate_key", "ssl_client_certificate", "ssl_trusted_certificate",
 		"ssl_verify_client",
@@ -69,6 +69,7 @@ var (
 		"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 		"content_by_lua", "content_by_lua_block", "content_by_lua_file",
 		"log_by_lua", "log_by_lua_block", "log_by_lua_file",
+		"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 		// echo-nginx-module (server/echo.go)
 		"echo", "echo_duplicate", "echo_flush", "echo_sleep", "echo_blocking_sleep",
 		"echo_location", "echo_location_async", "echo_subrequest", "echo_subrequest_async",
@@ -126,6 +127,8 @@ var (
 		"proxy_ssl_ciphers", "proxy_ssl_conf_command",
 		// upstream tuning
 
+		// referer hash sizes
+		"referer_hash_bucket_size", "referer_hash_max_size",
 		// lua-nginx-module tuning
 		"lua_package_cpath", "lua_regex_cache_max_entries", "lua_regex_match_limit",
 		"lua_socket_buffer_size", "lua_max_pending_timers",
@@ -143,8 +146,7 @@ var (
 		"sub_filter", "sub_filter_once", "sub_filter_types",
 		"sub_filter_last_modified", "addition_types", "add_before_body", "add_after_body",
 		"add_trailer", "auth_request", "auth_request_set", "auth_delay", "secure_link",
-		"secure_link_md5", "secure_link_secret", "valid_referers", "referer_hash_bucket_size",
-		"referer_hash_max_size", "realip_header", "set_real_ip_from", "real_ip_header",
+		"secure_link_md5", "secure_link_secret", "realip_header", "set_real_ip_from", "real_ip_header",
 		"real_ip_recursive", "autoindex", "autoindex_exact_size", "autoindex_format",
 		"autoindex_localtime", "random_index", "dav_methods", "dav_access", "create_full_put_path",
 		"min_delete_depth", "mirror", "mirror_request_body", "empty_gif", "flv", "mp4",
@@ -174,7 +176,6 @@ var (
 		"fastcgi_split_path_info", "fastcgi_cache", "fastcgi_cache_path",
 		"memcached_connect_timeout", "memcached_read_timeout", "memcached_send_timeout",
 		// lua-nginx-module phases and hooks luaws does not run
-		"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 		"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
 		"balancer_by_lua_block", "balancer_by_lua_file", "ssl_certificate_by_lua_block",
 		"ssl_certificate_by_lua_file", "ssl_session_fetch_by_lua_block",

@@ -46,6 +46,12 @@ func (s *syncBuf) String() string {
 // under the prefix first; it returns the base URL, the error log and the prefix.
 func startConf(t *testing.T, conf string, files map[string]string) (string, *syncBuf, string) {
 	t.Helper()
+	return startConfLevel(t, conf, files, errlog.Info)
+}
+
+// startConfLevel is startConf with the error log at level.
+func startConfLevel(t *testing.T, conf string, files map[string]string, level int) (string, *syncBuf, string) {
+	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"conf", "logs", "html"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
@@ -60,7 +66,7 @@ func startConf(t *testing.T, conf string, files map[string]string) (string, *syn
 	}
 	logs := &syncBuf{}
 	site, err := FromNginx(cfg.Directives[0], NginxOptions{Prefix: dir + "/", ConfDir: filepath.Join(dir, "conf"),
-		Log: errlog.New(logs, errlog.Info)})
+		Log: errlog.New(logs, level)})
 	if err != nil {
 		t.Fatal(err)
 	}

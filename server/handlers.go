@@ -148,6 +148,7 @@ type Return struct {
 // hands the request to its content (Lua phases or static files).
 type LocHandler struct {
 	Sets        []SetVar
+	Referers    *referers // valid_referers: $invalid_referer
 	Return      *Return
 	Headers     []Header
 	DefaultType string
@@ -170,8 +171,11 @@ var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 3
 
 func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var vars map[string]string
-	if len(h.Sets) > 0 {
+	if len(h.Sets) > 0 || h.Referers != nil {
 		vars = map[string]string{}
+		if h.Referers != nil {
+			vars["invalid_referer"] = h.Referers.invalid(r)
+		}
 		for _, s := range h.Sets {
 			vars[s.Name] = expand(s.Value, r, h.Vars, vars)
 		}

@@ -73,6 +73,8 @@ type scope struct {
 	clientCA     string
 	verifyClient string
 	serverName   string
+	serverNames  []string  // the server's server_name values
+	referers     *referers // valid_referers
 	types        map[string]string
 
 	// access and limits
@@ -299,6 +301,10 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return nargs(d)
 			}
 			sc.defaultType = d.Args[0]
+		case "valid_referers":
+			if sc.referers, err = parseReferers(d, sc.serverNames); err != nil {
+				return err
+			}
 		case "add_header":
 			if len(d.Args) < 2 || len(d.Args) > 3 {
 				return nargs(d)
@@ -417,6 +423,7 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			// handled by the caller
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
+			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
 			// the location's own are read by content(); the ones of http and server are
 			// inherited by locations without their own, as lua-nginx-module merges them
@@ -513,7 +520,7 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 	for _, n := range names {
 		v.Names = append(v.Names, n.Args...)
 	}
-	sc.serverName = ""
+	sc.serverName, sc.serverNames = "", v.Names
 	if len(v.Names) > 0 {
 		sc.serverName = v.Names[0]
 	}
@@ -732,7 +739,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 // content builds the handler of a location (or, with server set, of a server's own level):
 // set and return, add_header, the Lua phases, static files.
 func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
-	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType}
+	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers}
 	var ph luabind.Phases
 	lua := false
 	host, err := b.host(sc)
@@ -800,8 +807,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
+			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
-			if server && !strings.HasPrefix(x.Name, "rewrite") && !strings.HasPrefix(x.Name, "access") && !strings.HasPrefix(x.Name, "log") {
+			if server && strings.HasPrefix(x.Name, "content") {
 				return nil, emerg(x, "\"%s\" directive is not allowed here", x.Name)
 			}
 			c, err := b.chunk(x)
@@ -815,7 +823,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 				}}
 			}
 			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
-				"content": &ph.Content, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
+				"content": &ph.Content, "header": &ph.HeaderFilter, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
 			if *slot != nil {
 				return nil, emerg(x, "\"%s\" directive is duplicate", x.Name)
 			}
@@ -827,9 +835,10 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			lua = true
 		}
 	}
-	for _, phase := range []string{"rewrite", "access", "log"} {
+	for _, phase := range []string{"rewrite", "access", "header", "log"} {
 		x := sc.luaPhases[phase]
-		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access, "log": &ph.Log}[phase]
+		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
+			"header": &ph.HeaderFilter, "log": &ph.Log}[phase]
 		if x == nil || *slot != nil {
 			continue
 		}

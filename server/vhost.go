@@ -361,6 +361,7 @@ func (s *Site) Listen() error {
 			idle = 75 * time.Second
 		}
 		sl.hs = &http.Server{
+			Addr:        addr, // nginx's listening addr_text: timers' log lines name it (luabind)
 			Handler:     s.handler(sl),
 			ConnContext: framingContext(s.connContext),
 			ConnState: func(c net.Conn, st http.ConnState) {

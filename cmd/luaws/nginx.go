@@ -174,9 +174,11 @@ func runNginx(args []string, stdout, stderr io.Writer) int {
 		if a.configure {
 			fmt.Fprintf(stderr, "built with %s (%s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			fmt.Fprintf(stderr, "TLS SNI support enabled\n")
+			// ngx.re words its errors as PCRE 8.x does (pcre_compile(), pcre_exec() -10), as under
+			// Debian's lua-nginx-module: "--without-pcre2" says so to tools such as Test::Nginx
 			fmt.Fprintf(stderr, "configure arguments: --with-http_ssl_module --add-module=lua-nginx-module"+
 				" --without-http_fastcgi_module --without-http_scgi_module --without-http_uwsgi_module"+
-				" --without-http_proxy_module\n")
+				" --without-http_proxy_module --with-pcre-jit --without-pcre2\n")
 		}
 		if !a.test && a.signal == "" {
 			return 0

@@ -15,15 +15,24 @@
 package ngxre
 
 import (
+	"errors"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
 // Register sets ngx.re = {match, find, gmatch, sub, gsub, opt} on the given ngx table.
-func Register(L *lua.LState, ngx *lua.LTable) {
+// logErr, when not nil, gets the error-log lines lua-nginx-module writes at level "error"
+// outside of any request context (why a sub/gsub replacement template did not compile).
+func Register(L *lua.LState, ngx *lua.LTable, logErr func(msg string)) {
 	t := L.NewTable()
 	L.SetFuncs(t, reFuncs)
+	if logErr != nil {
+		L.SetFuncs(t, map[string]lua.LGFunction{
+			"sub":  func(L *lua.LState) int { return subHelper(L, false, logErr) },
+			"gsub": func(L *lua.LState) int { return subHelper(L, true, logErr) },
+		})
+	}
 	L.SetField(ngx, "re", t)
 }
 
@@ -320,10 +329,10 @@ func reGmatch(L *lua.LState) int {
 	return 1
 }
 
-func reSub(L *lua.LState) int  { return subHelper(L, false) }
-func reGsub(L *lua.LState) int { return subHelper(L, true) }
+func reSub(L *lua.LState) int  { return subHelper(L, false, nil) }
+func reGsub(L *lua.LState) int { return subHelper(L, true, nil) }
 
-func subHelper(L *lua.LState, global bool) int {
+func subHelper(L *lua.LState, global bool, logErr func(string)) int {
 	fail := func(msg string) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LNil)
@@ -349,7 +358,11 @@ func subHelper(L *lua.LState, global bool) int {
 		}
 		tmpl, err = compileTemplate(rs)
 		if err != nil {
-			return fail("failed to compile the replacement template")
+			var te *templateError
+			if logErr != nil && errors.As(err, &te) {
+				logErr(te.Detail)
+			}
+			return fail(err.Error())
 		}
 	}
 	subj := argSubjectValue(L, subjV)

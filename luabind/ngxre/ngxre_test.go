@@ -40,7 +40,7 @@ func newState(t testing.TB, out *strings.Builder) *lua.LState {
 	L := lua.NewState()
 	ngx := L.NewTable()
 	L.SetGlobal("ngx", ngx)
-	Register(L, ngx)
+	Register(L, ngx, nil)
 	Preload(L)
 	L.SetGlobal("emit", L.NewFunction(func(L *lua.LState) int {
 		out.WriteString(L.CheckString(1))

@@ -1,9 +1,6 @@
 package ngxre
 
-import (
-	"errors"
-	"strings"
-)
+import "strings"
 
 // template is a compiled sub/gsub replacement string: literal text with $N, ${N} and $$.
 // Named references (${name}) are not part of lua-nginx-module's template language and fail
@@ -17,8 +14,15 @@ type tmplPart struct {
 	cap int // -1 for a literal
 }
 
-var errTemplate = errors.New("failed to compile the replacement template")
+// templateError is a replacement string that does not compile: sub/gsub return
+// "failed to compile the replacement template" and the error log gets Detail, worded as
+// lua-nginx-module's template compiler words it.
+type templateError struct{ Detail string }
 
+func (e *templateError) Error() string { return "failed to compile the replacement template" }
+
+// compileTemplate parses s as lua-nginx-module does: "$$" is a "$", "$N" and "${N}" are
+// captures; any other name is refused (named captures are not supported there).
 func compileTemplate(s string) (*template, error) {
 	t := &template{}
 	var lit strings.Builder
@@ -27,6 +31,9 @@ func compileTemplate(s string) (*template, error) {
 			t.parts = append(t.parts, tmplPart{lit: lit.String(), cap: -1})
 			lit.Reset()
 		}
+	}
+	invalid := func() error {
+		return &templateError{Detail: `lua script: invalid capturing variable name found in "` + s + `"`}
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -37,36 +44,47 @@ func compileTemplate(s string) (*template, error) {
 		}
 		i++
 		if i == len(s) {
-			return nil, errTemplate
+			return nil, invalid()
 		}
 		if s[i] == '$' {
 			lit.WriteByte('$')
 			i++
 			continue
 		}
-		bracket := false
-		if s[i] == '{' {
-			bracket = true
+		bracket := s[i] == '{'
+		if bracket {
 			i++
 			if i == len(s) {
-				return nil, errTemplate
+				return nil, invalid()
 			}
 		}
-		if s[i] < '0' || s[i] > '9' {
-			return nil, errTemplate
-		}
-		n := 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			n = n*10 + int(s[i]-'0')
-			if n > 1<<20 {
-				n = 1 << 20
+		numeric := s[i] >= '0' && s[i] <= '9'
+		start, n := i, 0
+		for ; i < len(s); i++ {
+			ch := s[i]
+			if numeric && ch >= '0' && ch <= '9' {
+				if n = n*10 + int(ch-'0'); n > 1<<20 {
+					n = 1 << 20
+				}
+				continue
 			}
+			if !numeric && (ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '_') {
+				continue
+			}
+			break
 		}
+		name := s[start:i]
 		if bracket {
 			if i == len(s) || s[i] != '}' {
-				return nil, errTemplate
+				return nil, &templateError{Detail: `the closing bracket in "` + name + `" variable is missing`}
 			}
 			i++
+		}
+		if name == "" {
+			return nil, invalid()
+		}
+		if !numeric {
+			return nil, &templateError{Detail: `attempt to use named capturing variable "` + name + `" (named captures not supported yet)`}
 		}
 		flush()
 		t.parts = append(t.parts, tmplPart{cap: n})

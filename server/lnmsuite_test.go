@@ -1,0 +1,200 @@
+package server
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/luaws/luaws/errlog"
+)
+
+// Behaviours lua-nginx-module's own Test::Nginx suite pins (docs/lua-nginx-module-suite.md),
+// each checked against Debian's nginx 1.22.1 + lua-nginx-module 0.10.23 on the same config.
+func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
+	tests := []struct {
+		name     string
+		debug    bool   // error log at debug level
+		location string // one or more location blocks
+		files    map[string]string
+		reqs     []confReq
+		logs     []string // regexps the error log must match, in any order
+		nologs   []string // regexps it must not match
+	}{
+		{
+			// 034-match TEST 3: nginx starts; the first request that runs the chunk fails
+			name: "inline chunk with a bad escape fails at request time",
+			location: `location /re { content_by_lua '
+                local m = ngx.re.match("hello, 1234", "(\\d+)")
+                ngx.say(m[0])
+            '; }
+            location /ok { content_by_lua_block { ngx.say("ok") } }
+            location /set { set_by_lua $x 'return "\\q"'; content_by_lua_block { ngx.say(ngx.var.x) } }`,
+			reqs: []confReq{{path: "/re", want: 500, wantBody: "500 Internal Server Error"},
+				{path: "/ok", want: 200, wantBody: "ok"}, {path: "/set", want: 500}},
+			logs: []string{
+				`\[error\] \d+#\d+: \*\d+ failed to load inlined Lua code: content_by_lua\(nginx.conf:\d+\):2: invalid escape sequence near '"\(', client: 127.0.0.1, server: , request: "GET /re HTTP/1.1"`,
+				`\[error\] \d+#\d+: \*\d+ failed to load inlined Lua code: set_by_lua\(nginx.conf:\d+\):1: invalid escape sequence near '"', client: 127.0.0.1`,
+			},
+		},
+		{
+			// 077-sleep TEST 1, 2: the delay in whole milliseconds, luaL_checknumber's wording
+			name:  "ngx.sleep",
+			debug: true,
+			location: `location /s { content_by_lua_block { ngx.sleep(0.0205) ngx.say("ok") } }
+            location /a { content_by_lua_block { ngx.sleep("a") } }
+            location /n { content_by_lua_block { ngx.sleep(-1) } }
+            location /c { content_by_lua_block { ngx.sleep(1, 2) } }
+            location /p { content_by_lua_block { ngx.say(pcall(ngx.sleep, "x")) ngx.say(pcall(ngx.sleep, -2.5)) } }`,
+			reqs: []confReq{{path: "/s?x=1", want: 200, wantBody: "ok"}, {path: "/a", want: 500}, {path: "/n", want: 500},
+				{path: "/c", want: 500},
+				{path: "/p", want: 200, wantBody: "falsebad argument #1 to '?' (number expected, got string)\nfalseinvalid sleep duration \"-2500\"\n"}},
+			logs: []string{
+				`\[debug\] \d+#\d+: \*\d+ lua ready to sleep for 20 ms\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua sleep timer expired: "/s\?x=1"\n`,
+				`content_by_lua\(nginx.conf:\d+\):1: bad argument #1 to 'sleep' \(number expected, got string\)`,
+				`content_by_lua\(nginx.conf:\d+\):1: invalid sleep duration "-1000"`,
+				`content_by_lua\(nginx.conf:\d+\):1: attempt to pass 2 arguments, but accepted 1`,
+			},
+		},
+		{
+			// 002-content TEST 1, 106-timer TEST 1: the entry-thread cache's debug lines, a timer's
+			// log context (client, listening address, no request line)
+			name:  "thread cache and timer debug lines",
+			debug: true,
+			location: `location /t { content_by_lua_block {
+                ngx.timer.at(0, function() ngx.log(ngx.NOTICE, "in timer") end) ngx.say("ok") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "ok"}},
+			logs: []string{
+				`\[debug\] \d+#\d+: lua ref lua thread [0-9A-F]{16} \(ref 1\)\n` +
+					`.*\[debug\] \d+#\d+: lua ref lua thread [0-9A-F]{16} \(ref 2\)\n` +
+					`.*\[debug\] \d+#\d+: \*1 lua caching unused lua thread [0-9A-F]{16} \(ref 1\)\n`,
+				`\[debug\] \d+#\d+: lua ngx.timer expired\n`,
+				`\[notice\] \d+#\d+: \*1 \[lua\] content_by_lua\(nginx.conf:\d+\):2: in timer, context: ngx.timer, client: 127.0.0.1, server: 127.0.0.1:0\n`,
+				`\*1 lua caching unused lua thread [0-9A-F]{16} \(ref 2\)\n.*\*1 http lua close fake http connection [0-9A-F]{16}\n`,
+			},
+		},
+		{
+			// 045-ngx-var TEST 2: $args has a set handler; nil makes it not found
+			name: "ngx.var.args",
+			location: `location /a { content_by_lua_block {
+                ngx.say("old: ", ngx.var.args) ngx.var.args = nil ngx.say("new: ", ngx.var.args, " ", ngx.var.arg_hello)
+                ngx.var.args = "a=1" ngx.say(ngx.var.args, " ", ngx.var.arg_a, " ", ngx.var.request_uri) } }`,
+			reqs: []confReq{{path: "/a?hello=world", want: 200, wantBody: "old: hello=world\nnew: nil nil\na=1 1 /a?hello=world\n"}},
+		},
+		{
+			// 002-content TEST 15: add_header sees a "set" variable Lua changed
+			name: "add_header after ngx.var",
+			location: `location /set { set $a ""; content_by_lua 'ngx.var.a = 32; ngx.say(ngx.var.a)'; add_header Foo $a; }
+            location /nil { set $a "x"; content_by_lua 'ngx.var.a = nil; ngx.say(ngx.var.a)'; add_header Foo "[$a]"; }`,
+			reqs: []confReq{{path: "/set", want: 200, wantBody: "32\n", wantHeader: "Foo: 32"},
+				{path: "/nil", want: 200, wantBody: "nil\n", wantHeader: "Foo: []"}},
+		},
+		{
+			// 045-ngx-var TEST 6, 7 (the Referer cases are in TestInvalidReferer)
+			name: "valid_referers",
+			location: `location /r { valid_referers www.foo.com; add_header X-Inv "[$invalid_referer]";
+                content_by_lua_block { ngx.say("[", ngx.var.invalid_referer, "]") } }
+            location /n { content_by_lua_block { ngx.say("[", ngx.var.invalid_referer, "]") } }`,
+			reqs: []confReq{{path: "/r", want: 200, wantBody: "[1]\n", wantHeader: "X-Inv: [1]"},
+				{path: "/n", want: 200, wantBody: "[]\n"}},
+		},
+		{
+			// 033-ctx TEST 6, 009-log TEST 18-19: header_filter_by_lua* on Lua's output and on a
+			// static file's; what it may not do; a failing filter closes the connection
+			name: "header_filter_by_lua",
+			location: `location /lua { content_by_lua 'ngx.ctx.foo = 32; ngx.say(ngx.ctx.foo)';
+                header_filter_by_lua 'ngx.header.blah = ngx.ctx.foo + 1 print("phase ", ngx.get_phase(), " ", ngx.status)'; }
+            location /st { content_by_lua_block { ngx.say("x") } header_filter_by_lua_block { ngx.status = 201 } }
+            location /say { content_by_lua_block { ngx.say("x") } header_filter_by_lua_block {
+                ngx.header.a = tostring(pcall(ngx.say, "y")) ngx.header.b = select(2, pcall(ngx.sleep, 0.1)) } }
+            location /f.txt { root html; header_filter_by_lua_block { ngx.header.foo = 32 ngx.header.content_type = "text/x" } }`,
+			files: map[string]string{"html/f.txt": "hi\n"},
+			reqs: []confReq{{path: "/lua", want: 200, wantBody: "32\n", wantHeader: "blah: 33"},
+				{path: "/st", want: 201, wantBody: "x\n"},
+				{path: "/say", want: 200, wantHeader: "b: API disabled in the context of header_filter_by_lua*"},
+				{path: "/f.txt", want: 200, wantBody: "hi\n", wantHeader: "Content-Type: text/x"},
+				{path: "/f.txt", want: 200, wantHeader: "Foo: 32"}},
+			logs: []string{`\[notice\] .* \[lua\] header_filter_by_lua\(nginx.conf:\d+\):1: phase header_filter 200, client`},
+		},
+		{
+			// 098-uthread-wait TEST 1: an ended light thread not waited for is a "zombie"
+			name: "coroutine.status of light threads",
+			location: `location /z { content_by_lua_block {
+                local t = ngx.thread.spawn(function() ngx.say("in ", coroutine.status(coroutine.running())) return "done" end)
+                ngx.say("created: ", coroutine.status(t))
+                local ok, res = ngx.thread.wait(t)
+                ngx.say(res, " ", coroutine.status(t))
+                local s = ngx.thread.spawn(function() ngx.sleep(0.01) end)
+                ngx.say("sleeping: ", coroutine.status(s)) } }`,
+			reqs: []confReq{{path: "/z", want: 200, wantBody: "in running\ncreated: zombie\ndone dead\nsleeping: running\n"}},
+		},
+		{
+			// 107-timer-errors: request APIs in a timer fail with the caller's position
+			name: "API disabled in a timer",
+			location: `location /t { content_by_lua_block {
+                ngx.timer.at(0, function()
+                    local ok, err = pcall(function() return ngx.var.uri end)
+                    ngx.log(ngx.ERR, "var: ", err)
+                    ngx.log(ngx.ERR, "status: ", select(2, pcall(function() return ngx.status end)))
+                    ngx.log(ngx.ERR, "read_body: ", select(2, pcall(ngx.req.read_body)))
+                    ngx.say("x")
+                end)
+                ngx.sleep(0.05) ngx.say("ok") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "ok\n"}},
+			logs: []string{`var: content_by_lua\(nginx.conf:\d+\):3: API disabled in the current context, context: ngx.timer`,
+				`status: content_by_lua\(nginx.conf:\d+\):5: API disabled in the current context, context`,
+				`read_body: API disabled in the context of ngx.timer, context`,
+				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):7: API disabled in the context of ngx.timer`},
+		},
+		{
+			// 005-exit TEST 3: ngx.exit(404) after the header went out
+			name:     "ngx.exit after the header",
+			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,
+			reqs:     []confReq{{path: "/lua", want: 200, wantBody: "hi\n"}},
+			logs:     []string{`\[error\] .*attempt to set status 404 via ngx.exit after sending out the response status 200, client`},
+		},
+		{
+			// 067-req-socket TEST 11: no request body, no body socket
+			name:     "ngx.req.socket without a body",
+			location: `location /t { content_by_lua_block { local sock, err = ngx.req.socket() ngx.say(tostring(sock), " ", err) } }`,
+			reqs:     []confReq{{path: "/t", want: 200, wantBody: "nil no body\n"}},
+		},
+		{
+			// 122-worker TEST 4
+			name: "ngx.worker.pids",
+			location: `location /p { content_by_lua_block {
+                local pids, pid = ngx.worker.pids(), ngx.worker.pid()
+                local found = false
+                for i = 1, ngx.worker.count() do found = found or pids[i] == pid end
+                ngx.say(#pids == ngx.worker.count(), " ", found) } }`,
+			reqs: []confReq{{path: "/p", want: 200, wantBody: "true true\n"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			level := errlog.Info
+			if tt.debug {
+				level = errlog.Debug
+			}
+			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
+			runReqs(t, base, tt.reqs)
+			for _, want := range tt.logs {
+				re := regexp.MustCompile("(?s)" + want)
+				ok := false
+				for i := 0; i < 100 && !ok; i++ {
+					if ok = re.MatchString(logs.String()); !ok {
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+				if !ok {
+					t.Errorf("error log has no line matching %s:\n%s", want, logs.String())
+				}
+			}
+			for _, bad := range tt.nologs {
+				if regexp.MustCompile(bad).MatchString(logs.String()) {
+					t.Errorf("error log matches %s:\n%s", bad, logs.String())
+				}
+			}
+		})
+	}
+}
