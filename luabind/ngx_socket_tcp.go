@@ -163,7 +163,9 @@ func sockConnect(L *lua.LState) int {
 		defer cancel()
 		for {
 			if err == errQueued {
-				err = pools.wait(ctx, poolName)
+				if err = pools.wait(ctx, poolName); errors.Is(err, context.DeadlineExceeded) {
+					err = &queuedTimeout{err: err, host: addr, port: port}
+				}
 			}
 			if err != errIdleAvailable {
 				break
@@ -196,7 +198,8 @@ func sockConnect(L *lua.LState) int {
 		}
 		s.closed = true
 		msg := connectError(err)
-		if s.req.sc.sockLog {
+		var re *resolveError
+		if s.req.sc.sockLog && !errors.As(err, &re) { // nginx logs a resolver failure at debug level only
 			s.req.sc.log.Log(errlog.Err, &s.req.logc, connectLogLine(err, msg, dialAddr))
 		}
 		L.Push(lua.LNil)
@@ -212,7 +215,10 @@ func sockConnect(L *lua.LState) int {
 // connectLogLine is nginx's error log line for a failed cosocket connect.
 func connectLogLine(err error, msg, addr string) string {
 	var errno syscall.Errno
+	var qt *queuedTimeout
 	switch {
+	case errors.As(err, &qt):
+		return "lua tcp socket queued connect timed out, when trying to connect to " + qt.host + ":" + qt.port
 	case msg == "timeout":
 		return "lua tcp socket connect timed out, when connecting to " + addr
 	case errors.As(err, &errno):
@@ -220,6 +226,15 @@ func connectLogLine(err error, msg, addr string) string {
 	}
 	return "lua tcp socket connect failed: " + msg
 }
+
+// queuedTimeout is a connect that timed out in its pool's backlog queue, before it dialled.
+type queuedTimeout struct {
+	err        error
+	host, port string // as the script gave them
+}
+
+func (q *queuedTimeout) Error() string { return q.err.Error() }
+func (q *queuedTimeout) Unwrap() error { return q.err }
 
 // connectError words a failed connect as lua-nginx-module does.
 func connectError(err error) string {

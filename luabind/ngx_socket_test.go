@@ -282,7 +282,8 @@ func TestCosocketPool(t *testing.T) {
 			src: `local o = {pool = "b3", pool_size = 1, backlog = 1}
 			      local a = ngx.socket.tcp() show(a:connect("127.0.0.1", $PORT, o))
 			      local b = ngx.socket.tcp() b:settimeouts(50, 1000, 1000) show(b:connect("127.0.0.1", $PORT, o))`,
-			want: "1\nnil timeout\n"},
+			want: "1\nnil timeout\n",
+			log:  []string{"[error]", "lua tcp socket queued connect timed out, when trying to connect to 127.0.0.1:"}},
 	})
 }
 

@@ -162,6 +162,10 @@ show(u:send("via dns"), u:receive())
 show(u:setpeername("nx.test", $PORT))
 show(u:send("x"))`,
 			want: "1\n1 via dns\nnil nx.test could not be resolved (3: Host not found)\nnil closed\n"},
+		{name: "a tcp connect to a name that does not resolve logs nothing at error level",
+			cfg: Config{Resolver: resolver}, src: `show(ngx.socket.tcp():connect("nx.test", 80))`,
+			want:  "nil nx.test could not be resolved (3: Host not found)\n",
+			nolog: []string{"[error]"}},
 		{name: "bind", peers: func(t *testing.T) map[string]string {
 			return map[string]string{"PORT": udpPeer(t, func(req []byte, from net.Addr) [][]byte {
 				return [][]byte{[]byte(from.(*net.UDPAddr).IP.String())}
