@@ -73,6 +73,14 @@ func TestFidelity(t *testing.T) {
 		{"tonumber of a number with base", `return tonumber(111, 2), tonumber(10, 16)`, "7|16"},
 		{"upvalues without the concat one", `local a, b = "x", 1 local function f() return a .. b end return debug.getupvalue(f, 1), debug.getupvalue(f, 2), select("#", debug.getupvalue(f, 3)), debug.setupvalue(f, 2, 5), f()`, "a|b|0|b|x5"},
 		{"library contents", `return string.gfind, table.unpack, os.setenv, _GOPHER_LUA_VERSION, math.mod, type(string.dump), getmetatable("").__index == string`, "nil|nil|nil|nil|nil|function|true"},
+		// table.sort (tabsort.go): Lua 5.1's quicksort over 1..#t
+		{"sort after trailing nils", `local t = {} t[1] = "b" t[2] = nil t[2] = "a" t[3] = nil table.sort(t) return table.concat(t, ",")`, "a,b"},
+		{"sort ties in LuaJIT's order", `local r = {} for i = 1, 30 do r[i] = {k = i % 4, id = i} end table.sort(r, function(a, b) return a.k < b.k end) local o = {} for i = 1, #r do o[i] = r[i].id end return table.concat(o, " ")`, "20 12 24 4 8 16 28 13 1 29 21 9 17 25 5 26 22 18 30 14 2 10 6 7 11 23 27 19 3 15"},
+		{"sort invalid order function", `return pcall(table.sort, {3, 1, 2, 5, 4, 7, 6, 9, 8, 10, 12, 11}, function() return true end)`, "false|invalid order function for sorting"},
+		{"sort compare error has no position", `return pcall(table.sort, {1, "x", 2})`, "false|attempt to compare string with number"},
+		{"sort two tables", `return pcall(table.sort, {{}, {}})`, "false|attempt to compare two table values"},
+		{"sort bad comparator", `return pcall(table.sort, {1, 2}, 3)`, "false|bad argument #2 to '?' (function expected, got number)"},
+		{"sort __lt", `local mt = {__lt = function(a, b) return a.v < b.v end} local o = {} for i = 1, 9 do o[i] = setmetatable({v = (i * 5) % 9}, mt) end table.sort(o) local r = {} for i = 1, 9 do r[i] = o[i].v end return table.concat(r, " ")`, "0 1 2 3 4 5 6 7 8"},
 		// multiple assignment (massign.go): values are computed before any target changes
 		{"massign reads old local", `local a, b = 0, 0 a, b = a + 1, a + b return a, b`, "1|0"},
 		{"massign index of old local", `local e, t = {7, 8} e, t = e[1], e[2] return e, t`, "7|8"},

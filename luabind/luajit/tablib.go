@@ -18,6 +18,7 @@ var tabLibFuncs = map[string]lua.LGFunction{
 	"foreach":  tabForeach,
 	"foreachi": tabForeachi,
 	"getn":     tabGetn,
+	"sort":     tabSort,
 }
 
 func tabGetn(L *lua.LState) int {
