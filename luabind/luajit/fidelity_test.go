@@ -92,6 +92,8 @@ func TestFidelity(t *testing.T) {
 		{"massign call results", `local u, v, w = 1 u, v, w = (function() return 9, 8, 7 end)() return u, v, w`, "9|8|7"},
 		{"massign fewer values", `local m, n = 1, 2 m, n = n return m, n`, "2"},
 		{"massign upvalues", `local c, d = 1, 2 local function f() c, d = d, c end f() return c, d`, "2|1"},
+		{"massign global target and key", `a = {} i = 3 i, a[i] = i + 1, 20 return i, a[3], a[4]`, "4|20"},
+		{"massign stores right to left", `x, x = 1, 2 local y y, y = 1, 2 local t = {} t.x, t.x = 1, 2 return x, y, t.x`, "1|1|1"},
 		{"massign error names the table", `local q return pcall(function() q.x, a = 1, 2 end)`, "false|test:1: attempt to index upvalue 'q' (a nil value)"},
 	}
 	for _, c := range cases {

@@ -13,7 +13,7 @@ import (
 // becomes
 //
 //	do local (t 2), (k 2) = t, k; local (assign 1), (assign 2) = e1, e2
-//	   a, (t 2)[(k 2)] = (assign 1), (assign 2) end
+//	   (t 2)[(k 2)] = (assign 2); a = (assign 1) end
 //
 // Lua evaluates every expression of a multiple assignment before it assigns any (Lua 5.1
 // manual §2.4.3; LuaJIT evaluates an indexed target's table and key first, then the
@@ -22,7 +22,7 @@ import (
 // b from the new a (yuin/gopher-lua#440), "e, t = e[1], e[2]" indexes the number just
 // assigned, "b, s.y = b + 1, b" stores the new b, and after a generic for a call in such a
 // statement can read a stale register. Local statements into fresh registers have none of
-// these problems, and the assignment that follows only moves values between registers that
+// these problems, and the assignments that follow only move values between registers that
 // nothing else writes. Single assignments are left alone.
 func multiAssign(s *ast.AssignStmt) ast.Stmt {
 	if len(s.Lhs) < 2 {
@@ -90,9 +90,16 @@ func multiAssign(s *ast.AssignStmt) ast.Stmt {
 	}
 	local := &ast.LocalAssignStmt{Names: names, Exprs: s.Rhs}
 	at(local)
-	assign := &ast.AssignStmt{Lhs: targets, Rhs: values}
-	at(assign)
-	do := &ast.DoBlockStmt{Stmts: append(block, local, assign)}
+	block = append(block, local)
+	// One assignment per target, the last first, as LuaJIT stores them (so in "a, a = 1, 2"
+	// the first wins); gopher-lua's multiple store is itself unreliable ("i, a[k] = v1, v2"
+	// with a global i leaves i unchanged).
+	for i := len(targets) - 1; i >= 0; i-- {
+		assign := &ast.AssignStmt{Lhs: []ast.Expr{targets[i]}, Rhs: []ast.Expr{values[i]}}
+		at(assign)
+		block = append(block, assign)
+	}
+	do := &ast.DoBlockStmt{Stmts: block}
 	at(do)
 	return do
 }
