@@ -570,17 +570,7 @@ func unsafePath(p string) bool {
 
 // unescapeURI decodes %XX sequences as ngx_unescape_uri does (a bad one stays as is).
 func unescapeURI(s string) string {
-	unhex := func(c byte) int {
-		switch {
-		case c >= '0' && c <= '9':
-			return int(c - '0')
-		case c >= 'a' && c <= 'f':
-			return int(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			return int(c-'A') + 10
-		}
-		return -1
-	}
+	unhex := ngxStrHexVal
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
