@@ -81,23 +81,41 @@ func tabConcat(L *lua.LState) int {
 	} else {
 		j = checkInt(L, 4)
 	}
-	var b strings.Builder
+	// The length is summed first, so that a result over LuaJIT's limit (or the state's memory
+	// cap) fails before anything is allocated, at the element where LuaJIT's buffer would.
+	var n int64
 	for k := i; k <= j; k++ {
 		switch v := t.RawGetInt(k).(type) {
 		case lua.LString:
-			CheckBufLen(L, int64(b.Len())+int64(len(v)))
-			b.WriteString(string(v))
+			n += int64(len(v))
 		case lua.LNumber:
-			b.WriteString(FormatNumber(float64(v)))
+			n += int64(len(FormatNumber(float64(v))))
 		default:
 			raise(L, "invalid value ("+v.Type().String()+") at index "+itoa(k)+" in table for 'concat'")
 		}
+		CheckBufLen(L, n)
 		if k < j {
-			CheckBufLen(L, int64(b.Len())+int64(len(sep)))
-			b.WriteString(sep)
+			n += int64(len(sep))
+			CheckBufLen(L, n)
 		}
 		if k == j {
 			break // j may be math.MaxInt
+		}
+	}
+	var b strings.Builder
+	b.Grow(int(n))
+	for k := i; k <= j; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(FormatNumber(float64(v)))
+		}
+		if k < j {
+			b.WriteString(sep)
+		}
+		if k == j {
+			break
 		}
 	}
 	L.Push(lua.LString(b.String()))
