@@ -158,11 +158,11 @@ func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
 		case tokSemi, tokOpen:
 			return nil, lx.errf(t.line, "unexpected \"%s\"", t.text)
 		}
-		d := &Directive{Name: t.text, File: lx.file, Line: t.line}
-		if t.quoted {
-			// nginx accepts a quoted directive name; keep it as is.
-			d.Name = t.text
+		if t.text == "" { // a quoted empty name: no directive has it
+			return nil, lx.errf(t.line, "unknown directive \"\"")
 		}
+		// nginx accepts a quoted directive name; it is kept as is.
+		d := &Directive{Name: t.text, File: lx.file, Line: t.line}
 		isLuaBlock := strings.HasSuffix(d.Name, "_by_lua_block")
 	args:
 		for {
