@@ -28,6 +28,17 @@ func (b *strBuf) len() int { return len(b.data) - b.r }
 
 func (b *strBuf) reset() { b.data, b.r = b.data[:0], 0 }
 
+// need is called before n more bytes are appended: LuaJIT's buffers refuse to grow past
+// MaxBuf with "not enough memory", before allocating, and so does the state's memory cap.
+func (b *strBuf) need(L *lua.LState, n int) {
+	if bufTooBig(L, int64(len(b.data))+int64(n)) {
+		raiseBare(L, ErrNoMemory)
+	}
+}
+
+// bufTooBig reports whether a string.buffer (or encode's output) of n bytes is refused.
+func bufTooBig(L *lua.LState, n int64) bool { return n > MaxBuf || overCap(L, n) }
+
 // consume drops n bytes from the front (at most the whole content).
 func (b *strBuf) consume(n int) {
 	b.r += min(n, b.len())
@@ -170,6 +181,7 @@ func bufPut(L *lua.LState) int {
 	for i := 2; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString:
+			b.need(L, len(v))
 			b.data = append(b.data, v...)
 		case lua.LNumber:
 			b.data = appendNumber(b.data, float64(v))
@@ -178,13 +190,16 @@ func bufPut(L *lua.LState) int {
 				if o == b {
 					argError(L, i, "cannot put buffer into itself")
 				}
+				b.need(L, o.len())
 				b.data = append(b.data, o.bytes()...)
 				continue
 			}
 			if L.GetMetaField(v, "__tostring") == lua.LNil {
 				argError(L, i, "string/number/__tostring expected, got "+typeName(L, i))
 			}
-			b.data = append(b.data, tostring(L, v)...)
+			str := tostring(L, v)
+			b.need(L, len(str))
+			b.data = append(b.data, str...)
 		}
 	}
 	return pushSelf(L)
@@ -204,7 +219,9 @@ func bufPutf(L *lua.LState) int {
 		L.Push(L.Get(i))
 	}
 	L.Call(n-1, 1)
-	b.data = append(b.data, L.Get(-1).(lua.LString)...)
+	str := L.Get(-1).(lua.LString)
+	b.need(L, len(str))
+	b.data = append(b.data, str...)
 	L.Pop(1)
 	return pushSelf(L)
 }
@@ -259,8 +276,9 @@ func bufConcat(L *lua.LState) int {
 		raise(L, "attempt to concatenate a "+typeName(L, n)+" value")
 		return ""
 	}
-	a := part(1)
-	L.Push(lua.LString(a + part(2)))
+	a, z := part(1), part(2)
+	CheckStrLen(L, int64(len(a))+int64(len(z)))
+	L.Push(lua.LString(a + z))
 	return 1
 }
 

@@ -23,6 +23,10 @@ import (
 // MaxStr is LuaJIT 2.1's LJ_MAX_STR (0x7fffff00): strings are shorter than this.
 const MaxStr = 0x7fffff00
 
+// MaxBuf is the most a string.buffer holds under LuaJIT 2.1 (measured on Debian's luajit2:
+// eight puts of 2^28 bytes succeed, one byte more fails with "not enough memory").
+const MaxBuf = 1 << 31
+
 // LuaJIT's error messages for a string too long and an allocation refused.
 const (
 	ErrStrOverflow = "string length overflow"

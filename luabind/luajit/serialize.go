@@ -132,6 +132,9 @@ func (e *encoder) put(v lua.LValue, depth int) {
 }
 
 func (e *encoder) putString(s string) {
+	if bufTooBig(e.L, int64(len(e.out))+int64(len(s))+5) {
+		raiseBare(e.L, ErrNoMemory)
+	}
 	e.out = appendU(e.out, uint32(serString+len(s)))
 	e.out = append(e.out, s...)
 }
