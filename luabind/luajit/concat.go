@@ -43,7 +43,7 @@ func init() {
 func Compile(chunk []ast.Stmt, name string) (*lua.FunctionProto, error) {
 	r := &rewriter{used: map[string]bool{}}
 	r.stmts(chunk)
-	if (r.sawLen && r.lenOps) || (r.sawUnm && r.unmOps) || (r.sawYield && r.forIns) {
+	if (r.sawLen && r.lenOps) || (r.sawUnm && r.unmOps) || (r.sawYield && r.forIns) || (len(r.sawArith) > 0 && r.arithExprs) {
 		r.pass2 = true
 		r.stmts(chunk)
 	}
@@ -209,10 +209,12 @@ func concatPiece(v lua.LValue) string {
 type rewriter struct {
 	used           map[string]bool // helper locals the chunk refers to
 	pass2          bool
-	sawLen, sawUnm bool // a string "__len" / "__unm" in the chunk
-	lenOps, unmOps bool // a # / unary minus of a non-constant in the chunk
-	sawYield       bool // the name or field "yield" in the chunk
-	forIns         bool // a generic for in the chunk
+	sawLen, sawUnm bool            // a string "__len" / "__unm" in the chunk
+	lenOps, unmOps bool            // a # / unary minus of a non-constant in the chunk
+	sawYield       bool            // the name or field "yield" in the chunk
+	sawArith       map[string]bool // arithmetic events ("__add", ...) named in the chunk
+	arithExprs     bool            // a binary arithmetic of a non-constant in the chunk
+	forIns         bool            // a generic for in the chunk
 }
 
 func (r *rewriter) stmts(ss []ast.Stmt) {
@@ -315,6 +317,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.ArithmeticOpExpr:
 		e.Lhs = r.expr(e.Lhs)
 		e.Rhs = r.expr(e.Rhs)
+		return r.arith(e)
 	case *ast.UnaryMinusOpExpr:
 		e.Expr = r.expr(e.Expr)
 		return r.unm(e)
@@ -340,6 +343,11 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 			r.sawUnm = true
 		case "yield":
 			r.sawYield = true
+		case "__add", "__sub", "__mul", "__div", "__mod", "__pow":
+			if r.sawArith == nil {
+				r.sawArith = map[string]bool{}
+			}
+			r.sawArith[e.Value] = true
 		}
 	case *ast.IdentExpr:
 		if e.Value == "yield" {

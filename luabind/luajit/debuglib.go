@@ -167,6 +167,9 @@ func calledAs(L *lua.LState, fr *frameInfo) (string, string) {
 	if caller == nil {
 		return "", ""
 	}
+	if ev, ok := arithEvents[caller.fn.Proto]; ok && isShim(caller.fn) {
+		return "metamethod", ev
+	}
 	if caller.fn.IsG {
 		for name, ev := range helperEvents {
 			if caller.fn == helperUpvalues[name].Value() {

@@ -22,6 +22,9 @@ import (
 //     raw length of a table whatever its metatable says; gopher-lua calls __len.
 //   - In a chunk naming "__unm", unary minus becomes the native (unm): LuaJIT passes the
 //     operand twice to __unm; gopher-lua once.
+//   - In a chunk naming an arithmetic metamethod ("__add", ...), that operator becomes a
+//     call of a helper written in Lua (arith.go): the metamethod may be a callable table
+//     and may yield, as in LuaJIT.
 //   - In a chunk naming "yield", a generic for becomes a while loop calling its iterator
 //     with an ordinary call: gopher-lua's TFORLOOP calls a Lua iterator in a nested VM
 //     loop, so an iterator that yields the enclosing coroutine breaks it (a Go panic);
@@ -36,7 +39,7 @@ const (
 )
 
 // helperOrder is the order the helper locals are declared in a chunk's wrapper.
-var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal}
+var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal, "(add)", "(sub)", "(mul)", "(div)", "(mod)", "(pow)"}
 
 // helperUpvalues are shared by every chunk: closed and never written.
 var helperUpvalues = map[string]*lua.Upvalue{
@@ -44,6 +47,14 @@ var helperUpvalues = map[string]*lua.Upvalue{
 	lenLocal:    closedUpvalue(nativeLen),
 	unmLocal:    closedUpvalue(nativeUnm),
 	forLocal:    closedUpvalue(nativeFor),
+}
+
+func init() {
+	for name, fn := range arithHelpers {
+		uv := &lua.Upvalue{}
+		uv.SetValue(fn)
+		helperUpvalues[name] = uv
+	}
 }
 
 func closedUpvalue(f lua.LGFunction) *lua.Upvalue {
@@ -141,6 +152,24 @@ func (r *rewriter) length(e *ast.UnaryLenOpExpr) ast.Expr {
 		return e
 	}
 	return r.helperCall(lenLocal, e, e.Expr)
+}
+
+// arith rewrites a binary arithmetic in a chunk naming its metamethod (see arith.go).
+func (r *rewriter) arith(e *ast.ArithmeticOpExpr) ast.Expr {
+	_, lconst := constNumber(e.Lhs)
+	_, rconst := constNumber(e.Rhs)
+	if lconst && rconst {
+		return e
+	}
+	if !r.pass2 {
+		r.arithExprs = true
+		return e
+	}
+	op, ok := arithOps[e.Operator]
+	if !ok || !r.sawArith[op.event] {
+		return e
+	}
+	return r.helperCall(op.local, e, e.Lhs, e.Rhs)
 }
 
 func (r *rewriter) unm(e *ast.UnaryMinusOpExpr) ast.Expr {
