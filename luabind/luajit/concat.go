@@ -282,6 +282,9 @@ func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 		r.expr(s.Func)
 	case *ast.ReturnStmt:
 		r.exprs(s.Exprs)
+		if !r.pass2 {
+			r.tailYield(s)
+		}
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"regexp"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -407,7 +408,37 @@ func compileErrorText(name string, src []byte, err error) string {
 	if se := CheckSyntax(name, src); se != nil {
 		return se.Error()
 	}
+	if msg := labelError(name, err); msg != "" {
+		return msg
+	}
 	return name + ": " + err.Error()
+}
+
+// Label errors of gopher-lua's compiler, and LuaJIT's words and line for each.
+var (
+	undefinedLabel = regexp.MustCompile(`^no visible label '(.*)' for <goto> at line (\d+)$`)
+	duplicateLabel = regexp.MustCompile(`^label '(.*)' already defined on line \d+$`)
+	gotoIntoScope  = regexp.MustCompile(`^<goto (.*)> at line (\d+) (jumps into the scope of local '.*')$`)
+)
+
+// labelError words a goto/label scope error of gopher-lua's compiler as LuaJIT does
+// ("x.lua:2: undefined label 'y'"); "" for any other error.
+func labelError(name string, err error) string {
+	var ce *lua.CompileError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	if m := undefinedLabel.FindStringSubmatch(ce.Message); m != nil {
+		return name + ":" + m[2] + ": undefined label '" + m[1] + "'"
+	}
+	if m := duplicateLabel.FindStringSubmatch(ce.Message); m != nil {
+		// gopher-lua reports the line after the second label's
+		return name + ":" + itoa(ce.Line-1) + ": duplicate label '" + m[1] + "'"
+	}
+	if m := gotoIntoScope.FindStringSubmatch(ce.Message); m != nil {
+		return name + ":" + m[2] + ": <goto " + m[1] + "> " + m[3]
+	}
+	return ""
 }
 
 // SyntaxCheck runs LuaJIT's grammar over src (Translate's output) that gopher-lua
@@ -423,8 +454,12 @@ func SyntaxCheck(chunkname string, src []byte) error {
 
 // CompileError is ParseError for an error of Compile.
 func CompileError(chunkname string, src []byte, err error) error {
-	if se := CheckSyntax(displayChunk(chunkname), src); se != nil {
+	name := displayChunk(chunkname)
+	if se := CheckSyntax(name, src); se != nil {
 		return se
+	}
+	if msg := labelError(name, err); msg != "" {
+		return errors.New(msg)
 	}
 	return err
 }

@@ -25,6 +25,10 @@ import (
 //   - In a chunk naming an arithmetic metamethod ("__add", ...), that operator becomes a
 //     call of a helper written in Lua (arith.go): the metamethod may be a callable table
 //     and may yield, as in LuaJIT.
+//   - "return coroutine.yield(...)" (a callee named yield, in tail position) becomes
+//     "return (pass)(coroutine.yield(...))", a native returning its arguments: gopher-lua
+//     cannot resume a coroutine that yielded from a Go function it tail-called (a Go
+//     panic on the second resume); LuaJIT can.
 //   - In a chunk naming "yield", a generic for becomes a while loop calling its iterator
 //     with an ordinary call: gopher-lua's TFORLOOP calls a Lua iterator in a nested VM
 //     loop, so an iterator that yields the enclosing coroutine breaks it (a Go panic);
@@ -33,13 +37,14 @@ import (
 // The natives are reached through upvalues of the chunk, as the concatenation's.
 
 const (
-	lenLocal = "(len)"
-	unmLocal = "(unm)"
-	forLocal = "(for)"
+	lenLocal  = "(len)"
+	unmLocal  = "(unm)"
+	forLocal  = "(for)"
+	passLocal = "(pass)"
 )
 
 // helperOrder is the order the helper locals are declared in a chunk's wrapper.
-var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal, "(add)", "(sub)", "(mul)", "(div)", "(mod)", "(pow)"}
+var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal, passLocal, "(add)", "(sub)", "(mul)", "(div)", "(mod)", "(pow)"}
 
 // helperUpvalues are shared by every chunk: closed and never written.
 var helperUpvalues = map[string]*lua.Upvalue{
@@ -47,6 +52,7 @@ var helperUpvalues = map[string]*lua.Upvalue{
 	lenLocal:    closedUpvalue(nativeLen),
 	unmLocal:    closedUpvalue(nativeUnm),
 	forLocal:    closedUpvalue(nativeFor),
+	passLocal:   closedUpvalue(func(L *lua.LState) int { return L.GetTop() }),
 }
 
 func init() {
@@ -152,6 +158,31 @@ func (r *rewriter) length(e *ast.UnaryLenOpExpr) ast.Expr {
 		return e
 	}
 	return r.helperCall(lenLocal, e, e.Expr)
+}
+
+// tailYield rewrites "return yield(...)" as described above.
+func (r *rewriter) tailYield(s *ast.ReturnStmt) {
+	if len(s.Exprs) != 1 {
+		return
+	}
+	call, ok := s.Exprs[0].(*ast.FuncCallExpr)
+	if !ok || call.AdjustRet || call.Receiver != nil {
+		return
+	}
+	switch f := call.Func.(type) {
+	case *ast.IdentExpr:
+		ok = f.Value == "yield"
+	case *ast.AttrGetExpr:
+		k, isStr := f.Key.(*ast.StringExpr)
+		ok = isStr && k.Value == "yield"
+	default:
+		ok = false
+	}
+	if ok {
+		pass := r.helperCall(passLocal, call, call)
+		pass.AdjustRet = false
+		s.Exprs[0] = pass
+	}
 }
 
 // arith rewrites a binary arithmetic in a chunk naming its metamethod (see arith.go).
