@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 )
 
 // errorFuncs are the base functions whose error values follow LuaJIT: pcall and xpcall
@@ -37,6 +38,14 @@ func openErrors(L *lua.LState) {
 	co, ok := g.RawGetString("coroutine").(*lua.LTable)
 	if !ok {
 		return
+	}
+	if create, ok := co.RawGetString("create").(*lua.LFunction); ok {
+		co.RawSetString("create", L.NewFunction(func(L *lua.LState) int {
+			L.Replace(1, armed(L.Get(1)))
+			L.Insert(create, 1)
+			L.Call(L.GetTop()-1, 1)
+			return 1
+		}))
 	}
 	if resume, ok := co.RawGetString("resume").(*lua.LFunction); ok {
 		co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int { return ef.coResume(L, resume) }))
@@ -184,6 +193,15 @@ func (ef *errorFuncs) swap(fromP, toP, fromX, toX *lua.LFunction) {
 
 // coResume words the error of a dead or failing coroutine as LuaJIT.
 func (ef *errorFuncs) coResume(L *lua.LState, resume *lua.LFunction) int {
+	if _, ok := L.Get(1).(*lua.LState); !ok {
+		argError(L, 1, "coroutine expected")
+	}
+	if msg := activeError(L, L.Get(1)); msg != "" {
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(lua.LString(msg))
+		return 2
+	}
 	top := L.GetTop()
 	L.Insert(resume, 1)
 	ef.enter()
@@ -200,13 +218,88 @@ func (ef *errorFuncs) coResume(L *lua.LState, resume *lua.LFunction) int {
 	return L.GetTop()
 }
 
+// armed is a coroutine's body f made to word its errors as LuaJIT, variable names
+// included: a closure that first arms the coroutine's panic function, then tail-calls f
+// (so it adds no frame). gopher-lua has dropped a coroutine's frames when resume returns
+// the error, but its panic function (LState.Panic) runs at the raise, frames intact; an
+// error caught by a pcall inside the coroutine does not go through it. Anything but a Lua
+// function is returned as is (resume's own checks apply).
+func armed(f lua.LValue) lua.LValue {
+	fn, ok := f.(*lua.LFunction)
+	if !ok || fn.IsG {
+		return f
+	}
+	c := &lua.LFunction{IsG: false, Env: fn.Env, Proto: armProto, Upvalues: []*lua.Upvalue{armUpvalue, {}}}
+	c.Upvalues[1].SetValue(fn)
+	return c
+}
+
+// armSrc is the closure armed makes (its prototype is armProto, its upvalues arm and f).
+const armSrc = `local arm, f return function(...) arm() return f(...) end`
+
+var armProto = func() *lua.FunctionProto {
+	chunk, err := parse.Parse(strings.NewReader(armSrc), shimSource)
+	if err != nil {
+		panic(err)
+	}
+	p, err := lua.Compile(chunk, shimSource)
+	if err != nil {
+		panic(err)
+	}
+	return p.FunctionPrototypes[0]
+}()
+
+var armUpvalue = closedUpvalue(armPanic)
+
+// armPanic makes the running coroutine's panic function translate a string error before
+// it unwinds (level 0: the frame that raised it).
+func armPanic(L *lua.LState) int {
+	orig := L.Panic
+	L.Panic = func(th *lua.LState) {
+		if s, ok := th.Get(-1).(lua.LString); ok {
+			th.Pop(1)
+			th.Push(lua.LString(TranslateError(th, string(s), 0)))
+		}
+		orig(th)
+	}
+	return 0
+}
+
+// activeError is the error of resuming co when it is the running coroutine or one that
+// resumed it (status "normal"), "" otherwise. gopher-lua checks only the running one:
+// resuming a normal coroutine recursed until the Go stack overflowed, which ends the
+// process. The words are lua-nginx-module's coroutine API's, which every luaws context
+// has ("cannot resume normal coroutine"; plain LuaJIT says "running" for both).
+func activeError(L *lua.LState, co lua.LValue) string {
+	th, ok := co.(*lua.LState)
+	if !ok {
+		return ""
+	}
+	if th == L {
+		return "cannot resume running coroutine"
+	}
+	for p := L.Parent; p != nil; p = p.Parent {
+		if p == th {
+			return "cannot resume normal coroutine"
+		}
+	}
+	return ""
+}
+
 // coWrap returns coroutine.wrap's function with its errors in LuaJIT's wording.
 func (ef *errorFuncs) coWrap(L *lua.LState, wrap *lua.LFunction) int {
 	L.Push(wrap)
-	L.Push(L.Get(1))
+	L.Push(armed(L.Get(1)))
 	L.Call(1, 1)
 	inner := L.Get(-1)
+	var co lua.LValue = lua.LNil
+	if w, ok := inner.(*lua.LFunction); ok && len(w.Upvalues) > 0 {
+		co = w.Upvalues[0].Value() // gopher-lua's wrap function holds its coroutine
+	}
 	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if msg := activeError(L, co); msg != "" {
+			raise(L, msg)
+		}
 		top := L.GetTop()
 		L.Insert(inner, 1)
 		ef.enter()

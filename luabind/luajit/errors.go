@@ -47,7 +47,7 @@ var fixed = map[string]string{
 	"for statement limit must be a number":      "'for' limit must be a number",
 	"for statement step must be a number":       "'for' step must be a number",
 	"can not resume a dead thread":              "cannot resume dead coroutine",
-	"can not resume a running thread":           "cannot resume non-suspended coroutine",
+	"can not resume a running thread":           "cannot resume running coroutine",
 	"can not yield from outside of a coroutine": "attempt to yield from outside a coroutine",
 }
 
@@ -126,7 +126,8 @@ func TranslateError(L *lua.LState, msg string, level int) string {
 		}
 		return pos + body
 	}
-	if m := reBadArg.FindStringSubmatch(body); m != nil && fr != nil && !isVerbatim(L, msg) {
+	// lua-resty-core's FFI calls (ngx_http_lua_ffi_*, ngx_lua_ffi_*) name the C function
+	if m := reBadArg.FindStringSubmatch(body); m != nil && fr != nil && !isVerbatim(L, msg) && !strings.HasPrefix(m[2], "'ngx_") {
 		return badArgument(L, fr, pos, m[1], m[2], m[3])
 	}
 	return msg

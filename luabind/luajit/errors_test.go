@@ -63,8 +63,16 @@ var errorCases = []struct{ src, want string }{
 	{"local s = 'abc'; return s.x.y", "x:1: attempt to index field 'x' (a nil value)"},
 	{"local co = coroutine.create(function() end); coroutine.resume(co); return select(2, coroutine.resume(co))", "cannot resume dead coroutine"},
 	{"local co = coroutine.wrap(function() end); co(); co()", "x:1: cannot resume dead coroutine"},
-	{"local co = coroutine.wrap(function() local t; t.x = 1 end); co()", "x:1: x:1: attempt to index a nil value"}, // LuaJIT: local 't' (the coroutine's stack is gone here)
+	{"local co = coroutine.wrap(function() local t; t.x = 1 end); co()", "x:1: x:1: attempt to index local 't' (a nil value)"},
+	{"local co = coroutine.create(function() coroutine.yield() local u; return u + 1 end); coroutine.resume(co); return select(2, coroutine.resume(co))", "x:1: attempt to perform arithmetic on local 'u' (a nil value)"},
+	{"local co = coroutine.create(function() local s = 'x'; return s:bad() end); return select(2, coroutine.resume(co))", "x:1: attempt to call method 'bad' (a nil value)"},
+	{"local co = coroutine.create(function() return pcall(function() local z; return z.q end) end); return select(3, coroutine.resume(co))", "x:1: attempt to index local 'z' (a nil value)"},
 	{"local co = coroutine.create(function() error('in co') end); return select(2, coroutine.resume(co))", "x:1: in co"},
+	// resuming a normal coroutine (it resumed the running one) overflowed the Go stack
+	{"local a, b b = coroutine.create(function() return coroutine.resume(a) end) a = coroutine.create(function() return coroutine.resume(b) end) return select(4, coroutine.resume(a))", "cannot resume normal coroutine"},
+	{"local co co = coroutine.create(function() return coroutine.resume(co) end) return select(3, coroutine.resume(co))", "cannot resume running coroutine"},
+	{"local w1, w2 w2 = coroutine.wrap(function() return pcall(w1) end) w1 = coroutine.wrap(function() return w2() end) return select(2, w1())", "cannot resume normal coroutine"},
+	{"return coroutine.resume(1)", "bad argument #1 to '?' (coroutine expected)"},
 	{"error()", "nil"},
 	{"error(nil)", "nil"},
 	{"error('m')", "x:1: m"},

@@ -22,6 +22,8 @@ import (
 //     raw length of a table whatever its metatable says; gopher-lua calls __len.
 //   - In a chunk naming "__unm", unary minus becomes the native (unm): LuaJIT passes the
 //     operand twice to __unm; gopher-lua once.
+//   - The constant -0 is read from an upvalue: gopher-lua's compiler keeps one constant
+//     for 0 and -0, so in a function with both, one reads as the other.
 //   - In a chunk naming an arithmetic metamethod ("__add", ...), that operator becomes a
 //     call of a helper written in Lua (arith.go): the metamethod may be a callable table
 //     and may yield, as in LuaJIT.
@@ -41,10 +43,11 @@ const (
 	unmLocal  = "(unm)"
 	forLocal  = "(for)"
 	passLocal = "(pass)"
+	negZero   = "(-0)"
 )
 
 // helperOrder is the order the helper locals are declared in a chunk's wrapper.
-var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal, passLocal, "(add)", "(sub)", "(mul)", "(div)", "(mod)", "(pow)"}
+var helperOrder = []string{concatLocal, lenLocal, unmLocal, forLocal, passLocal, negZero, "(add)", "(sub)", "(mul)", "(div)", "(mod)", "(pow)"}
 
 // helperUpvalues are shared by every chunk: closed and never written.
 var helperUpvalues = map[string]*lua.Upvalue{
@@ -56,6 +59,9 @@ var helperUpvalues = map[string]*lua.Upvalue{
 }
 
 func init() {
+	nz := &lua.Upvalue{}
+	nz.SetValue(lua.LNumber(math.Copysign(0, -1)))
+	helperUpvalues[negZero] = nz
 	for name, fn := range arithHelpers {
 		uv := &lua.Upvalue{}
 		uv.SetValue(fn)
@@ -204,7 +210,16 @@ func (r *rewriter) arith(e *ast.ArithmeticOpExpr) ast.Expr {
 }
 
 func (r *rewriter) unm(e *ast.UnaryMinusOpExpr) ast.Expr {
-	if _, ok := constNumber(e.Expr); ok {
+	if f, ok := constNumber(e.Expr); ok {
+		if f == 0 && !math.Signbit(f) {
+			// -0 as a constant: gopher-lua's constant table holds one entry for 0 and
+			// -0 (they compare equal), so the chunk would see one as the other
+			r.used[negZero] = true
+			id := &ast.IdentExpr{Value: negZero}
+			id.SetLine(e.Line())
+			id.SetLastLine(e.LastLine())
+			return id
+		}
 		return e
 	}
 	if !r.pass2 {

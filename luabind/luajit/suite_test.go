@@ -47,6 +47,7 @@ func TestSuiteFixes(t *testing.T) {
 		{`unm meta twice`, `local t = {} setmetatable(t, {__unm = function(a, b) return a == t and b == t end}) return -t`, `true`},
 		{`unm meta string`, `local mt = {__unm = 1} local s = "2" return -s, type(-s)`, `-2|number`},
 		{`unm meta error`, `local mt = {__unm = 1} return pcall(function() local x = {} return -x end)`, `false|test:1: attempt to perform arithmetic on local 'x' (a table value)`},
+		{`negative zero beside zero`, `local t = {0, -0.0, -0, 0} local a, b = 0, -0 return 1/t[1], 1/t[2], 1/t[3], 1/t[4], 1/a, 1/b, tostring(-(-0))`, `inf|-inf|-inf|inf|inf|-inf|0`},
 		{`arith callable table meta`, `local tc = setmetatable({}, {__call = function(o, a, b) return o end}) local ta = setmetatable({}, {__add = tc}) local o, a = ta + ta return o == tc, a`, `true`},
 		{`arith meta yields`, `local co = coroutine.wrap(function() local o = setmetatable({}, {__add = function(a, b) coroutine.yield(1) return 99 end}) return o + o end) return co(), co()`, `1|99`},
 		{`arith meta chunk error`, `local mt = {__add = 1} return pcall(function() local x = {} return x + 1 end)`, `false|test:1: attempt to perform arithmetic on local 'x' (a table value)`},
