@@ -190,6 +190,9 @@ func installConsole(L *lua.LState, c Console, finish func(int)) {
 func consoleTraceback(gen *lua.LFunction, genName string, tail []string) lua.LGFunction {
 	return func(L *lua.LState) int {
 		v := L.Get(1)
+		if s, ok := v.(lua.LString); ok {
+			v = lua.LString(luajit.TranslateError(L, string(s), 1))
+		}
 		switch v.(type) {
 		case lua.LString, lua.LNumber:
 		default:

@@ -19,28 +19,15 @@ type caught struct {
 	trace string
 }
 
-// newCatchHandler makes the errfunc of a state; traceback is the state's own
-// debug.traceback as opened (a script replacing debug.traceback does not change logs).
+// newCatchHandler makes the errfunc of a state: the traceback is lua-nginx-module's
+// (luajit.ThreadTraceback), from the failing frame on.
 func newCatchHandler(L *lua.LState) *lua.LFunction {
-	var traceback lua.LGFunction
-	if dbg, ok := L.GetGlobal("debug").(*lua.LTable); ok {
-		if f, ok := dbg.RawGetString("traceback").(*lua.LFunction); ok && f.IsG {
-			traceback = f.GFunction
-		}
-	}
 	return L.NewFunction(func(L *lua.LState) int {
 		v := L.Get(1)
 		if s, ok := v.(lua.LString); ok {
 			v = lua.LString(luajit.TranslateError(L, string(s), 1))
 		}
-		c := &caught{obj: v}
-		if traceback != nil {
-			L.SetTop(0)
-			L.Push(lua.LString(""))
-			L.Push(lua.LNumber(1)) // from the failing frame on, as PCall's own trace
-			traceback(L)
-			c.trace = L.Get(-1).String()
-		}
+		c := &caught{obj: v, trace: luajit.ThreadTraceback(L, 1)}
 		luajit.CloseUpvalues(L)
 		L.SetTop(0)
 		ud := L.NewUserData()
@@ -51,7 +38,7 @@ func newCatchHandler(L *lua.LState) *lua.LFunction {
 }
 
 // pcall is L.PCall(nargs, nret) with the error in LuaJIT's words: the *lua.ApiError's
-// Object is the error value, its StackTrace gopher-lua's traceback.
+// Object is the error value, its StackTrace lua-nginx-module's traceback.
 func (v *vm) pcall(L *lua.LState, nargs, nret int) error {
 	err := L.PCall(nargs, nret, v.catch)
 	var ae *lua.ApiError

@@ -261,7 +261,7 @@ t.x = 1`, wantStatus: 500, bodyHas: []string{"<center><h1>500 Internal Server Er
 			wantLog: []string{fmt.Sprintf(`(?m)^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[error\] %d#%d: \*\d+ lua entry thread aborted: runtime error: \S*t\.lua:2: .*\nstack traceback:\n(.*\n)*.*`+tail+`$`, pid, pid)}},
 		{name: "runtime error in LuaJIT's words", script: `local t = nil
 local y = t.x`, wantStatus: 500, bodyHas: []string{"500 Internal Server Error"},
-			wantLog: []string{`lua entry thread aborted: runtime error: \S*t\.lua:2: attempt to index local 't' \(a nil value\)\nstack traceback:\n\t\S*t\.lua:2: in main chunk`}},
+			wantLog: []string{`lua entry thread aborted: runtime error: \S*t\.lua:2: attempt to index local 't' \(a nil value\)\nstack traceback:\ncoroutine 0:\n\t\S*t\.lua: in main chunk, client`}},
 		{name: "user thread error in LuaJIT's words", script: `local th = ngx.thread.spawn(function() f() end)
 ngx.say((select(2, ngx.thread.wait(th)):match("t%.lua:.*")))`, wantStatus: 200, wantBody: "t.lua:1: attempt to call global 'f' (a nil value)\n",
 			wantLog: []string{`lua user thread aborted: runtime error: \S*t\.lua:1: attempt to call global 'f' \(a nil value\)\nstack traceback:\n`}},

@@ -94,6 +94,8 @@ print(ngx.get_phase(), " ", ngx.config.is_console, " ", ok, " ", res, " ", d:get
 		{"error at level 0", []string{"run", "-e", `error("x", 0)`}, 1, "",
 			`^ERROR: x\nstack traceback:\n\t\(command line -e\):1: in function 'inline_gen'\n`},
 		{"error with a table", []string{"run", "-e", `error({})`}, 1, "", `^ERROR: error in error handling\n$`},
+		{"runtime error in LuaJIT's words", []string{"run", "-e", `local t = {} local y = t.x.y`}, 1, "",
+			`^ERROR: \(command line -e\):1: attempt to index field 'x' \(a nil value\)\nstack traceback:\n`},
 		{"syntax error", []string{"run", "-e", `x = = 1`}, 1, "", `^ERROR: init_worker_by_lua\(nginx\.conf:133\):39: \(command line -e\)\S* .*\n$`}, // the wording is the parser's
 		{"ngx.log at warn", []string{"run", "-e", `ngx.log(ngx.WARN, "w", 1) ngx.log(ngx.INFO, "i")`}, 0, "",
 			"^" + regexpf(logLine, "warn", "w1") + "$"},

@@ -160,10 +160,15 @@ var helperEvents = map[string]string{concatLocal: "__concat", lenLocal: "__len",
 // calledAs is LuaJIT's namewhat and name of the function running in fr, read from the
 // instruction of its caller.
 func calledAs(L *lua.LState, fr *frameInfo) (string, string) {
-	if fr.dbg != nil && isTailCalled(fr) {
-		return "", ""
+	// a tail-called function is named by the caller of the frame it replaced, as in
+	// LuaJIT; gopher-lua counts a level for each replaced frame (see tbFrames)
+	up := 1
+	if fr.dbg != nil {
+		if k, ok := frameField(fr.dbg, "TailCall"); ok && k > 0 && !fr.fn.IsG {
+			up += k
+		}
 	}
-	caller := frameAt(L, fr.level+1)
+	caller := frameAt(L, fr.level+up)
 	if caller == nil {
 		return "", ""
 	}
@@ -204,6 +209,58 @@ func calledAs(L *lua.LState, fr *frameInfo) (string, string) {
 func isTailCalled(fr *frameInfo) bool {
 	v, ok := frameField(fr.dbg, "TailCall")
 	return ok && v > 0
+}
+
+// debugGetLocal is debug.getlocal([thread,] level | f, n), levels counted as LuaJIT counts
+// them (stackAt); for a function, the name of its n-th parameter.
+func debugGetLocal(L *lua.LState) int {
+	co, arg := L, 1
+	if th, ok := L.Get(1).(*lua.LState); ok {
+		co, arg = th, 2
+	}
+	n := checkInt(L, arg+1)
+	if fn, ok := L.Get(arg).(*lua.LFunction); ok {
+		if !fn.IsG && n >= 1 && n <= int(fn.Proto.NumParameters) && n <= len(fn.Proto.DbgLocals) {
+			L.Push(lua.LString(fn.Proto.DbgLocals[n-1].Name))
+			return 1
+		}
+		L.Push(lua.LNil)
+		return 1
+	}
+	dbg, ok := stackAt(co, checkInt(L, arg))
+	if !ok {
+		argError(L, arg, "level out of range")
+	}
+	name, v := co.GetLocal(dbg, n)
+	if name == "" {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(name))
+	L.Push(v)
+	return 2
+}
+
+// debugSetLocal is debug.setlocal([thread,] level, n, value), levels as debugGetLocal's.
+func debugSetLocal(L *lua.LState) int {
+	co, arg := L, 1
+	if th, ok := L.Get(1).(*lua.LState); ok {
+		co, arg = th, 2
+	}
+	n := checkInt(L, arg+1)
+	if L.GetTop() < arg+2 {
+		argError(L, arg+2, "value expected")
+	}
+	dbg, ok := stackAt(co, checkInt(L, arg))
+	if !ok {
+		argError(L, arg, "level out of range")
+	}
+	if name := co.SetLocal(dbg, n, L.Get(arg+2)); name != "" {
+		L.Push(lua.LString(name))
+		return 1
+	}
+	L.Push(lua.LNil)
+	return 1
 }
 
 // debugGetRegistry is debug.getregistry: the state's registry table.

@@ -21,6 +21,10 @@ type errorFuncs struct {
 	global                    *lua.LTable
 	nativePcall, nativeXpcall *lua.LFunction
 	yieldPcall, yieldXpcall   *lua.LFunction
+	// xhandler is the errfunc of xpcall: it calls the innermost running xpcall's
+	// handler (the last of handlers) with the error in LuaJIT's words
+	xhandler *lua.LFunction
+	handlers []*lua.LFunction
 }
 
 // openErrors installs pcall, xpcall, error and the coroutine wrappers into L.
@@ -32,6 +36,8 @@ func openErrors(L *lua.LState) {
 	ef.active.RawSetInt(1, lua.LNumber(0))
 	ef.global = g
 	ef.nativePcall, ef.nativeXpcall = L.NewFunction(ef.pcall), L.NewFunction(ef.xpcall)
+	ef.xhandler = L.NewFunction(ef.callHandler)
+	L.G.Registry.RawSetString(hiddenFrameKey, ef.xhandler)
 	g.RawSetString("pcall", ef.nativePcall)
 	g.RawSetString("xpcall", ef.nativeXpcall)
 	g.RawSetString("error", L.NewFunction(baseError))
@@ -88,10 +94,10 @@ func (ef *errorFuncs) pcall(L *lua.LState) int {
 	return L.GetTop()
 }
 
-// xpcall(f, handler, ...) with the extra arguments passed to f (LuaJIT). The handler is
-// PCall's errfunc itself, so that debug.traceback in it starts at the failing frame as
-// before; what it returns, when a string, gets LuaJIT's wording (without variable names:
-// the handler saw gopher-lua's message).
+// xpcall(f, handler, ...) with the extra arguments passed to f (LuaJIT). The handler runs
+// from PCall's errfunc (callHandler) while the failing frame is on the stack, with the
+// error in LuaJIT's words; tracebacks leave the errfunc's frame out, so debug.traceback
+// in the handler starts at the failing frame as in LuaJIT.
 func (ef *errorFuncs) xpcall(L *lua.LState) int {
 	if L.GetTop() < 2 || L.Get(2).Type() != lua.LTFunction {
 		typeError(L, 2, "function")
@@ -103,7 +109,10 @@ func (ef *errorFuncs) xpcall(L *lua.LState) int {
 	for i := 3; i <= top; i++ {
 		L.Push(L.Get(i))
 	}
-	if err := L.PCall(top-2, lua.MultRet, handler); err != nil {
+	ef.handlers = append(ef.handlers, handler)
+	err := L.PCall(top-2, lua.MultRet, ef.xhandler)
+	ef.handlers = ef.handlers[:len(ef.handlers)-1]
+	if err != nil {
 		v := errorValue(err)
 		if s, ok := v.(lua.LString); ok {
 			v = lua.LString(TranslateError(L, string(s), -1))
@@ -114,6 +123,36 @@ func (ef *errorFuncs) xpcall(L *lua.LState) int {
 	}
 	L.Insert(lua.LTrue, top+1)
 	return L.GetTop() - top
+}
+
+// hiddenFrameKey holds, in a state's registry, the Go function tracebacks leave out
+// (xpcall's errfunc).
+const hiddenFrameKey = "luaws.hidden_frame"
+
+// inHandlerKey counts, in a state's registry, the xpcall handlers running (their callers'
+// frames are hidden from level counts: stackAt).
+const inHandlerKey = "luaws.in_handler"
+
+func addInHandler(L *lua.LState, d lua.LNumber) {
+	n, _ := L.G.Registry.RawGetString(inHandlerKey).(lua.LNumber)
+	L.G.Registry.RawSetString(inHandlerKey, n+d)
+}
+
+// callHandler is xpcall's errfunc: the running xpcall's handler called with the error,
+// a string translated with the failing frame at level 1.
+func (ef *errorFuncs) callHandler(L *lua.LState) int {
+	v := L.Get(1)
+	if s, ok := v.(lua.LString); ok {
+		v = lua.LString(TranslateError(L, string(s), 1))
+	}
+	h := ef.handlers[len(ef.handlers)-1]
+	L.SetTop(0)
+	L.Push(h)
+	L.Push(v)
+	addInHandler(L, 1)
+	defer addInHandler(L, -1)
+	L.Call(1, 1)
+	return 1
 }
 
 func errorValue(err error) lua.LValue {
@@ -148,7 +187,7 @@ func baseError(L *lua.LState) int {
 
 // where is luaL_where: "chunk:line: " of the function at level, "" for a Go function.
 func where(L *lua.LState, level int) string {
-	dbg, ok := L.GetStack(level)
+	dbg, ok := stackAt(L, level)
 	if !ok {
 		return ""
 	}

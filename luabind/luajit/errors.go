@@ -160,6 +160,30 @@ const (
 	opLen
 )
 
+// stackAt is L.GetStack(level) as LuaJIT counts levels: while an xpcall handler runs, the
+// Go frame that calls it (errorFuncs.callHandler) is not a level.
+func stackAt(L *lua.LState, level int) (*lua.Debug, bool) {
+	if n, _ := L.G.Registry.RawGetString(inHandlerKey).(lua.LNumber); n <= 0 || level <= 0 {
+		return L.GetStack(level)
+	}
+	hidden := L.G.Registry.RawGetString(hiddenFrameKey)
+	for i, real := 0, 0; ; i++ {
+		dbg, ok := L.GetStack(i)
+		if !ok {
+			return dbg, false
+		}
+		if i > 0 {
+			if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil && fn == hidden {
+				continue
+			}
+		}
+		if real == level {
+			return dbg, true
+		}
+		real++
+	}
+}
+
 // frameInfo is what the debug interface tells about one frame.
 type frameInfo struct {
 	dbg   *lua.Debug
@@ -170,7 +194,7 @@ type frameInfo struct {
 }
 
 func frameAt(L *lua.LState, level int) *frameInfo {
-	dbg, ok := L.GetStack(level)
+	dbg, ok := stackAt(L, level)
 	if !ok {
 		return nil
 	}
@@ -340,7 +364,10 @@ func (fr *frameInfo) nameOf(rk, pc, depth int) string {
 	if rk&rkBit != 0 || depth > 8 {
 		return ""
 	}
-	if name, ok := localName(p, rk, pc); ok && !strings.HasPrefix(name, "(") {
+	// a call's base register is above every live local: a local found there is a dead
+	// one of an ended block (gopher-lua's local end positions are not reliable)
+	callBase := depth == 0 && pc < len(p.Code) && (opcode(p.Code[pc]) == lua.OP_CALL || opcode(p.Code[pc]) == lua.OP_TAILCALL) && argA(p.Code[pc]) == rk
+	if name, ok := localName(p, rk, pc); ok && !callBase && !strings.HasPrefix(name, "(") {
 		return "local '" + name + "'"
 	}
 	// the last instruction before pc that set the register (straight-line code)
@@ -440,6 +467,28 @@ func localName(p *lua.FunctionProto, r, pc int) (string, bool) {
 	return p.DbgLocals[best].Name, true
 }
 
+// activeBefore is the number of locals declared before local i still live where it
+// starts: its register, locals being a stack.
+func activeBefore(p *lua.FunctionProto, i int) int {
+	n, start := 0, p.DbgLocals[i].StartPc
+	for _, l := range p.DbgLocals[:i] {
+		if l.StartPc <= start && l.EndPc > start {
+			n++
+		}
+	}
+	return n
+}
+
+// localFunction reports whether local i is declared by "local function": gopher-lua
+// starts it at the CLOSURE that writes it (not after its initialising instruction).
+func localFunction(p *lua.FunctionProto, i int) bool {
+	start := p.DbgLocals[i].StartPc
+	if start >= len(p.Code) || opcode(p.Code[start]) != lua.OP_CLOSURE {
+		return false
+	}
+	return argA(p.Code[start]) == activeBefore(p, i)
+}
+
 // localRegisters is the register of each of p's locals (DbgLocals order).
 func localRegisters(p *lua.FunctionProto) []int {
 	regs := make([]int, len(p.DbgLocals))
@@ -447,6 +496,8 @@ func localRegisters(p *lua.FunctionProto) []int {
 		switch {
 		case l.StartPc == 0 && i < int(p.NumParameters):
 			regs[i] = i
+		case localFunction(p, i):
+			regs[i] = activeBefore(p, i) // local function f: the closure is made into f
 		case i > 0 && p.DbgLocals[i-1].StartPc == l.StartPc && l.StartPc > 0 && !isForHidden(l.Name):
 			regs[i] = regs[i-1] + 1 // local a, b = ...
 		case i > 0 && isForHidden(p.DbgLocals[i-1].Name):

@@ -116,7 +116,9 @@ func TestPcallPositions(t *testing.T) {
 		{`return pcall(error)`, "false"},
 		{`return pcall(string.rep)`, "false|bad argument #1 to '?' (string expected, got no value)"},
 		{`return pcall(1)`, "false|attempt to call a number value"},
-		{`return xpcall(function() local t; return t.x end, function(e) return "H " .. e end)`, "false|H test:1: attempt to index a nil value"}, // LuaJIT: local 't'; the handler sees gopher-lua's text,
+		{`return xpcall(function() local t; return t.x end, function(e) return "H " .. e end)`, "false|H test:1: attempt to index local 't' (a nil value)"},
+		{`return xpcall(function() local t; return t.x end, function(e) return (debug.traceback(e, 1):gsub("\n.*", "")) end)`, "false|test:1: attempt to index local 't' (a nil value)"},
+		{`return xpcall(function() error("e") end, function(e) return select(2, xpcall(function() error("in") end, function(f) return f .. "+" .. e end)) end)`, "false|test:1: in+test:1: e"},
 		{`local t = {} return pcall(error, t) == false and select(2, pcall(error, t)) == t`, "true"},
 	} {
 		if got := run(t, L, c.src); got != c.want {
