@@ -82,6 +82,16 @@ func (r *request) setVar(name string, v lua.LValue) {
 	}
 }
 
+// varString is the value of $name as a directive argument sees it ("" when unset).
+func (r *request) varString(name string) string {
+	if v, ok := r.vars[name]; ok {
+		s, _ := v.(lua.LString)
+		return string(s)
+	}
+	s, _ := r.variable(name)
+	return s
+}
+
 // variable computes the nginx variable name ($name) for this request.
 func (r *request) variable(name string) (string, bool) {
 	hr := r.r

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/luaws/luaws/internal/varexpand"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -112,11 +113,32 @@ func (e *inlineLoadError) Error() string {
 // request time (inlineLoadError) instead of failing start-up.
 func (h *Host) phaseProto(c *Chunk) (func() (*lua.FunctionProto, error), error) {
 	get, err := h.chunkProto(c)
-	if err != nil && c.File == "" && c.FilePath == nil {
+	switch {
+	case err == nil:
+	case c.File == "" && c.FilePath == nil:
 		le := &inlineLoadError{err: err}
 		return func() (*lua.FunctionProto, error) { return nil, le }, nil
+	case c.File != "":
+		// a handler's file is compiled on the first request that runs it: nginx starts
+		fe := &fileLoadError{path: c.File, err: err}
+		return func() (*lua.FunctionProto, error) { return nil, fe }, nil
 	}
 	return get, err
+}
+
+// fileLoadError is a request-phase *_by_lua_file whose file does not compile: each
+// request running it logs "failed to load external Lua file ..." and answers 500.
+type fileLoadError struct {
+	path string
+	err  error
+}
+
+func (e *fileLoadError) Error() string {
+	inner := errors.Unwrap(e.err) // chunkProto's "load PATH: ..."
+	if inner == nil {
+		inner = e.err
+	}
+	return fmt.Sprintf("failed to load external Lua file \"%s\": %s", e.path, luaSyntaxText(inner))
 }
 
 // loadFailure is the error.log text of a chunk that could not be loaded at request time.
@@ -124,6 +146,10 @@ func loadFailure(err error) string {
 	var le *inlineLoadError
 	if errors.As(err, &le) {
 		return le.Error()
+	}
+	var fe *fileLoadError
+	if errors.As(err, &fe) {
+		return fe.Error()
 	}
 	return "failed to load Lua chunk: " + err.Error()
 }
@@ -369,7 +395,7 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	}
 	args := L.CreateTable(len(s.args), 0)
 	for _, a := range s.args {
-		args.Append(lua.LString(a))
+		args.Append(lua.LString(varexpand.Expand(a, r.varString)))
 	}
 	v := r.vm
 	v.baton.Lock()

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"github.com/luaws/luaws/internal/varexpand"
 	"io/fs"
 	"mime"
 	"net"
@@ -89,44 +90,16 @@ type Variables interface {
 
 // expand replaces $name and ${name} in s: variables set in this request first, then built-ins.
 func expand(s string, r *http.Request, vs Variables, set map[string]string) string {
-	if !strings.Contains(s, "$") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 >= len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		j := i + 1
-		var name string
-		if s[j] == '{' {
-			k := strings.IndexByte(s[j:], '}')
-			if k < 0 {
-				b.WriteString(s[i:])
-				break
-			}
-			name, i = s[j+1:j+k], j+k
-		} else {
-			k := j
-			for k < len(s) && (s[k] == '_' || s[k] >= 'a' && s[k] <= 'z' || s[k] >= 'A' && s[k] <= 'Z' || s[k] >= '0' && s[k] <= '9') {
-				k++
-			}
-			if k == j {
-				b.WriteByte('$')
-				continue
-			}
-			name, i = s[j:k], k-1
-		}
-		name = strings.ToLower(name)
+	return varexpand.Expand(s, func(name string) string {
 		if v, ok := set[name]; ok {
-			b.WriteString(v)
-		} else if vs != nil {
-			v, _ := vs.Variable(r, name)
-			b.WriteString(v)
+			return v
 		}
-	}
-	return b.String()
+		if vs != nil {
+			v, _ := vs.Variable(r, name)
+			return v
+		}
+		return ""
+	})
 }
 
 // SetVar is "set $name value;".

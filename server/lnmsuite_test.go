@@ -37,6 +37,19 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			},
 		},
 		{
+			// 034-match TEST 27, 003-errors TEST 2-3: a handler file that does not compile fails
+			// at request time (nginx starts); set_by_lua's arguments are expanded
+			name: "handler file with a syntax error; set_by_lua arguments",
+			location: `location /re { content_by_lua_file html/bad.lua; }
+            location /ok { content_by_lua_block { ngx.say("ok") } }
+            location /set { set $res '[{"a":32}]'; set_by_lua_file $list html/arg.lua $res; content_by_lua_block { ngx.say(ngx.var.list) } }
+            location /set2 { set $v abc; set_by_lua $x 'return ngx.arg[1] .. "|" .. ngx.arg[2]' $v ${v}d; content_by_lua_block { ngx.say(ngx.var.x) } }`,
+			files: map[string]string{"html/bad.lua": "local m = ngx.re.match(\"x\", \"(\\s+)\")\n", "html/arg.lua": "return ngx.arg[1]\n"},
+			reqs: []confReq{{path: "/re", want: 500, wantBody: "500 Internal Server Error"}, {path: "/ok", want: 200, wantBody: "ok"},
+				{path: "/set", want: 200, wantBody: "[{\"a\":32}]\n"}, {path: "/set2", want: 200, wantBody: "abc|abcd\n"}},
+			logs: []string{`\[error\] \d+#\d+: \*\d+ failed to load external Lua file "\S*/html/bad.lua": \S*/html/bad.lua:1: invalid escape sequence near '"\(', client: 127.0.0.1`},
+		},
+		{
 			// 077-sleep TEST 1, 2: the delay in whole milliseconds, luaL_checknumber's wording
 			name:  "ngx.sleep",
 			debug: true,
