@@ -439,9 +439,15 @@ func TestProxyPass(t *testing.T) {
         }
         location /noupgrade { proxy_pass http://%s; }
         location /slow { proxy_read_timeout 100ms; proxy_pass http://%s; }
+        location /lua/ {
+            rewrite_by_lua_block { ngx.req.set_uri("/moved/x") ngx.req.set_uri_args("k=v") }
+            proxy_pass http://%s;
+        }
+        location /luaargs/ { rewrite_by_lua_block { ngx.req.set_uri_args("a=1") } proxy_pass http://%s; }
+        location /raw/ { proxy_pass http://%s; }
     }
 }`, a.Listener.Addr(), b.Listener.Addr(), deadAddr, a.Listener.Addr(), a.Listener.Addr(), b.Listener.Addr(), b.Listener.Addr(),
-		a.Listener.Addr())
+		a.Listener.Addr(), a.Listener.Addr(), a.Listener.Addr(), a.Listener.Addr())
 	base, logs, dir := startConf(t, conf, nil)
 	runReqs(t, base, []confReq{
 		{path: "/rr/1", want: 200, wantBody: "from a /rr/1"},
@@ -453,6 +459,10 @@ func TestProxyPass(t *testing.T) {
 		{path: "/dead/y", want: 200, wantBody: "from a /dead/y"},
 		{path: "/dead/z", want: 200, wantBody: "from a /dead/z"}, // the dead one is out for 30s
 		{path: "/slow", want: 504, wantBody: "504 Gateway Time-out"},
+		// a URI or arguments Lua changed go upstream (nginx's normalized URI), not the client's
+		{path: "/lua/p?q=1", want: 200, wantBody: "from a /moved/x?k=v"},
+		{path: "/luaargs/p?q=1", want: 200, wantBody: "from a /luaargs/p?a=1"},
+		{path: "/raw/a%41b?x=%20", want: 200, wantBody: "from a /raw/a%41b?x=%20"},
 	})
 	if !strings.Contains(logs.String(), `upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET /slow HTTP/1.1", upstream: "http://`+a.Listener.Addr().String()+`/slow"`) {
 		t.Errorf("no timeout line:\n%s", logs)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -54,9 +55,10 @@ func (v *varProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestTarget is the URI of r as an upstream gets it when proxy_pass has no URI part:
-// the client's, or an internal request's own (a subrequest, an internal redirect).
+// the client's as it sent it, or, once the URI or the arguments changed (an internal
+// request, ngx.req.set_uri, set_uri_args, $args), the normalized current one, as nginx.
 func requestTarget(r *http.Request) string {
-	if !luabind.IsInternal(r.Context()) {
+	if !luabind.IsInternal(r.Context()) && !uriChanged(r) {
 		return r.RequestURI
 	}
 	t := r.URL.EscapedPath()
@@ -64,4 +66,17 @@ func requestTarget(r *http.Request) string {
 		t += "?" + r.URL.RawQuery
 	}
 	return t
+}
+
+// uriChanged reports whether r's URI or arguments are no longer those of its request line.
+func uriChanged(r *http.Request) bool {
+	path, query, _ := strings.Cut(r.RequestURI, "?")
+	if query != r.URL.RawQuery {
+		return true
+	}
+	if path == r.URL.EscapedPath() || path == r.URL.RawPath {
+		return false
+	}
+	u, err := url.ParseRequestURI(path)
+	return err != nil || u.Path != r.URL.Path
 }
