@@ -54,7 +54,7 @@ func logArgs(L *lua.LState, level, first int) {
 			}
 		case *lua.LTable:
 			if L.GetMetaField(v, "__tostring") == lua.LNil {
-				L.ArgError(i, "expected table to have __tostring metamethod")
+				L.ArgError(i-first+1, "expected table to have __tostring metamethod")
 			}
 			b.WriteString(L.ToStringMeta(v).String())
 		default:

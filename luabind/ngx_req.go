@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -115,10 +116,24 @@ func ngxReqGetHeaders(L *lua.LState) int {
 	}
 	L.Push(t)
 	if truncated {
+		total := len(r.r.Header) // nginx counts every header line
+		for _, vs := range r.r.Header {
+			total += len(vs) - 1
+		}
+		if r.r.Host != "" {
+			total++
+		}
+		r.sc.log.Log(errlog.Debug, &r.logc, fmt.Sprintf("lua exceeding request header limit %d > %d", total, max))
 		L.Push(lua.LString("truncated"))
 		return 2
 	}
 	return 1
+}
+
+// argsLimitHit logs the debug line lua-nginx-module writes (to the cycle's log, without
+// the request's context) when get_uri_args or get_post_args stop at their maximum.
+func (r *request) argsLimitHit(max int) {
+	r.sc.log.Log(errlog.Debug, nil, fmt.Sprintf("lua hit query args limit %d", max))
 }
 
 func ngxReqGetMethod(L *lua.LState) int {
@@ -249,9 +264,11 @@ func ngxReqIsInternal(L *lua.LState) int {
 // and "truncated" as second value when cut.
 func ngxReqGetURIArgs(L *lua.LState) int {
 	r := httpRequestOf(L)
-	t, trunc := ngxArgsDecodeTrunc(L, r.r.URL.RawQuery, L.OptInt(1, 100))
+	max := L.OptInt(1, 100)
+	t, trunc := ngxArgsDecodeTrunc(L, r.r.URL.RawQuery, max)
 	L.Push(t)
 	if trunc {
+		r.argsLimitHit(max)
 		L.Push(lua.LString("truncated"))
 		return 2
 	}
@@ -264,9 +281,11 @@ func ngxReqGetPostArgs(L *lua.LState) int {
 	if !r.bodyRead {
 		L.RaiseError("request body not read yet")
 	}
-	t, trunc := ngxArgsDecodeTrunc(L, string(r.bodyData), L.OptInt(1, 100))
+	max := L.OptInt(1, 100)
+	t, trunc := ngxArgsDecodeTrunc(L, string(r.bodyData), max)
 	L.Push(t)
 	if trunc {
+		r.argsLimitHit(max)
 		L.Push(lua.LString("truncated"))
 		return 2
 	}

@@ -50,6 +50,19 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs: []string{`\[error\] \d+#\d+: \*\d+ failed to load external Lua file "\S*/html/bad.lua": \S*/html/bad.lua:1: invalid escape sequence near '"\(', client: 127.0.0.1`},
 		},
 		{
+			// 030-uri-args TEST 34-38, 028-req-header TEST 19, 009-log TEST 15: the debug lines of
+			// a truncated get_uri_args (cycle log) / get_headers (request log); ngx.log's
+			// argument number counts from the message
+			name:  "truncation debug lines, ngx.log of a plain table",
+			debug: true,
+			location: `location /args { content_by_lua_block { local a, e = ngx.req.get_uri_args(2) local h, e2 = ngx.req.get_headers(2) ngx.say(e, " ", e2) } }
+            location /log { content_by_lua_block { ngx.log(ngx.ERR, {}) ngx.say("done") } }`,
+			reqs: []confReq{{path: "/args?a=1&b=2&c=3", want: 200, wantBody: "truncated truncated\n"}, {path: "/log", want: 500}},
+			logs: []string{`\[debug\] \d+#\d+: lua hit query args limit 2\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua exceeding request header limit \d+ > 2\n`,
+				`bad argument #1 to 'log' \(expected table to have __tostring metamethod\)`},
+		},
+		{
 			// 077-sleep TEST 1, 2: the delay in whole milliseconds, luaL_checknumber's wording
 			name:  "ngx.sleep",
 			debug: true,
