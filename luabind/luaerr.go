@@ -24,6 +24,11 @@ type caught struct {
 func newCatchHandler(L *lua.LState) *lua.LFunction {
 	return L.NewFunction(func(L *lua.LState) int {
 		v := L.Get(1)
+		if arg, ok := luajit.TakeErrorArg(L, v); ok {
+			if t := threadOf(L); t != nil {
+				t.errArg = arg
+			}
+		}
 		if s, ok := v.(lua.LString); ok {
 			v = lua.LString(luajit.TranslateError(L, string(s), 1))
 		}

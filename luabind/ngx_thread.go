@@ -137,6 +137,15 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 			}
 			u.ok = false
 			u.results = []lua.LValue{errorValue(err)}
+			if a := child.errArg; a != nil {
+				// lua-nginx-module hands the dead thread's stack to wait: error()'s
+				// argument comes first, before the message
+				if s, ok := u.results[0].(lua.LString); ok && a != s {
+					u.results = []lua.LValue{a, s}
+				} else {
+					u.results = []lua.LValue{a}
+				}
+			}
 		} else {
 			u.ok = true
 			n := co.GetTop()

@@ -81,6 +81,14 @@ func TestLightThreads(t *testing.T) {
 			 local b = ngx.thread.spawn(function() ngx.sleep(0.01) return "fine" end)
 			 ngx.say(ngx.thread.wait(a)) ngx.say(ngx.thread.wait(b))`,
 			"falseboom\ntruefine\n", "lua user thread aborted: runtime error: boom"},
+		{"a thread dead of error(): wait gives error()'s argument, as lua-nginx-module",
+			`local a = ngx.thread.spawn(function() error("bad bad!") end)
+			 local b = ngx.thread.spawn(function() ngx.sleep(0.001) error("io") end)
+			 local c = ngx.thread.spawn(function() local x return x.y end)
+			 local ok, e = ngx.thread.wait(a) ngx.say(ok, " ", e)
+			 ok, e = ngx.thread.wait(b) ngx.say(ok, " ", e)
+			 ok, e = ngx.thread.wait(c) ngx.say(ok, " ", (e:gsub("^.-:%d+: ", "")))`,
+			"false bad bad!\nfalse io\nfalse attempt to index local 'x' (a nil value)\n", "lua user thread aborted: runtime error: "},
 		{"kill stops a busy loop",
 			`local t = ngx.thread.spawn(function() local i = 0 while true do i = i + 1 if i % 1000 == 0 then ngx.sleep(0) end end end)
 			 ngx.say(ngx.thread.kill(t)) ngx.say(ngx.thread.kill(t))`,

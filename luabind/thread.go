@@ -22,6 +22,7 @@ import (
 type lthread struct {
 	req    *request
 	L      *lua.LState
+	errArg lua.LValue // the argument of the error() call the thread died of, if it did
 	ctx    *threadCtx
 	cancel context.CancelFunc
 

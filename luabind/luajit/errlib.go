@@ -181,8 +181,35 @@ func baseError(L *lua.LState) int {
 	if level > 0 {
 		msg = where(L, level) + msg
 	}
+	L.G.Registry.RawSetString(errorArgKey, v)
+	L.G.Registry.RawSetString(errorMsgKey, lua.LString(msg))
 	L.Error(lua.LString(msg), 0)
 	return 0
+}
+
+// The last error() call's argument and the message it raised, in a state's registry.
+const (
+	errorArgKey = "luaws.error_arg"
+	errorMsgKey = "luaws.error_msg"
+)
+
+// TakeErrorArg is, for an error value being caught, the argument of the error() call that
+// raised it (a string before error added the position), when error() did; it forgets it.
+// lua-nginx-module's ngx.thread.wait returns that argument for a thread that died of
+// error(), not the message.
+func TakeErrorArg(L *lua.LState, raised lua.LValue) (lua.LValue, bool) {
+	reg := L.G.Registry
+	msg := reg.RawGetString(errorMsgKey)
+	if msg == lua.LNil {
+		return nil, false
+	}
+	arg := reg.RawGetString(errorArgKey)
+	reg.RawSetString(errorArgKey, lua.LNil)
+	reg.RawSetString(errorMsgKey, lua.LNil)
+	if s, ok := raised.(lua.LString); !ok || s != msg {
+		return nil, false
+	}
+	return arg, true
 }
 
 // where is luaL_where: "chunk:line: " of the function at level, "" for a Go function.
