@@ -131,7 +131,23 @@ func (r *request) writeHeader() {
 		st = http.StatusOK
 		r.status = st
 	}
+	if r.internal == nil {
+		Unsized(h, st)
+	}
 	r.w.WriteHeader(st)
+}
+
+// Unsized marks a response whose length its header does not give as nginx sends one:
+// chunked to an HTTP/1.1 client (net/http would count a short body and add a
+// Content-Length), and for HTTP/1.0 no length and the connection closed after it (net/http
+// does that itself for a chunked response to 1.0). Responses without a body are left alone.
+func Unsized(h http.Header, status int) {
+	if _, ok := h["Content-Length"]; ok || status < 200 || status == http.StatusNoContent || status == http.StatusNotModified {
+		return
+	}
+	if _, ok := h["Transfer-Encoding"]; !ok {
+		h["Transfer-Encoding"] = []string{"chunked"}
+	}
 }
 
 // sendSpecial sends nginx's built-in response for a status (its error page for 3xx-5xx).

@@ -27,6 +27,10 @@ type Chunk struct {
 	// the file of each request, loaded then (and cached by path and modification time) as
 	// lua-nginx-module does; File is unused then.
 	FilePath func(*http.Request) string
+	// Lazy: a File that does not compile fails the requests that run it ("failed to load
+	// external Lua file", 500) instead of the start-up, as nginx.conf's request-phase
+	// *_by_lua_file do. luaws's own --location scripts are checked at start and reload.
+	Lazy bool
 }
 
 // SetByLua is one set_by_lua* directive: $Var gets what the chunk returns; Args are ngx.arg.
@@ -118,7 +122,7 @@ func (h *Host) phaseProto(c *Chunk) (func() (*lua.FunctionProto, error), error) 
 	case c.File == "" && c.FilePath == nil:
 		le := &inlineLoadError{err: err}
 		return func() (*lua.FunctionProto, error) { return nil, le }, nil
-	case c.File != "":
+	case c.File != "" && c.Lazy:
 		// a handler's file is compiled on the first request that runs it: nginx starts
 		fe := &fileLoadError{path: c.File, err: err}
 		return func() (*lua.FunctionProto, error) { return nil, fe }, nil

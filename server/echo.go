@@ -183,6 +183,9 @@ func (e *echoRun) header() {
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", e.h.defaultType)
 	}
+	if luabind.CaptureOf(e.w) == nil {
+		luabind.Unsized(h, e.h.status)
+	}
 	e.w.WriteHeader(e.h.status)
 }
 

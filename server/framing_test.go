@@ -187,7 +187,7 @@ func TestSiteFraming(t *testing.T) {
 	if !strings.Contains(logs.String(), want) {
 		t.Errorf("log:\n%s", logs.String())
 	}
-	if got := rawExchange(t, addr, "GET /noread HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); !strings.HasSuffix(got, "\r\n\r\nok\n") {
+	if got := rawExchange(t, addr, "GET /noread HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); !strings.HasSuffix(got, "\r\n\r\n3\r\nok\n\r\n0\r\n\r\n") {
 		t.Errorf("a good request:\n%q", got)
 	}
 }

@@ -731,7 +731,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 			}
 			return luabind.Chunk{}, emerg(d, "failed to load Lua file \"%s\": %v", p, err)
 		}
-		return luabind.Chunk{File: p}, nil
+		return luabind.Chunk{File: p, Lazy: !strings.HasPrefix(d.Name, "init")}, nil
 	}
 	return luabind.Chunk{Name: d.Chunkname(), Src: []byte(src)}, nil
 }

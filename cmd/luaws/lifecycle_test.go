@@ -233,10 +233,15 @@ func TestReloadUnderLoad(t *testing.T) {
 	if want := fmt.Sprintf("v%d %d", reloads, ok.Load()+2); err != nil || got != want {
 		t.Fatalf("after %d reloads: %q %v, want %q", reloads, got, err, want)
 	}
-	// a broken file: the reload is refused and logged, the old code serves
-	writeFile(t, filepath.Join(s.dir, "ws.lua"), "local x = = 1\n")
+	// a broken nginx.conf: the reload is refused and logged, the old code serves
+	confPath := filepath.Join(s.dir, "nginx.conf")
+	goodConf, err := os.ReadFile(confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, confPath, strings.Replace(string(goodConf), "location / {", "location / { no_such_directive;", 1))
 	syscall.Kill(pid, syscall.SIGHUP)
-	for i := 0; !strings.Contains(s.errorLog(), "ws.lua:1: unexpected symbol near '='"); i++ {
+	for i := 0; !strings.Contains(s.errorLog(), `unknown directive "no_such_directive"`); i++ {
 		if i == 500 {
 			t.Fatalf("no error logged for the broken reload:\n%s", s.errorLog())
 		}
@@ -244,6 +249,28 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	if got, err := askClose(s.url("/"), "x"); err != nil || !strings.HasPrefix(got, fmt.Sprintf("v%d ", reloads)) {
 		t.Fatalf("after a broken reload: %q %v", got, err)
+	}
+	// a handler file that does not compile: as nginx, the reload goes through (the file is
+	// compiled by the first request that runs it), and each request fails with a 500 and
+	// "failed to load external Lua file"; the websocket opened first still runs
+	writeFile(t, confPath, string(goodConf))
+	writeFile(t, filepath.Join(s.dir, "ws.lua"), "local x = = 1\n")
+	syscall.Kill(pid, syscall.SIGHUP)
+	for i := 0; !strings.Contains(s.errorLog(), "ws.lua:1: unexpected symbol near '='"); i++ {
+		if i == 500 {
+			t.Fatalf("no load failure logged after the reload:\n%s", s.errorLog())
+		}
+		_, _ = askClose(s.url("/"), "x")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(s.errorLog(), "failed to load external Lua file") {
+		t.Errorf("the load failure is not nginx's:\n%s", s.errorLog())
+	}
+	if err := longConn.WriteMessage(websocket.TextMessage, []byte("still")); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := longConn.ReadMessage(); err != nil || string(b) != "v0 1" {
+		t.Fatalf("the websocket opened before the reloads: %q %v", b, err)
 	}
 	t.Logf("%d reloads under %d looping clients: %d connections, %d failed", reloads, clients, ok.Load(), failed.Load())
 }
