@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -63,13 +64,15 @@ func headerKeyMeta(L *lua.LState) *lua.LTable {
 	return mt
 }
 
-// ngx.req.get_headers(max_headers?, raw?): lower-case names (original case with raw), repeated
-// headers as arrays, at most max_headers (default 100, 0 = all) and "truncated" as second
-// value when cut. Names with underscores are dropped, as nginx drops them by default.
-func ngxReqGetHeaders(L *lua.LState) int {
-	r := httpRequestOf(L)
-	max := L.OptInt(1, 100)
-	raw := L.ToBool(2)
+// headerLines are the request's header fields as nginx lists them: in the client's order
+// and case while Lua changed none (rawHead), else Host first and the rest by name.
+// Names with underscores are left out, as nginx ignores them by default.
+func (r *request) headerLines() []headerLine {
+	if !r.headersChanged {
+		if head := rawHead(r.r); head != nil {
+			return rawHeaderLines(head)
+		}
+	}
 	names := make([]string, 0, len(r.r.Header)+1)
 	for k := range r.r.Header {
 		if !strings.Contains(k, "_") {
@@ -77,38 +80,49 @@ func ngxReqGetHeaders(L *lua.LState) int {
 		}
 	}
 	sort.Strings(names)
+	var lines []headerLine
 	if r.r.Host != "" {
-		names = append([]string{"Host"}, names...)
+		lines = append(lines, headerLine{"Host", r.r.Host})
 	}
-	t := L.CreateTable(0, len(names))
+	for _, name := range names {
+		for _, v := range r.r.Header[name] {
+			lines = append(lines, headerLine{name, v})
+		}
+	}
+	return lines
+}
+
+// ngx.req.get_headers(max_headers?, raw?): lower-case names (original case with raw), repeated
+// headers as arrays, at most max_headers (default 100, 0 = all) and "truncated" as second
+// value when cut. Names with underscores are dropped, as nginx drops them by default.
+func ngxReqGetHeaders(L *lua.LState) int {
+	r := httpRequestOf(L)
+	max := L.OptInt(1, 100)
+	raw := L.ToBool(2)
+	lines := r.headerLines()
+	t := L.CreateTable(0, len(lines))
 	count := 0
 	truncated := false
-	for _, name := range names {
-		vals := r.r.Header[name]
-		if name == "Host" {
-			vals = []string{r.r.Host}
+	for _, f := range lines {
+		if max > 0 && count >= max {
+			truncated = true
+			break
 		}
-		key := name
+		count++
+		key := f.name
 		if !raw {
-			key = strings.ToLower(name)
+			key = strings.ToLower(key)
 		}
-		for _, v := range vals {
-			if max > 0 && count >= max {
-				truncated = true
-				break
-			}
-			count++
-			switch old := t.RawGetString(key).(type) {
-			case *lua.LNilType:
-				t.RawSetString(key, lua.LString(v))
-			case *lua.LTable:
-				old.Append(lua.LString(v))
-			default:
-				arr := L.CreateTable(2, 0)
-				arr.Append(old)
-				arr.Append(lua.LString(v))
-				t.RawSetString(key, arr)
-			}
+		switch old := t.RawGetString(key).(type) {
+		case *lua.LNilType:
+			t.RawSetString(key, lua.LString(f.value))
+		case *lua.LTable:
+			old.Append(lua.LString(f.value))
+		default:
+			arr := L.CreateTable(2, 0)
+			arr.Append(old)
+			arr.Append(lua.LString(f.value))
+			t.RawSetString(key, arr)
 		}
 	}
 	if !raw {
@@ -116,14 +130,7 @@ func ngxReqGetHeaders(L *lua.LState) int {
 	}
 	L.Push(t)
 	if truncated {
-		total := len(r.r.Header) // nginx counts every header line
-		for _, vs := range r.r.Header {
-			total += len(vs) - 1
-		}
-		if r.r.Host != "" {
-			total++
-		}
-		r.sc.log.Log(errlog.Debug, &r.logc, fmt.Sprintf("lua exceeding request header limit %d > %d", total, max))
+		r.sc.log.Log(errlog.Debug, &r.logc, fmt.Sprintf("lua exceeding request header limit %d > %d", len(lines), max))
 		L.Push(lua.LString("truncated"))
 		return 2
 	}
@@ -209,6 +216,7 @@ func ngxReqGetBodyData(L *lua.LState) int {
 
 func ngxReqSetHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
+	r.headersChanged = true
 	name := headerName(L.CheckString(1))
 	switch v := L.Get(2).(type) {
 	case *lua.LNilType:
@@ -227,14 +235,22 @@ func ngxReqSetHeader(L *lua.LState) int {
 
 func ngxReqClearHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
+	r.headersChanged = true
 	r.r.Header.Del(headerName(L.CheckString(1)))
 	return 0
 }
 
-// ngx.req.raw_header(no_request_line?): the request head as the client sent it (header names
-// in Go's canonical case: net/http does not keep the original bytes).
+// ngx.req.raw_header(no_request_line?): the request head as the client sent it; where the
+// server did not follow the bytes (TLS, a subrequest), rebuilt with Go's canonical names.
 func ngxReqRawHeader(L *lua.LState) int {
 	r := httpRequestOf(L).r
+	if head := rawHead(r); head != nil {
+		if L.ToBool(1) {
+			_, head, _ = bytes.Cut(head, []byte("\n"))
+		}
+		L.Push(lua.LString(head))
+		return 1
+	}
 	var b strings.Builder
 	if !L.ToBool(1) {
 		b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\n")

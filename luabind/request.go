@@ -47,12 +47,13 @@ func (h *Host) InlineHandler(chunkname string, src []byte) (*Handler, error) {
 
 // request is one HTTP request while its Lua handler runs.
 type request struct {
-	host *Host
-	sc   *scope // the location's settings
-	w    http.ResponseWriter
-	r    *http.Request
-	L    *lua.LState
-	logc errlog.Conn
+	headersChanged bool // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
+	host           *Host
+	sc             *scope // the location's settings
+	w              http.ResponseWriter
+	r              *http.Request
+	L              *lua.LState
+	logc           errlog.Conn
 
 	// vm is the Lua state the request runs in; its baton lets one light thread run at a time.
 	vm        *vm

@@ -66,6 +66,29 @@ type sniffer struct {
 	line   int   // length of the current trailer line
 	index  int   // the request being read
 	bad    *framingVerdict
+	// heads are the request heads read and not yet taken by their handler, as the client
+	// sent them (ngx.req.raw_header, header names in their case and order)
+	heads []rawHead
+}
+
+// rawHead is request index's head, through its empty line.
+type rawHead struct {
+	index int
+	b     []byte
+}
+
+// maxHeldHeads bounds the heads a connection holds for handlers not yet started (pipelining).
+const maxHeldHeads = 8
+
+// takeHead hands request k's head over (nil when not held).
+func (s *sniffer) takeHead(k int) []byte {
+	for i, h := range s.heads {
+		if h.index == k {
+			s.heads = append(s.heads[:i], s.heads[i+1:]...)
+			return h.b
+		}
+	}
+	return nil
 }
 
 // feed follows p, the next bytes the server read.
@@ -95,6 +118,10 @@ func (s *sniffer) feed(p []byte) {
 			}
 			end += from
 			p = p[end-prev:]
+			if len(s.heads) == maxHeldHeads {
+				s.heads = s.heads[1:]
+			}
+			s.heads = append(s.heads, rawHead{index: s.index, b: append([]byte(nil), s.head[:end]...)})
 			s.parseHead(s.head[:end])
 			if cap(s.head) > 4096 {
 				s.head = nil
@@ -379,10 +406,11 @@ type framedConn struct {
 	log    *errlog.Logger
 	server string // server name for log lines
 
-	mu     sync.Mutex
-	sn     sniffer
-	served int    // handlers started on this connection
-	id     uint64 // nginx's connection number, once known
+	mu      sync.Mutex
+	sn      sniffer
+	served  int    // handlers started on this connection
+	current []byte // the head of the request being served (requests are served one by one)
+	id      uint64 // nginx's connection number, once known
 }
 
 func (c *framedConn) Read(p []byte) (int, error) {
@@ -468,6 +496,7 @@ func framingContext(next func(context.Context, net.Conn) context.Context) func(c
 			fc.id = luabind.ConnIDOf(ctx)
 			fc.mu.Unlock()
 			ctx = context.WithValue(ctx, framedConnKey{}, fc)
+			ctx = luabind.WithRawHeads(ctx, fc)
 		}
 		return ctx
 	}
@@ -476,23 +505,24 @@ func framingContext(next func(context.Context, net.Conn) context.Context) func(c
 // checkFraming is called first by a server's handler: it reports whether the request may
 // be served. A request nginx refuses gets nginx's page and the connection closes; one after
 // a refused request (pipelined behind it) is not served.
-func checkFraming(w http.ResponseWriter, r *http.Request) bool {
+func checkFraming(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	fc, _ := r.Context().Value(framedConnKey{}).(*framedConn)
 	if fc == nil {
-		return true
+		return r, true
 	}
 	fc.mu.Lock()
 	k := fc.served
 	fc.served++
+	fc.current = fc.sn.takeHead(k)
 	v := fc.sn.bad
 	if v == nil || k < v.index || (k == v.index && v.status == 0) {
 		fc.mu.Unlock()
-		return true // a bad body shows when it is read, as under nginx
+		return r, true // a bad body shows when it is read, as under nginx
 	}
 	if k == v.index && v.line != r.Method+" "+r.RequestURI+" "+r.Proto {
 		fc.sn.state, fc.sn.bad = sniffOff, nil // not the request net/http parsed: stand aside
 		fc.mu.Unlock()
-		return true
+		return r, true
 	}
 	fc.mu.Unlock()
 	conn, _, err := http.NewResponseController(w).Hijack()
@@ -505,7 +535,15 @@ func checkFraming(w http.ResponseWriter, r *http.Request) bool {
 		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		_, _ = conn.Write(errpage.Response(v.status, time.Now(), "", r.Method == http.MethodHead))
 	}
-	return false
+	return r, false
+}
+
+// CurrentHead is the head of the request being served on the connection, as the client
+// sent it (nil when not known); luabind checks it is the request's own.
+func (c *framedConn) CurrentHead() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.current
 }
 
 // guardListener accepts connections: it wraps plain-HTTP ones in a framedConn and rides

@@ -191,3 +191,41 @@ func TestSiteFraming(t *testing.T) {
 		t.Errorf("a good request:\n%q", got)
 	}
 }
+
+// TestRawRequestHead: ngx.req.raw_header is the head as the client sent it and
+// get_headers(0, true) keeps the names' case, request by request on a keep-alive connection
+// (pipelined); once Lua changed a header, get_headers lists the changed set.
+func TestRawRequestHead(t *testing.T) {
+	dir := t.TempDir()
+	conf := "http { server { listen 127.0.0.1:0;\n" +
+		"location = /raw { content_by_lua_block { ngx.print(ngx.req.raw_header(true)) } }\n" +
+		"location = /names { content_by_lua_block { local h = ngx.req.get_headers(0, true) ngx.say(h['X-Mixed-CASE'], ' ', tostring(h['x-mixed-case']), ' ', tostring(h.foo_bar)) } }\n" +
+		"location = /changed { content_by_lua_block { ngx.req.set_header('X-New', 'n') local h = ngx.req.get_headers(0, true) ngx.say(h['X-New'], ' ', tostring(h['X-Mixed-CASE']), ' ', h['X-Mixed-Case']) } } } }\n"
+	cfg, err := ngxconf.Parse(filepath.Join(dir, "nginx.conf"), []byte(conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, err := FromNginx(cfg.Directives[0], NginxOptions{Prefix: dir + "/", ConfDir: dir, Log: errlog.New(&lockedBuffer{}, errlog.Info)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := site.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go site.Serve()
+	defer site.Shutdown(context.Background())
+	addr := site.Addrs()[0].String()
+	head1 := "GET /raw HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE:   spaced  \r\nfoo_bar: u\r\n\r\n"
+	head2 := "GET /names HTTP/1.1\r\nhost: x\r\nX-Mixed-CASE: v\r\nfoo_bar: u\r\n\r\n"
+	head3 := "GET /changed HTTP/1.1\r\nHost: x\r\nX-Mixed-CASE: w\r\nConnection: close\r\n\r\n"
+	got := rawExchange(t, addr, head1+head2+head3)
+	for _, want := range []string{
+		"Host: x\r\nX-Mixed-CASE:   spaced  \r\nfoo_bar: u\r\n\r\n", // the first, as sent, without its request line
+		"v nil nil\n", // names in their case; underscores ignored
+		"n nil w\n",   // changed: net/http's names
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("responses lack %q:\n%q", want, got)
+		}
+	}
+}

@@ -216,7 +216,8 @@ func (s *Server) routes() error {
 // written to the access log.
 func (s *Server) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !checkFraming(w, r) {
+		r, ok := checkFraming(w, r)
+		if !ok {
 			return
 		}
 		r = r.WithContext(luabind.WithDispatcher(r.Context(), s.mux.ServeHTTP))

@@ -604,7 +604,8 @@ func (s *Site) Close() error {
 // handler serves a listener's requests: virtual server by Host, then location.
 func (s *Site) handler(sl *siteListener) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !checkFraming(w, r) {
+		r, ok := checkFraming(w, r)
+		if !ok {
 			return
 		}
 		v := sl.pick(r.Host)
