@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -34,6 +35,8 @@ type Directive struct {
 	LuaLine int
 	// Quoted tells, per argument, whether it was written in quotes.
 	Quoted []bool
+	// ConfDir is the directory of the main configuration file (nginx's conf prefix).
+	ConfDir string
 }
 
 // IsBlock reports whether d has a block.
@@ -50,7 +53,27 @@ func (d *Directive) Chunkname() string {
 	if d.Lua {
 		line = d.LuaLine
 	}
-	return fmt.Sprintf("%s(%s:%d)", name, filepath.Base(d.File), line)
+	return fmt.Sprintf("%s(%s:%d)", name, chunkFile(d.File, d.ConfDir, len(name)+len(strconv.Itoa(line))), line)
+}
+
+// chunkNameMax is lua-nginx-module's LJ_CHUNKNAME_MAX_LEN.
+const chunkNameMax = 56
+
+// chunkFile is the file part of a chunk name as lua-nginx-module writes it: "nginx.conf"
+// for a file of that name, a path relative to the conf directory for one under it, else the
+// path; cut to its end after "..." when, with reserve (the tag and the line number), it
+// would pass chunkNameMax.
+func chunkFile(file, confDir string, reserve int) string {
+	if strings.HasSuffix(file, "/nginx.conf") || file == "nginx.conf" {
+		return "nginx.conf"
+	}
+	if confDir != "" && strings.HasPrefix(file, confDir+"/") {
+		file = file[len(confDir)+1:] // an include written relative to the conf directory
+	}
+	if len(file)+reserve > chunkNameMax {
+		return "..." + file[len(file)-(chunkNameMax-reserve-3):]
+	}
+	return file
 }
 
 // Find returns the directives named name among ds (not looking inside blocks).
@@ -162,7 +185,7 @@ func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
 			return nil, lx.errf(t.line, "unknown directive \"\"")
 		}
 		// nginx accepts a quoted directive name; it is kept as is.
-		d := &Directive{Name: t.text, File: lx.file, Line: t.line}
+		d := &Directive{Name: t.text, File: lx.file, Line: t.line, ConfDir: p.confDir}
 		isLuaBlock := strings.HasSuffix(d.Name, "_by_lua_block")
 	args:
 		for {
@@ -224,7 +247,7 @@ func (p *parser) include(d *Directive) ([]*Directive, error) {
 	}
 	pat := d.Args[0]
 	if !filepath.IsAbs(pat) {
-		pat = filepath.Join(p.confDir, pat)
+		pat = p.confDir + "/" + pat // not cleaned: a chunk name shows the path as written
 	}
 	var files []string
 	if strings.ContainsAny(pat, "*?[") {

@@ -128,7 +128,7 @@ func TestInclude(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	lua := cfg.Directives[1].Block[1]
-	if lua.Chunkname() != "content_by_lua(a.conf:3)" || lua.File != filepath.Join(dir, "sites/a.conf") {
+	if lua.Chunkname() != "content_by_lua(sites/a.conf:3)" || filepath.Clean(lua.File) != filepath.Join(dir, "sites/a.conf") {
 		t.Errorf("included directive at %s named %s", lua.Pos(), lua.Chunkname())
 	}
 	wantFiles := []string{"nginx.conf", "sites/a.conf", "sites/b.conf", "mime.types"}
@@ -165,5 +165,28 @@ func TestFixtureShape(t *testing.T) {
 	s := locs[0].Block[1]
 	if !strings.Contains(s.Args[0], `", it's ", #data`) {
 		t.Errorf("content_by_lua not unescaped: %q", s.Args[0])
+	}
+}
+
+// TestChunkFile: chunk names of files other than nginx.conf as lua-nginx-module writes them
+// (002-content.t TEST 46-50).
+func TestChunkFile(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		reserve int
+		want    string
+	}{
+		{"/p/conf/nginx.conf", 15, "nginx.conf"},
+		{"/p/conf/sites/a.conf", 15, "sites/a.conf"},
+		{"/p/conf/../html/lua.conf", 15, "../html/lua.conf"},
+		{"/p/conf/../html/1234567890123456789012345678901234.conf", 15, "...234567890123456789012345678901234.conf"},
+		{"/tmp/lua.conf", 15, "/tmp/lua.conf"},
+		{"/tmp/12345678901234567890123456789012345.conf", 15, "...345678901234567890123456789012345.conf"},
+		{"/tmp/12345678901234567890123456789012345.conf", 16, "...45678901234567890123456789012345.conf"},
+		{"/p/html/lua.conf", 15, "/p/html/lua.conf"}, // an absolute include
+	} {
+		if got := chunkFile(tc.file, "/p/conf", tc.reserve); got != tc.want {
+			t.Errorf("chunkFile(%q, %d) = %q, want %q", tc.file, tc.reserve, got, tc.want)
+		}
 	}
 }
