@@ -23,9 +23,22 @@ func newVarTable(L *lua.LState) *lua.LTable {
 	return t
 }
 
+// varName is the key of an ngx.var access: lua-resty-core's "bad variable name" (with the
+// caller's position) for anything but a string or a number (a capture group).
+func varName(L *lua.LState) string {
+	switch v := L.Get(2).(type) {
+	case lua.LString:
+		return strings.ToLower(string(v))
+	case lua.LNumber:
+		return luaToString(v)
+	}
+	L.RaiseError("bad variable name")
+	return ""
+}
+
 func ngxVarIndex(L *lua.LState) int {
 	r := requestOf(L)
-	name := strings.ToLower(L.CheckString(2))
+	name := varName(L)
 	if v, ok := r.vars[name]; ok {
 		L.Push(v)
 		return 1
@@ -43,7 +56,7 @@ func ngxVarIndex(L *lua.LState) int {
 
 func ngxVarNewIndex(L *lua.LState) int {
 	r := requestOf(L)
-	name := strings.ToLower(L.CheckString(2))
+	name := varName(L)
 	if _, ok := r.vars[name]; !ok && name == "args" && r.r != nil {
 		// $args has a set handler in nginx: it changes the request's query string
 		switch v := L.Get(3).(type) {
@@ -59,6 +72,9 @@ func ngxVarNewIndex(L *lua.LState) int {
 		return 0
 	}
 	if _, ok := r.vars[name]; !ok {
+		if _, builtin := builtinVariables[name]; builtin {
+			L.RaiseError("variable \"%s\" not changeable", name)
+		}
 		L.RaiseError("variable \"%s\" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use \"set $%s '';\" in the config file to define it first", name, name)
 	}
 	v := L.Get(3)
@@ -71,6 +87,26 @@ func ngxVarNewIndex(L *lua.LState) int {
 	}
 	r.setVar(name, v)
 	return 0
+}
+
+// builtinVariables are the variables of nginx's core and usual modules without a set
+// handler ($args has one, handled above): writing one is "not changeable"; prefix
+// variables ($http_*, $arg_*, ...) and unknown names are "not found for writing".
+var builtinVariables = map[string]struct{}{}
+
+func init() {
+	for _, n := range strings.Fields(`binary_remote_addr body_bytes_sent bytes_sent connection
+		connection_requests connection_time content_length content_type document_root
+		document_uri host hostname https is_args msec nginx_version pid pipe proxy_protocol_addr
+		proxy_protocol_port proxy_protocol_server_addr proxy_protocol_server_port query_string
+		realpath_root remote_addr remote_port remote_user request request_body request_body_file
+		request_completion request_filename request_id request_length request_method
+		request_time request_uri scheme server_addr server_name server_port server_protocol
+		status time_iso8601 time_local uri invalid_referer upstream_addr upstream_status
+		upstream_response_time upstream_connect_time upstream_header_time
+		upstream_response_length upstream_bytes_received upstream_bytes_sent`) {
+		builtinVariables[n] = struct{}{}
+	}
 }
 
 // setVar assigns a variable of the location (v: a string or nil).
