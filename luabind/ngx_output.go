@@ -6,6 +6,7 @@ import (
 	"github.com/luaws/luaws/luabind/luajit"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -192,7 +193,7 @@ func (r *request) sendSpecial(status int) {
 		loc = location[0]
 	}
 	head := r.r.Method == http.MethodHead
-	b := errpage.Response(status, time.Now(), loc, head)
+	b := errpage.ResponseWith(status, time.Now(), loc, head, r.pageHeaders())
 	headLen := len(b)
 	if !head {
 		headLen -= len(body)
@@ -201,6 +202,23 @@ func (r *request) sendSpecial(status int) {
 	n, _ := conn.Write(b)
 	r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(headLen)
 	_ = conn.Close()
+}
+
+// pageHeaders are the headers Lua set that nginx sends with its page for a status (it
+// replaces the type and length, and drops the validators).
+func (r *request) pageHeaders() []string {
+	var out []string
+	for _, f := range r.header.fields {
+		switch strings.ToLower(f.name) {
+		case "content-type", "content-length", "location", "last-modified", "etag",
+			"accept-ranges", "transfer-encoding", "connection":
+			continue
+		}
+		for _, v := range f.values {
+			out = append(out, http.CanonicalHeaderKey(f.name)+": "+v)
+		}
+	}
+	return out
 }
 
 // recordResponse tells the server's access log about a response written on the raw

@@ -206,7 +206,7 @@ func ngxReqDiscardBody(L *lua.LState) int {
 
 func ngxReqGetBodyData(L *lua.LState) int {
 	r := httpRequestOf(L)
-	if !r.bodyRead || len(r.bodyData) == 0 {
+	if !r.bodyRead || len(r.bodyData) == 0 || r.bodyFile != "" {
 		L.Push(lua.LNil)
 		return 1
 	}

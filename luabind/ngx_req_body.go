@@ -8,7 +8,7 @@ import (
 
 // ngx.req.init_body / append_body / finish_body / get_body_file: writing a new request
 // body from Lua (lua-resty-upload's preserve_body does, after reading the original through
-// ngx.req.socket()). luaws keeps request bodies in memory, so get_body_file is always nil.
+// ngx.req.socket()). luaws keeps request bodies in memory, so get_body_file is nil but after set_body_file.
 
 func init() {
 	ngxReqFuncs["init_body"] = ngxReqInitBody
@@ -65,8 +65,7 @@ func ngxReqFinishBody(L *lua.LState) int {
 	r.bodyData = r.newBody.data
 	r.bodyRead = true
 	if r.r != nil {
-		r.r.ContentLength = int64(len(r.bodyData))
-		r.r.Header.Set("Content-Length", strconv.Itoa(len(r.bodyData)))
+		r.replaceBody(r.bodyData)
 	}
 	return 0
 }
@@ -75,7 +74,10 @@ func ngxReqGetBodyFile(L *lua.LState) int {
 	if n := L.GetTop(); n != 0 {
 		luaError(L, "expecting 0 arguments but seen %d", n)
 	}
-	httpRequestOf(L)
+	if r := httpRequestOf(L); r.bodyFile != "" {
+		L.Push(lua.LString(r.bodyFile))
+		return 1
+	}
 	L.Push(lua.LNil)
 	return 1
 }

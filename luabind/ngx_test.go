@@ -179,6 +179,26 @@ ngx.say(ngx.flush(true))
 ngx.say(-0.0, " ", 0.1, " ", 1e15, " ", 2^53)`,
 			wantStatus: 200, wantBody: "a1truenilxy2null\nb\n1\n1\n0 0.1 1e+15 9.007199254741e+15\n",
 			wantHeader: map[string][]string{"Content-Type": {"text/plain"}}},
+		{name: "ngx.redirect", script: `ngx.header["X-A"] = "1"
+return ngx.redirect("/foo?a=1", 308)`, wantStatus: 308, bodyHas: []string{"<center><h1>308 Permanent Redirect</h1></center>"},
+			wantHeader: map[string][]string{"Location": {"/foo?a=1"}, "X-A": {"1"}, "Content-Type": {"text/html"}}},
+		{name: "ngx.redirect default status", script: `return ngx.redirect("http://example.com/x")`, wantStatus: 302,
+			bodyHas: []string{"<center><h1>302 Found</h1></center>"}, wantHeader: map[string][]string{"Location": {"http://example.com/x"}}},
+		{name: "ngx.redirect errors, set_method, set_body_data", script: `local a = {pcall(ngx.redirect, "/x", 200)}
+local b = {pcall(ngx.redirect, "/x\r\nY: z")}
+ngx.say(a[1], a[2])
+ngx.say(b[1], b[2])
+ngx.req.set_method(ngx.HTTP_PUT)
+ngx.say(ngx.req.get_method(), " ", ngx.var.request_method, " ", select(2, pcall(ngx.req.set_method, 3)))
+ngx.say(pcall(ngx.req.set_body_data, "x"))
+ngx.req.read_body()
+ngx.req.set_body_data("new body")
+ngx.say(ngx.req.get_body_data(), " ", ngx.var.http_content_length)
+ngx.say(pcall(ngx.redirect, "/foo"))`, wantStatus: 200,
+			wantBody: "falseonly ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and ngx.HTTP_TEMPORARY_REDIRECT are allowed\n" +
+				"falseunsafe byte \"0x0d\" in redirect uri \"/x\\x0D\\x0AY: z\"\n" +
+				"PUT PUT unsupported HTTP method: 3\nfalserequest body not read yet\nnew body 8\n" +
+				"falseattempt to call ngx.redirect after sending out the headers\n"},
 		{name: "ngx.status", script: `ngx.status = 201
 ngx.say(ngx.status)`, wantStatus: 201, wantBody: "201\n"},
 		{name: "ngx.status default", script: `ngx.say(ngx.status)`, wantStatus: 200, wantBody: "0\n"},

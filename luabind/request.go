@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,7 +48,9 @@ func (h *Host) InlineHandler(chunkname string, src []byte) (*Handler, error) {
 
 // request is one HTTP request while its Lua handler runs.
 type request struct {
-	headersChanged bool // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
+	cleanFiles     []string // set_body_file(path, true): removed when the request ends
+	bodyFile       string   // the file ngx.req.set_body_file made the body (its content is bodyData)
+	headersChanged bool     // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
 	host           *Host
 	sc             *scope // the location's settings
 	w              http.ResponseWriter
@@ -364,6 +367,9 @@ func (r *request) finish(failed bool) {
 	defer func() {
 		if r.rawOut != nil { // an HTTP/1.0 answer ends with the connection
 			_ = r.rawOut.Close()
+		}
+		for _, f := range r.cleanFiles {
+			_ = os.Remove(f)
 		}
 	}()
 	if r.sock != nil {

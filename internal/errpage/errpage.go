@@ -78,6 +78,12 @@ func Body(status int) (string, bool) {
 // is a page), Content-Length, "Connection: close", Location for a redirect, and the page
 // (none for a HEAD request).
 func Response(status int, date time.Time, location string, head bool) []byte {
+	return ResponseWith(status, date, location, head, nil)
+}
+
+// ResponseWith is Response with more header lines ("Name: value"), written where nginx
+// writes the headers a handler set before its page (after Connection, before Location).
+func ResponseWith(status int, date time.Time, location string, head bool, extra []string) []byte {
 	code, reason := StatusLine(status)
 	body, page := Body(status)
 	b := make([]byte, 0, 192+len(body))
@@ -93,6 +99,10 @@ func Response(status int, date time.Time, location string, head bool) []byte {
 	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\nConnection: close\r\n"...)
+	for _, l := range extra {
+		b = append(b, l...)
+		b = append(b, "\r\n"...)
+	}
 	if location != "" && status >= 300 && status < 400 {
 		b = append(b, "Location: "+location+"\r\n"...)
 	}
