@@ -21,7 +21,32 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 		t.RawSetString(k, L.NewFunction(fn))
 	}
 	wrapCoroutineStatus(L)
+	wrapCoroutineYield(L)
 	return t
+}
+
+// wrapCoroutineYield makes coroutine.yield in a light thread itself (the entry thread or a
+// user thread, not a coroutine it created) what it is under lua-nginx-module: a yield to
+// the scheduler, which resumes the thread at once after the other runnable threads had
+// their turn (as ngx.sleep(0)); gopher-lua refused it ("attempt to yield from outside a
+// coroutine"), light threads not being coroutines here.
+func wrapCoroutineYield(L *lua.LState) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	orig, ok := co.RawGetString("yield").(*lua.LFunction)
+	if !ok || !orig.IsG {
+		return
+	}
+	native := orig.GFunction
+	co.RawSetString("yield", L.NewFunction(func(L *lua.LState) int {
+		if t := threadOf(L); t != nil && t.L == L && t.req.phase != "header_filter" {
+			t.sleep(L, 0)
+			return 0
+		}
+		return native(L)
+	}))
 }
 
 // wrapCoroutineStatus makes coroutine.status know light threads as lua-nginx-module does:
@@ -38,6 +63,10 @@ func wrapCoroutineStatus(L *lua.LState) {
 		return
 	}
 	co.RawSetString("status", L.NewFunction(func(L *lua.LState) int {
+		if th, ok := L.Get(1).(*lua.LState); ok && th == L {
+			L.Push(lua.LString("running")) // the thread asking, a light thread included
+			return 1
+		}
 		if th, ok := L.Get(1).(*lua.LState); ok {
 			if cur := threadOf(L); cur != nil {
 				if t := cur.req.threadFor(th); t != nil && t.user != nil {

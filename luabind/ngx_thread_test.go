@@ -89,6 +89,13 @@ func TestLightThreads(t *testing.T) {
 			 ok, e = ngx.thread.wait(b) ngx.say(ok, " ", e)
 			 ok, e = ngx.thread.wait(c) ngx.say(ok, " ", (e:gsub("^.-:%d+: ", "")))`,
 			"false bad bad!\nfalse io\nfalse attempt to index local 'x' (a nil value)\n", "lua user thread aborted: runtime error: "},
+		{"coroutine.yield in light threads: time slicing, as lua-nginx-module's scheduler",
+			`local yield = coroutine.yield
+			 local function f() ngx.say("f 1") yield() ngx.say("f 2") yield() ngx.say("f 3") end
+			 local self = coroutine.running()
+			 ngx.say("0") yield(self) ngx.say("1") ngx.thread.spawn(f) ngx.say("2") yield() ngx.say("3") yield() ngx.say("4")
+			 ngx.say(coroutine.status(self), " ", coroutine.running() == self)`,
+			"0\n1\nf 1\n2\nf 2\n3\nf 3\n4\nrunning true\n", ""},
 		{"kill stops a busy loop",
 			`local t = ngx.thread.spawn(function() local i = 0 while true do i = i + 1 if i % 1000 == 0 then ngx.sleep(0) end end end)
 			 ngx.say(ngx.thread.kill(t)) ngx.say(ngx.thread.kill(t))`,

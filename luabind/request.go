@@ -218,6 +218,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	v.clock.update()
 	r.entry = r.newThread(L)
 	v.baton.claim(r.entry)
+	L.G.CurrentThread = L // coroutine.running() is the entry thread, as under nginx
 	if r.threadRef == 0 && !v.own {
 		r.threadRef = v.threads.take(r.sc.log, &r.logc, L)
 	}
