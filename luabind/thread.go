@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"context"
+	"github.com/luaws/luaws/errlog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -167,7 +168,8 @@ func (t *lthread) sleep(L *lua.LState, d time.Duration) {
 		defer tm.Stop()
 		select {
 		case <-tm.C:
-		case <-t.ctx.Done():
+		case <-t.ctx.Done(): // killed, or the request is over
+			t.req.sc.log.Log(errlog.Debug, &t.req.logc, "lua clean up the timer for pending ngx.sleep")
 		}
 	})
 }

@@ -63,6 +63,16 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`bad argument #1 to 'log' \(expected table to have __tostring metamethod\)`},
 		},
 		{
+			// 127-uthread-kill TEST 1: killing a sleeping thread cleans its sleep up (debug line)
+			name:  "kill a pending sleep",
+			debug: true,
+			location: `location /k { content_by_lua_block {
+                local t = ngx.thread.spawn(function() ngx.sleep(1) end)
+                ngx.say(ngx.thread.kill(t)) } }`,
+			reqs: []confReq{{path: "/k", want: 200, wantBody: "1\n"}},
+			logs: []string{`\[debug\] \d+#\d+: \*\d+ lua clean up the timer for pending ngx.sleep\n`},
+		},
+		{
 			// 077-sleep TEST 1, 2: the delay in whole milliseconds, luaL_checknumber's wording
 			name:  "ngx.sleep",
 			debug: true,
