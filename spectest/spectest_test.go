@@ -69,7 +69,7 @@ func TestFailingFixture(t *testing.T) {
 		failing + ":9: Expected objects to be the same.\nPassed in:\n(table) {\n  [1] = 'hi'\n *[2] = 'text' }\nExpected:\n(table) {\n  [1] = 'hi'\n *[2] = 'binary' }",
 		"stack traceback:\n\t" + failing + ":9: in function",
 		"Error -> " + failing + " @ 12\n",
-		failing + ":14: attempt to index a non-table object(nil) with key 'field'",
+		failing + ":14: attempt to index local 't' (a nil value)",
 		"Pending -> " + failing + " @ 17\n",
 	} {
 		if !strings.Contains(out, s) {

@@ -62,10 +62,8 @@ local function clean_trace(tb)
         if line == "stack traceback:" then
             out[#out + 1] = line
         elseif not find(line, FRAMEWORK, 1, true)
-            and not find(line, "[G]: in function 'xpcall'", 1, true)
-            and not find(line, "[G]: in function 'error'", 1, true)
-            and not find(line, "[G]: in function 'assert'", 1, true)
-            and not line:match("^%s*%[G%]: %?$")
+            and not line:match("^%s*%[[CG]%]: in function '[%a]+'$")
+            and not line:match("^%s*%[[CG]%]: %?$")
             and line ~= "" then
             out[#out + 1] = line
         end
