@@ -16,6 +16,9 @@ local ngx_log = ngx.log
 local ngx_DEBUG = ngx.DEBUG
 local debug = ngx.config.debug
 
+-- the timeout of an idle connection, compared before the search (no allocation)
+local first2_timeout = "failed to receive the first 2 bytes: timeout"
+
 return function(_M, is_client)
     local force_masking = not is_client
 
@@ -37,7 +40,7 @@ return function(_M, is_client)
             return nil, nil, "not initialized yet"
         end
         local data, typ, err = recv_frame(sock, self.max_recv_len, force_masking)
-        if not data and not find(err, ": timeout", 1, true) then
+        if not data and err ~= first2_timeout and not find(err, ": timeout", 1, true) then
             self.fatal = true
         end
         return data, typ, err
