@@ -47,11 +47,17 @@ func (b *baton) Lock() {
 		b.turn.Add(1)
 		return
 	}
-	ch := make(chan struct{})
+	ch := lockWaits.Get().(chan struct{})
 	b.queue = append(b.queue, ch)
 	b.mu.Unlock()
 	<-ch
+	lockWaits.Put(ch) // received from, so empty again
 }
+
+// lockWaits are the channels Lock waits on: buffered, so that Unlock hands the baton over
+// with a send and the channel serves again (with many connections on one state, nearly
+// every blocking call's return waits in line). enqueue's channels are unbuffered, and closed.
+var lockWaits = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
 
 // Unlock passes the baton to the first in line, or frees it.
 func (b *baton) Unlock() {
@@ -62,7 +68,11 @@ func (b *baton) Unlock() {
 		ch := b.queue[0]
 		b.queue = b.queue[1:]
 		b.mu.Unlock()
-		close(ch)
+		if cap(ch) == 1 {
+			ch <- struct{}{} // Lock's: it takes the value and puts the channel back in the pool
+		} else {
+			close(ch)
+		}
 		return
 	}
 	b.held = false
@@ -76,8 +86,8 @@ func (b *baton) busy() bool {
 	return b.held
 }
 
-// enqueue puts ch in line for the baton (the caller holds it): when the baton reaches ch, ch
-// is closed and its waiter owns the baton without calling Lock.
+// enqueue puts ch in line for the baton (the caller holds it): ch must be unbuffered; when
+// the baton reaches ch, ch is closed and its waiter owns the baton without calling Lock.
 func (b *baton) enqueue(ch chan struct{}) {
 	b.mu.Lock()
 	b.queue = append(b.queue, ch)

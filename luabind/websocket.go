@@ -215,13 +215,16 @@ func wsRecvFrame(L *lua.LState) int {
 		s.rejectFrame(L, err)
 	}
 	if err != nil {
-		var ioe *wsnative.IOError
-		if errors.As(err, &ioe) {
+		if ioe := asIOError(err); ioe != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LNil)
 			if ioe.Timeout() {
 				s.ioFailed(L, "read", err)
+				if v := timeoutErrs[ioe.Stage]; v != nil {
+					L.Push(v) // boxed once: an idle websocket times out every few seconds
+					return 3
+				}
 			}
-			L.Push(lua.LNil)
-			L.Push(lua.LNil)
 			L.Push(lua.LString(ioe.Error()))
 			return 3
 		}
@@ -259,6 +262,29 @@ func wsRecvFrame(L *lua.LState) int {
 	}
 	return 3
 }
+
+// asIOError returns err as the frame reader's I/O error (it returns one as it is, so the
+// type assertion finds it without errors.As's allocation), or nil.
+func asIOError(err error) *wsnative.IOError {
+	if ioe, ok := err.(*wsnative.IOError); ok {
+		return ioe
+	}
+	var ioe *wsnative.IOError
+	if errors.As(err, &ioe) {
+		return ioe
+	}
+	return nil
+}
+
+// timeoutErrs are recv_frame's timeout errors ("failed to receive the first 2 bytes:
+// timeout", ...), by the reader's stage, as Lua values.
+var timeoutErrs = func() map[string]lua.LValue {
+	m := map[string]lua.LValue{}
+	for _, st := range []string{wsnative.StageFirst2, wsnative.StageLen16, wsnative.StageLen64, wsnative.StagePayload} {
+		m[st] = lua.LString((&wsnative.IOError{Stage: st, Reason: "timeout"}).Error())
+	}
+	return m
+}()
 
 // opNames are the frame type names recv_frame returns, by opcode, as Lua values (nil for
 // the reserved opcodes, which the reader rejects before).

@@ -5,9 +5,15 @@
 -- send_ping, send_pong and send_close on the module table and returns send_frame.
 
 local protocol = require "resty.websocket.protocol"
+local native = require "luaws.websocket"
 
 local recv_frame = protocol.recv_frame
 local raw_send_frame = protocol.send_frame
+-- protocol's native path, called from here without the extra Lua call per frame
+local is_native = native.is_native
+local native_recv = native.recv_frame
+local native_send = native.send_frame
+local rand = math.random
 local type = type
 local char = string.char
 local find = string.find
@@ -15,6 +21,9 @@ local floor = math.floor
 local ngx_log = ngx.log
 local ngx_DEBUG = ngx.DEBUG
 local debug = ngx.config.debug
+
+-- the timeout of an idle connection, compared before the search (no allocation)
+local first2_timeout = "failed to receive the first 2 bytes: timeout"
 
 return function(_M, is_client)
     local force_masking = not is_client
@@ -36,8 +45,13 @@ return function(_M, is_client)
         if not sock then
             return nil, nil, "not initialized yet"
         end
-        local data, typ, err = recv_frame(sock, self.max_recv_len, force_masking)
-        if not data and not find(err, ": timeout", 1, true) then
+        local data, typ, err
+        if is_native(sock) then
+            data, typ, err = native_recv(sock, self.max_recv_len, force_masking)
+        else
+            data, typ, err = recv_frame(sock, self.max_recv_len, force_masking)
+        end
+        if not data and err ~= first2_timeout and not find(err, ": timeout", 1, true) then
             self.fatal = true
         end
         return data, typ, err
@@ -60,7 +74,15 @@ return function(_M, is_client)
         else
             masked = self.send_masked
         end
-        local bytes, err = raw_send_frame(sock, fin, opcode, payload, self.max_send_len, masked)
+        local bytes, err
+        if not is_native(sock) then
+            bytes, err = raw_send_frame(sock, fin, opcode, payload, self.max_send_len, masked)
+        elseif masked then -- the masking key from math.random, as protocol.send_frame draws it
+            bytes, err = native_send(sock, fin, opcode, payload, self.max_send_len, masked,
+                                     rand(0xffffffff))
+        else
+            bytes, err = native_send(sock, fin, opcode, payload, self.max_send_len, masked)
+        end
         if not bytes then
             self.fatal = true
         end
