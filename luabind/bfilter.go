@@ -363,6 +363,7 @@ type bodyWriter struct {
 	holdLast   bool
 	held       []byte
 	hasHeld    bool
+	pend       []byte // filtered output not sent yet
 }
 
 func (w *bodyWriter) WriteHeader(code int) {
@@ -416,19 +417,36 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// piece filters p and writes what the filter leaves. A failing filter drops the piece; the
-// request goes on, and its connection is closed at the end (endBody).
-//
-// A declared Content-Length is kept when it still holds. When the header is still to go
-// out it is corrected: the whole body's length at the end of the body, or dropped (chunked)
-// when a piece passes it; once the header is out, nothing past it is sent, as a client reads
-// no further. (nginx sends the header the content handler set, whatever the filter does.)
+// piece filters p; what the filter leaves waits, as nginx's postpone_output has it, until
+// 1460 bytes are pending, a flush or the end of the body. A failing filter drops the piece;
+// the request goes on, and its connection is closed at the end (endBody).
 func (w *bodyWriter) piece(p []byte, eof bool) error {
 	r := w.r
 	r.vm.baton.Lock()
 	out, _, ok := r.filterBody(p, eof)
 	r.vm.baton.Unlock()
 	if !ok {
+		return nil
+	}
+	w.pend = append(w.pend, out...)
+	if eof || len(w.pend) >= postponeOutput {
+		return w.writePending(eof)
+	}
+	return nil
+}
+
+// writePending sends the header, if still to go, and the pending output (nothing once the
+// filter failed: the connection is to be closed).
+//
+// A declared Content-Length is kept when it still holds. When the header is still to go
+// out it is corrected: the whole body's length at the end of the body, or dropped (chunked)
+// when the output passes it; once the header is out, nothing past it is sent, as a client
+// reads no further. (nginx sends the header the content handler set, whatever the filter
+// does.)
+func (w *bodyWriter) writePending(eof bool) error {
+	out := w.pend
+	w.pend = w.pend[:0]
+	if w.r.bf.failed {
 		return nil
 	}
 	if w.clip >= 0 && !w.headerDone {
@@ -441,31 +459,28 @@ func (w *bodyWriter) piece(p []byte, eof bool) error {
 			w.clip = -1
 		}
 	}
-	if len(out) == 0 {
-		return nil
-	}
 	if w.clip >= 0 {
 		if int64(len(out)) > w.clip {
 			out = out[:w.clip]
 		}
 		w.clip -= int64(len(out))
-		if len(out) == 0 {
-			return nil
-		}
 	}
 	w.sendHeader()
+	if len(out) == 0 {
+		return nil
+	}
 	_, err := w.ResponseWriter.Write(out)
 	return err
 }
 
 func (w *bodyWriter) Flush() {
-	if w.code != 0 && !w.headerOnly() && !w.holdLast {
-		if err := w.piece(nil, false); err != nil {
+	if w.code != 0 && !w.headerOnly() {
+		if !w.holdLast {
+			_ = w.piece(nil, false)
+		}
+		if err := w.writePending(false); err != nil {
 			return
 		}
-	}
-	if w.code != 0 && !w.r.bf.failed {
-		w.sendHeader()
 	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.headerDone {
 		f.Flush()
@@ -481,8 +496,8 @@ func (w *bodyWriter) end() {
 	p := w.held
 	w.held, w.hasHeld = nil, false
 	_ = w.piece(p, true)
-	if !w.r.bf.failed {
-		w.sendHeader()
+	if len(w.pend) > 0 || !w.headerDone { // the eof piece was not filtered (seen eof before)
+		_ = w.writePending(true)
 	}
 }
 
