@@ -86,12 +86,14 @@ func TestBodyFilterByLua(t *testing.T) {
 			location: `location /err { content_by_lua_block { ngx.exit(404) }
                 body_filter_by_lua_block { print("err eof=", ngx.arg[2], " ", #ngx.arg[1]) } }
             location /ret { return 200 "hello world"; body_filter_by_lua_block { print("ret [", ngx.arg[1], "] ", ngx.arg[2]) ngx.arg[1] = string.upper(ngx.arg[1]) } }
-            location /f.txt { root html; body_filter_by_lua_block { print("file [", ngx.arg[1], "] ", ngx.arg[2]) } }`,
+            location /f.txt { root html; body_filter_by_lua_block { print("file [", ngx.arg[1], "] ", ngx.arg[2]) } }
+            location /hret { return 200 "x"; header_filter_by_lua_block { ngx.header.foo = "bar" } log_by_lua_block { print("logged ", ngx.var.uri) } }`,
 			files: map[string]string{"html/f.txt": "file data\n"},
 			reqs: []req{{path: "/err", want: 404},
 				{path: "/ret", want: 200, wantBody: "HELLO WORLD", header: "Content-Length: 11"},
-				{path: "/f.txt", want: 200, wantBody: "file data\n"}},
-			logs:   []string{`err eof=true 1\d\d, client`, `ret \[hello world\] true, client`, `file \[file data\n\] true, client`},
+				{path: "/f.txt", want: 200, wantBody: "file data\n"},
+				{path: "/hret", want: 200, wantBody: "x", header: "Foo: bar"}},
+			logs:   []string{`logged /hret, client`, `err eof=true 1\d\d, client`, `ret \[hello world\] true, client`, `file \[file data\n\] true, client`},
 			nologs: []string{`(ret|file) \[\]`},
 		},
 		{
