@@ -234,8 +234,8 @@ func ngxSleep(L *lua.LState) int {
 		L.RaiseError("no request found")
 	}
 	r := t.req
-	if r.phase == "header_filter" { // nothing there may yield
-		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
+	if r.phase == "header_filter" || r.phase == "body_filter" { // nothing there may yield
+		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
 	}
 	debug := r.sc.log.Enabled(errlog.Debug)
 	if debug {

@@ -173,6 +173,16 @@ func (r *request) sendSpecial(status int) {
 		return
 	}
 	body, page := errpage.Body(status)
+	filtered := body
+	if r.bf != nil && r.r.Method != http.MethodHead {
+		// the page is one piece, marked last; the header (its Content-Length) is the page's
+		out, _, ok := r.filterBody([]byte(body), true)
+		if !ok {
+			r.abortConn()
+			return
+		}
+		filtered = string(out)
+	}
 	location := r.header.get("Location")
 	if !hasSentHook(r.r.Context()) { // nginx mode counts it through reportSent instead
 		recordResponse(r.w, status, len(body))
@@ -185,7 +195,7 @@ func (r *request) sendSpecial(status int) {
 		}
 		r.header.set("Content-Length", []string{strconv.Itoa(len(body))})
 		r.sendHeaders()
-		_, _ = r.w.Write([]byte(body))
+		_, _ = r.w.Write([]byte(filtered))
 		return
 	}
 	loc := ""
@@ -197,6 +207,7 @@ func (r *request) sendSpecial(status int) {
 	headLen := len(b)
 	if !head {
 		headLen -= len(body)
+		b = append(b[:headLen:headLen], filtered...)
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
 	n, _ := conn.Write(b)
@@ -312,6 +323,15 @@ func output(L *lua.LState, newline bool, fname string) int {
 		return 2
 	}
 	r.sendHeaders()
+	if r.bf != nil {
+		out, _, ok := r.filterBody(b, false)
+		if !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("nginx output filter error"))
+			return 2
+		}
+		b = out
+	}
 	r.pending = append(r.pending, b...)
 	if len(r.pending) >= postponeOutput {
 		if err := r.flushOut(); err != nil {
@@ -342,6 +362,15 @@ func ngxFlush(L *lua.LState) int {
 	}
 	headerOnly := r.headersSent && r.r.Method == http.MethodHead
 	r.sendHeaders()
+	if r.bf != nil { // the flush goes through the body filter as an empty piece
+		out, _, ok := r.filterBody(nil, false)
+		if !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("nginx output filter error"))
+			return 2
+		}
+		r.pending = append(r.pending, out...)
+	}
 	err := r.flushOut()
 	if err == nil && r.rawOut == nil && r.w != nil {
 		err = http.NewResponseController(r.w).Flush()
@@ -370,7 +399,19 @@ func ngxEOF(L *lua.LState) int {
 	}
 	if !r.hijacked {
 		r.sendHeaders()
-		if r.headerPending && r.w != nil {
+		if r.bf != nil && !r.bf.sawEOF { // the end of the body goes through the body filter
+			out, _, ok := r.filterBody(nil, true)
+			r.pending = append(r.pending, out...)
+			if !ok {
+				r.eof = true
+				L.Push(lua.LNil)
+				L.Push(lua.LString("nginx output filter error"))
+				return 2
+			}
+		}
+		if r.bf != nil && (r.bf.failed || r.bf.truncated) {
+			// the body does not end here: the connection is cut, or the client waits
+		} else if r.headerPending && r.w != nil {
 			// Nothing went out yet, so the whole response is known: complete it now, as
 			// nginx does at eof, so the client has it while the handler goes on working.
 			r.headerPending = false
@@ -409,6 +450,9 @@ func ngxSendHeaders(L *lua.LState) int {
 func ngxExit(L *lua.LState) int {
 	r := requestOf(L)
 	status := L.CheckInt(1)
+	if r.phase == "body_filter" {
+		ngxStrError(L, 1, "API disabled in the context of body_filter_by_lua*")
+	}
 	if r.r == nil { // a timer or a script run outside of any request: just stop
 		r.exited = true
 		r.killAll()

@@ -32,6 +32,9 @@ func newSocketTable(L *lua.LState) *lua.LTable {
 
 func ngxSocketTCP(L *lua.LState) int {
 	r := requestOf(L)
+	if r.phase == "header_filter" || r.phase == "body_filter" {
+		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
+	}
 	pushSocket(L, r.cosocket())
 	return 1
 }

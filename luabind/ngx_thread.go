@@ -126,6 +126,9 @@ func ngxThreadSpawn(L *lua.LState) int {
 	if parent == nil {
 		L.RaiseError("no request found")
 	}
+	if ph := parent.req.phase; ph == "header_filter" || ph == "body_filter" {
+		ngxStrError(L, 1, "API disabled in the context of "+ph+"_by_lua*")
+	}
 	fn := L.CheckFunction(1)
 	args := make([]lua.LValue, 0, L.GetTop()-1)
 	for i := 2; i <= L.GetTop(); i++ {

@@ -51,6 +51,9 @@ type Phases struct {
 	// goes out (Lua's output, an error page, or the Fallback's), and may change ngx.header
 	// and ngx.status.
 	HeaderFilter *Chunk
+	// BodyFilter is body_filter_by_lua*: it runs on each piece of the response body (see
+	// bfilter.go).
+	BodyFilter *Chunk
 	// Fallback serves the content phase when Content is nil (static files, return, ...).
 	Fallback http.Handler
 	// Settings are the location's server name, error log, socket logging, resolver...
@@ -69,6 +72,7 @@ type PhaseHandler struct {
 	set      []setStep
 	phases   [4]phaseStep // rewrite, access, content, log
 	hfilter  func() (*lua.FunctionProto, error)
+	bfilter  func(*request) (*lua.FunctionProto, error)
 	fallback http.Handler
 	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
 }
@@ -196,6 +200,13 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		}
 		ph.hfilter = proto
 	}
+	if p.BodyFilter != nil {
+		get, err := h.bodyFilterProto(p.BodyFilter)
+		if err != nil {
+			return nil, err
+		}
+		ph.bfilter = get
+	}
 	return ph, nil
 }
 
@@ -217,7 +228,38 @@ func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
 
 // ServeHTTP runs the location's phases for one request, on a goroutine of its own so that
 // a websocket handler's ServeHTTP returns once it takes the connection over (see Handler).
-func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) { ph.start(w, hr, nil) }
+
+// serveFallback serves the response with a handler that is not Lua (static files, echo, a
+// return), under the location's header and body filters.
+func (r *request) serveFallback(h http.Handler) {
+	r.phase = "content"
+	fw := r.w
+	var bw *bodyWriter
+	if r.bf != nil {
+		bw = &bodyWriter{ResponseWriter: fw, r: r}
+		fw = bw
+	}
+	if r.hfilter != nil {
+		fw = &filterWriter{ResponseWriter: fw, r: r}
+	}
+	h.ServeHTTP(fw, r.withLuaVars(r.r))
+	if bw != nil {
+		bw.end()
+	}
+	r.headersSent = true
+}
+
+// ServeReturn serves a request that nginx's return answers in a location with Lua filters:
+// ret writes the response, under header_filter_by_lua* and body_filter_by_lua*, and
+// log_by_lua* runs after it; the location's other Lua phases do not run (return ends the
+// rewrite phase before them).
+func (ph *PhaseHandler) ServeReturn(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
+	ph.start(w, hr, ret)
+}
+
+// start serves the request on a goroutine of its own (see ServeHTTP); ret: see ServeReturn.
+func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
 	r := &request{host: ph.host, sc: ph.sc, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
 	done := make(chan struct{})
 	ph.host.active.Add(1)
@@ -225,7 +267,7 @@ func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		defer ph.host.active.Done()
 		defer close(done)
 		defer r.survive("request")
-		ph.serve(r)
+		ph.serveWith(r, ret)
 	}()
 	select {
 	case <-done:
@@ -233,7 +275,7 @@ func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 }
 
-func (ph *PhaseHandler) serve(r *request) {
+func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
 	h, w, hr := ph.host, r.w, r.r
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
@@ -255,11 +297,19 @@ func (ph *PhaseHandler) serve(r *request) {
 	defer release()
 	L := r.L
 	r.hfilter = ph.hfilter
+	if ph.bfilter != nil {
+		r.bf = &bodyFilter{get: ph.bfilter}
+	}
 	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
 		r.replayInit(L)
 	}
 
 	failed := false
+	if ret != nil { // nginx's return: the rewrite phase ends there, before any Lua of it
+		r.serveFallback(ret)
+		ph.finishAndLog(r, L, false)
+		return
+	}
 	for _, s := range ph.set {
 		r.phase = "set"
 		v, err := r.runSet(L, s)
@@ -284,13 +334,7 @@ func (ph *PhaseHandler) serve(r *request) {
 		}
 		if st.proto == nil {
 			if i == 2 && ph.fallback != nil && !r.exited {
-				r.phase = "content"
-				fw := w
-				if r.hfilter != nil {
-					fw = &filterWriter{ResponseWriter: w, r: r}
-				}
-				ph.fallback.ServeHTTP(fw, r.withLuaVars(hr))
-				r.headersSent = true
+				r.serveFallback(ph.fallback)
 				content = true
 			}
 			continue
@@ -336,6 +380,11 @@ func (ph *PhaseHandler) serve(r *request) {
 		r.runExec()
 		return
 	}
+	ph.finishAndLog(r, L, failed)
+}
+
+// finishAndLog completes the response and runs log_by_lua*.
+func (ph *PhaseHandler) finishAndLog(r *request, L *lua.LState, failed bool) {
 	r.finish(failed)
 	r.reportSent()
 	if lp := ph.phases[3].proto; lp != nil {

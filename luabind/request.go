@@ -107,6 +107,7 @@ type request struct {
 	setVars   map[string]string
 	argsNil   bool                               // ngx.var.args = nil: $args is not found until set again
 	hfilter   func() (*lua.FunctionProto, error) // header_filter_by_lua*, until it has run
+	bf        *bodyFilter                        // body_filter_by_lua* (bfilter.go)
 	requestID string
 	overrun   atomic.Int64 // lua_max_running_time that stopped the request (ns), if any
 	stopped   atomic.Bool  // ended by the server (shutdown timeout): its threads die quietly
@@ -288,8 +289,8 @@ func httpRequestOf(L *lua.LState) *request {
 // context they are disabled in.
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
-	if r.phase == "header_filter" {
-		ngxStrError(L, 1, "API disabled in the context of header_filter_by_lua*")
+	if r.phase == "header_filter" || r.phase == "body_filter" {
+		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
 	}
 	if r.r == nil {
 		ctx := r.phase
@@ -357,10 +358,18 @@ func errorWithTrace(err error) string {
 
 // finish completes the response once every light thread is done.
 func (r *request) finish(failed bool) {
-	if r.hfilter != nil && !r.headersSent && !r.hijacked {
+	// the body ends normally (no error page): it goes through the body filter, if any
+	bodyEnd := r.bf != nil && !failed && (r.rawOut != nil || !r.hijacked) && (r.headersSent || r.exitStatus < 300)
+	if (r.hfilter != nil || r.bf != nil) && !r.headersSent && !r.hijacked || bodyEnd && !r.bf.sawEOF {
 		// the header (or error page) goes out now: the header filter runs, with the baton
 		r.vm.baton.Lock()
 		defer r.vm.baton.Unlock()
+	}
+	if bodyEnd && !r.endBody() {
+		if r.rawOut != nil {
+			_ = r.rawOut.Close()
+		}
+		return
 	}
 	if r.rawOut != nil && !failed {
 		_ = r.flushOut()

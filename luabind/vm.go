@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/luajit"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -138,8 +139,11 @@ func guardGlobals(L *lua.LState) {
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		if t := threadOf(L); t != nil {
 			if k, ok := L.Get(2).(lua.LString); ok {
+				// the guard's traceback('', 2): the frames from the assignment on
+				empty := ""
 				t.req.sc.log.Log(errlog.Warn, &t.req.logc, "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('"+
-					string(k)+"') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables")
+					string(k)+"') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables"+
+					luajit.Traceback(L, &empty, 1))
 			}
 		}
 		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))

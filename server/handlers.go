@@ -137,6 +137,9 @@ type LocHandler struct {
 	ErrorPages ErrorPages
 	// TryFiles is the location's try_files (nil: none).
 	TryFiles *TryFiles
+	// ReturnVia, when the location has header_filter_by_lua* or body_filter_by_lua*, serves
+	// Return's response under them (luabind.PhaseHandler.ServeReturn).
+	ReturnVia func(http.ResponseWriter, *http.Request, http.Handler)
 }
 
 var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
@@ -163,6 +166,12 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
 	}
 	if h.Return != nil {
+		if h.ReturnVia != nil { // under the location's Lua filters
+			h.ReturnVia(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.serveReturn(w, r, vars)
+			}))
+			return
+		}
 		h.serveReturn(w, r, vars)
 		return
 	}
@@ -251,6 +260,7 @@ func (h *LocHandler) serveReturn(w http.ResponseWriter, r *http.Request, vars ma
 	w.Header().Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(ret.Code)
 	if r.Method != http.MethodHead {
+		luabind.HoldLastPiece(w) // one piece, marked last, for a body filter
 		_, _ = w.Write([]byte(text))
 	}
 }
@@ -365,5 +375,6 @@ func (s *Static) serveFile(w http.ResponseWriter, r *http.Request, name string, 
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Server", buildinfo.ServerToken)
+	luabind.HoldLastPiece(w) // the last piece is marked last, for a body filter
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }

@@ -157,7 +157,8 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			if len(d.Args) != 1 {
 				return nil, nargs(d)
 			}
-			b.luaPath = d.Args[0]
+			// lua-nginx-module puts the server prefix (-p) for $prefix and ${prefix}
+			b.luaPath = strings.NewReplacer("${prefix}", b.o.Prefix, "$prefix", b.o.Prefix).Replace(d.Args[0])
 		case "lua_shared_dict":
 			if len(d.Args) != 2 {
 				return nil, nargs(d)
@@ -424,6 +425,7 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
+			"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
 			// the location's own are read by content(); the ones of http and server are
 			// inherited by locations without their own, as lua-nginx-module merges them
@@ -808,6 +810,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
 			"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
+			"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
 			"log_by_lua", "log_by_lua_block", "log_by_lua_file":
 			if server && strings.HasPrefix(x.Name, "content") {
 				return nil, emerg(x, "\"%s\" directive is not allowed here", x.Name)
@@ -823,7 +826,8 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 				}}
 			}
 			slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
-				"content": &ph.Content, "header": &ph.HeaderFilter, "log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
+				"content": &ph.Content, "header": &ph.HeaderFilter, "body": &ph.BodyFilter,
+				"log": &ph.Log}[x.Name[:strings.Index(x.Name, "_")]]
 			if *slot != nil {
 				return nil, emerg(x, "\"%s\" directive is duplicate", x.Name)
 			}
@@ -835,10 +839,10 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			lua = true
 		}
 	}
-	for _, phase := range []string{"rewrite", "access", "header", "log"} {
+	for _, phase := range []string{"rewrite", "access", "header", "body", "log"} {
 		x := sc.luaPhases[phase]
 		slot := map[string]**luabind.Chunk{"rewrite": &ph.Rewrite, "access": &ph.Access,
-			"header": &ph.HeaderFilter, "log": &ph.Log}[phase]
+			"header": &ph.HeaderFilter, "body": &ph.BodyFilter, "log": &ph.Log}[phase]
 		if x == nil || *slot != nil {
 			continue
 		}
@@ -913,6 +917,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			return nil, emerg(d, "%v", err)
 		}
 		lh.Next = h
+		if ph.HeaderFilter != nil || ph.BodyFilter != nil {
+			lh.ReturnVia = h.ServeReturn
+		}
 	} else {
 		lh.Next = static
 	}
