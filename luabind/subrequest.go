@@ -351,7 +351,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 	switch r.phase {
 	case "", "content", "rewrite", "access":
 	default:
-		luaError(L, "API disabled in the context of %s", contextName(r.phase))
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	if r.r == nil {
 		luaError(L, "no request object found")
@@ -759,7 +759,7 @@ func ngxExec(L *lua.LState) int {
 	switch r.phase {
 	case "", "content", "rewrite", "access":
 	default:
-		luaError(L, "API disabled in the context of %s", contextName(r.phase))
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	if r.r == nil {
 		luaError(L, "no request object found")

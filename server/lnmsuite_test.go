@@ -173,6 +173,8 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
                     ngx.log(ngx.ERR, "var: ", err)
                     ngx.log(ngx.ERR, "status: ", select(2, pcall(function() return ngx.status end)))
                     ngx.log(ngx.ERR, "read_body: ", select(2, pcall(ngx.req.read_body)))
+                    ngx.log(ngx.ERR, "exec: ", select(2, pcall(function() ngx.exec("/x") end)))
+                    ngx.log(ngx.ERR, "capture: ", select(2, pcall(function() ngx.location.capture("/x") end)))
                     ngx.say("x")
                 end)
                 ngx.sleep(0.05) ngx.say("ok") } }`,
@@ -180,7 +182,9 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs: []string{`var: content_by_lua\(nginx.conf:\d+\):3: API disabled in the current context, context: ngx.timer`,
 				`status: content_by_lua\(nginx.conf:\d+\):5: API disabled in the current context, context`,
 				`read_body: API disabled in the context of ngx.timer, context`,
-				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):7: API disabled in the context of ngx.timer`},
+				`exec: content_by_lua\(nginx.conf:\d+\):7: API disabled in the context of ngx.timer, context`,
+				`capture: content_by_lua\(nginx.conf:\d+\):8: API disabled in the context of ngx.timer, context`,
+				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):9: API disabled in the context of ngx.timer`},
 		},
 		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
