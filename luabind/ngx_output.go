@@ -455,6 +455,7 @@ func ngxExit(L *lua.LState) int {
 	}
 	if r.r == nil { // a timer or a script run outside of any request: just stop
 		r.exited = true
+		r.exitStatus = status
 		r.killAll()
 		L.RaiseError("%s", errExit.Error())
 	}

@@ -25,6 +25,7 @@ func openNgxSSL(L *lua.LState) int {
 		return parsePEM(L, "key")
 	}))
 	addSSLConnFuncs(L, mod)
+	addSSLCertFuncs(L, mod)
 	L.Push(mod)
 	return 1
 }

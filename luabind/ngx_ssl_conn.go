@@ -45,6 +45,9 @@ func addSSLConnFuncs(L *lua.LState, mod *lua.LTable) {
 // on a plain connection.
 func connTLS(L *lua.LState) *tls.ConnectionState {
 	r := requestOf(L)
+	if r.sslc != nil { // ssl_certificate_by_lua*: what the client hello tells
+		return &tls.ConnectionState{ServerName: r.sslc.hello.ServerName, Version: maxVersion(r.sslc.hello.SupportedVersions)}
+	}
 	if r.r == nil || r.r.TLS == nil {
 		return nil
 	}
@@ -162,4 +165,15 @@ func sslKeyPEMToDER(L *lua.LState) int {
 	}
 	L.Push(lua.LString(der))
 	return 1
+}
+
+// maxVersion is the highest TLS version a client offers, the one the handshake settles on.
+func maxVersion(vs []uint16) uint16 {
+	var m uint16
+	for _, v := range vs {
+		if v > m && v <= tls.VersionTLS13 {
+			m = v
+		}
+	}
+	return m
 }

@@ -97,6 +97,7 @@ type request struct {
 
 	detached     chan struct{} // closed on hijack: ServeHTTP may return
 	phase        string        // "" for content; "timer" in ngx.timer callbacks
+	sslc         *sslCertCtx   // the handshake of an ssl_certificate_by_lua* chunk
 	exited       bool
 	exitStatus   int
 	abortHandler *lua.LFunction
@@ -293,11 +294,7 @@ func outputRequestOf(L *lua.LState) *request {
 		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
 	}
 	if r.r == nil {
-		ctx := r.phase
-		if ctx == "timer" {
-			ctx = "ngx.timer"
-		}
-		ngxStrError(L, 1, "API disabled in the context of "+ctx)
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	return r
 }
@@ -467,6 +464,9 @@ func (r *request) hijack() (net.Conn, []byte, error) {
 }
 
 func remoteIP(addr string) string {
+	if addr == "unix:" { // a unix domain socket's peer
+		return addr
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr

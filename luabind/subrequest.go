@@ -332,6 +332,8 @@ func contextName(phase string) string {
 	switch phase {
 	case "timer":
 		return "ngx.timer"
+	case "ssl_cert":
+		return "ssl_certificate_by_lua*"
 	case "set", "rewrite", "access", "content", "log", "init", "init_worker", "header_filter", "body_filter":
 		return phase + "_by_lua*"
 	}

@@ -71,6 +71,7 @@ var (
 		"log_by_lua", "log_by_lua_block", "log_by_lua_file",
 		"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 		"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
+		"ssl_certificate_by_lua_block", "ssl_certificate_by_lua_file",
 		// echo-nginx-module (server/echo.go)
 		"echo", "echo_duplicate", "echo_flush", "echo_sleep", "echo_blocking_sleep",
 		"echo_location", "echo_location_async", "echo_subrequest", "echo_subrequest_async",
@@ -177,8 +178,7 @@ var (
 		"fastcgi_split_path_info", "fastcgi_cache", "fastcgi_cache_path",
 		"memcached_connect_timeout", "memcached_read_timeout", "memcached_send_timeout",
 		// lua-nginx-module phases and hooks luaws does not run
-		"balancer_by_lua_block", "balancer_by_lua_file", "ssl_certificate_by_lua_block",
-		"ssl_certificate_by_lua_file", "ssl_session_fetch_by_lua_block",
+		"balancer_by_lua_block", "balancer_by_lua_file", "ssl_session_fetch_by_lua_block",
 		"ssl_session_fetch_by_lua_file", "ssl_session_store_by_lua_block",
 		"ssl_session_store_by_lua_file", "ssl_client_hello_by_lua_block",
 		"ssl_client_hello_by_lua_file", "server_rewrite_by_lua_block", "server_rewrite_by_lua_file",

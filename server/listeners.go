@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,7 +43,15 @@ func (ss *Sockets) listener(addr string, ka KeepAlive) (h *handoff, fresh bool, 
 	sl := ss.byAddr[addr]
 	if sl == nil {
 		lc := net.ListenConfig{KeepAlive: -1} // set per connection, from the serving config
-		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		network, laddr := "tcp", addr
+		if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+			network, laddr = "unix", path
+			// a socket file left by an earlier run is replaced, as nginx unlinks it
+			if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				_ = os.Remove(path)
+			}
+		}
+		ln, err := lc.Listen(context.Background(), network, laddr)
 		if err != nil {
 			return nil, false, err
 		}
@@ -137,6 +147,9 @@ func (sl *sharedListener) acceptLoop() {
 			continue
 		}
 		delay = 0
+		if uc, ok := c.(*net.UnixConn); ok {
+			c = unixPeer{uc}
+		}
 		if !sl.deliver(c) {
 			return
 		}
@@ -217,3 +230,9 @@ func (h *handoff) isClosed() bool {
 }
 
 func (h *handoff) Addr() net.Addr { return h.sl.ln.Addr() }
+
+// unixPeer is a connection accepted on a unix domain socket, whose peer nginx names
+// "unix:" ($remote_addr, the error log's client).
+type unixPeer struct{ *net.UnixConn }
+
+func (u unixPeer) RemoteAddr() net.Addr { return &net.UnixAddr{Name: "unix:", Net: "unix"} }

@@ -72,6 +72,7 @@ type scope struct {
 	sslKey       string
 	clientCA     string
 	verifyClient string
+	sslCertLua   *ngxconf.Directive // ssl_certificate_by_lua* (http or server level)
 	serverName   string
 	serverNames  []string  // the server's server_name values
 	referers     *referers // valid_referers
@@ -404,6 +405,11 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return nargs(d)
 			}
 			sc.clientCA = b.confPath(d.Args[0])
+		case "ssl_certificate_by_lua_block", "ssl_certificate_by_lua_file":
+			if level == "location" {
+				return emerg(d, "\"%s\" directive is not allowed here", d.Name)
+			}
+			sc.sslCertLua = d
 		case "ssl_verify_client":
 			if len(d.Args) != 1 {
 				return nargs(d)
@@ -614,6 +620,11 @@ func (b *builder) serverTLS(d *ngxconf.Directive, sc scope) (*tls.Config, error)
 		return nil, emerg(d, "cannot load certificate \"%s\": %v", sc.sslCert, err)
 	}
 	cfg := TLSConfig(cert)
+	if sc.sslCertLua != nil {
+		if err := b.sslCertHook(cfg, sc); err != nil {
+			return nil, err
+		}
+	}
 	switch sc.verifyClient {
 	case "", "off":
 	case "on", "optional", "optional_no_ca":
@@ -641,6 +652,29 @@ func (b *builder) serverTLS(d *ngxconf.Directive, sc scope) (*tls.Config, error)
 		return nil, emerg(d, "invalid value \"%s\" in \"ssl_verify_client\" directive", sc.verifyClient)
 	}
 	return cfg, nil
+}
+
+// sslCertHook makes cfg run the scope's ssl_certificate_by_lua* in each handshake, in
+// place of presenting its certificate directly.
+func (b *builder) sslCertHook(cfg *tls.Config, sc scope) error {
+	c, err := b.chunk(sc.sslCertLua)
+	if err != nil {
+		return err
+	}
+	h, err := b.host(sc)
+	if err != nil {
+		return err
+	}
+	hook, err := h.SSLCertHook(c)
+	if err != nil {
+		return emerg(sc.sslCertLua, "%v", err)
+	}
+	def := cfg.Certificates[0]
+	cfg.Certificates = nil
+	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		return hook(hello, &def)
+	}
+	return nil
 }
 
 // location builds a location{} block and those nested in it.

@@ -255,6 +255,9 @@ func (sl *siteListener) pick(host string) *VServer {
 }
 
 func hostOnly(h string) string {
+	if h == "unix:" { // a unix domain socket's peer
+		return h
+	}
 	if host, _, err := net.SplitHostPort(h); err == nil {
 		return host
 	}
@@ -262,8 +265,14 @@ func hostOnly(h string) string {
 }
 
 // NormalizeListen turns nginx's listen address ("80", "*:80", "127.0.0.1:80", "[::]:80",
-// "localhost:80") into host:port.
+// "localhost:80") into host:port; "unix:/path" stays as it is.
 func NormalizeListen(a string) (string, error) {
+	if path, ok := strings.CutPrefix(a, "unix:"); ok { // a unix domain socket, kept as is
+		if path == "" {
+			return "", fmt.Errorf("no path in the unix domain socket %q", a)
+		}
+		return a, nil
+	}
 	if _, err := strconv.Atoi(a); err == nil {
 		return "0.0.0.0:" + a, nil
 	}
