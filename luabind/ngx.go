@@ -234,9 +234,7 @@ func ngxSleep(L *lua.LState) int {
 		L.RaiseError("no request found")
 	}
 	r := t.req
-	if r.phase == "header_filter" || r.phase == "body_filter" { // nothing there may yield
-		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
-	}
+	checkYieldable(L, r)
 	debug := r.sc.log.Enabled(errlog.Debug)
 	if debug {
 		r.sc.log.Log(errlog.Debug, &r.logc, "lua ready to sleep for "+strconv.FormatInt(delay, 10)+" ms")

@@ -450,8 +450,9 @@ func ngxSendHeaders(L *lua.LState) int {
 func ngxExit(L *lua.LState) int {
 	r := requestOf(L)
 	status := L.CheckInt(1)
-	if r.phase == "body_filter" {
-		ngxStrError(L, 1, "API disabled in the context of body_filter_by_lua*")
+	switch r.phase {
+	case "body_filter", "log", "set":
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	if r.r == nil { // a timer or a script run outside of any request: just stop
 		r.exited = true

@@ -32,9 +32,7 @@ func newSocketTable(L *lua.LState) *lua.LTable {
 
 func ngxSocketTCP(L *lua.LState) int {
 	r := requestOf(L)
-	if r.phase == "header_filter" || r.phase == "body_filter" {
-		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
-	}
+	checkYieldable(L, r)
 	pushSocket(L, r.cosocket())
 	return 1
 }
@@ -60,6 +58,7 @@ func (r *request) closeCosockets() {
 // ngx.socket.connect(host, port) is ngx.socket.tcp() followed by connect.
 func ngxSocketConnect(L *lua.LState) int {
 	r := requestOf(L)
+	checkYieldable(L, r)
 	ud := pushSocket(L, r.cosocket())
 	L.Insert(ud, 1)
 	L.Pop(1)

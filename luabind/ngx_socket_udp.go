@@ -91,7 +91,7 @@ func udpMetatable(L *lua.LState) *lua.LTable {
 func checkYieldable(L *lua.LState, r *request) {
 	switch r.phase {
 	case "set", "log", "header_filter", "body_filter", "init", "init_worker", "balancer":
-		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 }
 

@@ -290,8 +290,9 @@ func httpRequestOf(L *lua.LState) *request {
 // context they are disabled in.
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
-	if r.phase == "header_filter" || r.phase == "body_filter" {
-		ngxStrError(L, 1, "API disabled in the context of "+r.phase+"_by_lua*")
+	switch r.phase { // the phases that run as a plain call, not a light thread
+	case "header_filter", "body_filter", "log", "set":
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	if r.r == nil {
 		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
@@ -328,7 +329,11 @@ func (r *request) killAll() {
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.
 func (r *request) threadAborted(kind string, err error) {
-	r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+errorWithTrace(err))
+	if r.phase == "log" && kind == "entry" { // log_by_lua* runs as a plain protected call
+		r.sc.log.Log(errlog.Err, &r.logc, "failed to run log_by_lua*: "+errorWithTrace(err))
+	} else {
+		r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+errorWithTrace(err))
+	}
 	if st := r.host.cfg.Stats; st != nil {
 		st.LuaErrors.Add(1)
 	}

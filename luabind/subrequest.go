@@ -334,7 +334,7 @@ func contextName(phase string) string {
 		return "ngx.timer"
 	case "ssl_cert":
 		return "ssl_certificate_by_lua*"
-	case "set", "rewrite", "access", "content", "log", "init", "init_worker", "header_filter", "body_filter":
+	case "set", "rewrite", "access", "content", "log", "init", "init_worker", "header_filter", "body_filter", "balancer":
 		return phase + "_by_lua*"
 	}
 	return phase

@@ -187,6 +187,23 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):9: API disabled in the context of ngx.timer`},
 		},
 		{
+			// 077-sleep TEST 10: ngx.sleep only where lua-nginx-module may yield
+			name: "ngx.sleep in log_by_lua and set_by_lua",
+			// 075-logby TEST 9, 12-27: the output, exit, body and socket APIs are disabled in
+			// log_by_lua*, whose error is "failed to run log_by_lua*"
+			location: `location /t { set_by_lua $x 'return select(2, pcall(ngx.sleep, 0.01))';
+                content_by_lua_block { ngx.say(ngx.var.x) } log_by_lua 'ngx.sleep(0.1)'; }
+            location /l { content_by_lua_block { ngx.say("ok") } log_by_lua_block {
+                for _, f in ipairs({ ngx.say, ngx.flush, ngx.eof, ngx.send_headers, ngx.req.read_body, ngx.req.socket, ngx.socket.tcp }) do
+                    ngx.log(ngx.ERR, "log phase: ", select(2, pcall(f, "x")))
+                end
+                ngx.exit(200) } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "API disabled in the context of set_by_lua*\n"}, {path: "/l", want: 200, wantBody: "ok\n"}},
+			logs: []string{`failed to run log_by_lua\*: log_by_lua\(nginx.conf:\d+\):1: API disabled in the context of log_by_lua\*\nstack traceback:`,
+				`(?s)(log phase: API disabled in the context of log_by_lua\*, client.*){7}`,
+				`failed to run log_by_lua\*: log_by_lua\(nginx.conf:\d+\):5: API disabled in the context of log_by_lua\*`},
+		},
+		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
 			name:     "ngx.exit after the header",
 			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,
