@@ -592,3 +592,33 @@ func TestWebSocketProtocolBuildSend(t *testing.T) {
 		})
 	}
 }
+
+// TestWebSocketSessionOnLuaSocket: the object methods on a socket that is not luaws's (a Lua
+// table with receive/send put in wb.sock) take protocol's Lua path, unmasked and masked.
+func TestWebSocketSessionOnLuaSocket(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"recv_frame",
+			`local wb = client:new() wb.sock = fake(unhex("$WIRE")) show(wb:recv_frame()) show(wb:recv_frame())`,
+			"hello text nil\nnil nil failed to receive the first 2 bytes: closed\n"},
+		{"send_text unmasked",
+			`local wb = client:new() wb.send_unmasked = true local s = fake("") wb.sock = s
+			 show(wb:send_text("hi")) show(hex(s.out[1]))`,
+			"4 nil\n81026869\n"},
+		{"send_text masked after math.randomseed(0)",
+			`local wb = client:new() local s = fake("") wb.sock = s math.randomseed(0)
+			 show(wb:send_text("hi")) show(#s.out[1])`,
+			"8 nil\n8\n"},
+		{"send failing",
+			`local wb = client:new() wb.send_unmasked = true wb.sock = fake("", "broken")
+			 show(wb:send_text("hi")) show(wb.fatal)`,
+			"nil failed to send frame: broken\ntrue\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := protocolPrelude + `local client = require "resty.websocket.client"` + "\n" + tc.src
+			body, logs := runLua(t, Config{}, src, map[string]string{"WIRE": hexOf([]byte("\x81\x05hello"))})
+			if body != tc.want {
+				t.Errorf("%s: body %q, want %q\n%s", tc.name, body, tc.want, logs)
+			}
+		})
+	}
+}

@@ -17,13 +17,18 @@ import (
 // The native half of resty.websocket.*: require "luaws.websocket". The Lua modules keep the
 // object shape OpenResty scripts poke at; the bytes are handled here, in Go.
 var websocketFuncs = map[string]lua.LGFunction{
-	"accept":      wsAccept,
-	"is_native":   wsIsNative,
-	"recv_frame":  wsRecvFrame,
-	"send_frame":  wsSendFrame,
-	"build_frame": wsBuildFrame,
-	"check_send":  wsCheckSend,
-	"unmask":      wsUnmask,
+	"accept":     wsAccept,
+	"is_native":  wsIsNative,
+	"recv_frame": wsRecvFrame,
+	"send_frame": wsSendFrame,
+	// session_recv / session_send: recv_frame / send_frame, or false when the socket is not
+	// a luaws socket (_session.lua then takes protocol's Lua path): one Go call per frame
+	// instead of is_native's and the codec's.
+	"session_recv": wsSessionRecv,
+	"session_send": wsSessionSend,
+	"build_frame":  wsBuildFrame,
+	"check_send":   wsCheckSend,
+	"unmask":       wsUnmask,
 	// check_response(head, key): nil, or why the handshake response is not acceptable.
 	"check_response": wsCheckResponse,
 	// client_extensions(sock, head): nil, or why the server's extension answer is refused.
@@ -156,6 +161,22 @@ func wsIsNative(L *lua.LState) int {
 	_, ok := isSocket(L.Get(1))
 	L.Push(lua.LBool(ok))
 	return 1
+}
+
+func wsSessionRecv(L *lua.LState) int {
+	if _, ok := isSocket(L.Get(1)); !ok {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	return wsRecvFrame(L)
+}
+
+func wsSessionSend(L *lua.LState) int {
+	if _, ok := isSocket(L.Get(1)); !ok {
+		L.Push(lua.LFalse)
+		return 1
+	}
+	return wsSendFrame(L)
 }
 
 // maxLenArg reads a max_payload_len argument: nil means no limit of ours.

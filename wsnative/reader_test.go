@@ -287,6 +287,30 @@ func TestReadFrameOneReadForSmallFrames(t *testing.T) {
 	}
 }
 
+// A peer that sends one small frame at a time costs one Read per frame, however many frames
+// came before (the buffer starts over when it is empty, so no frame straddles its end).
+func TestReadFrameOneReadPerFrame(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{1, 64, 125, 300} {
+		var wire []byte
+		const frames = 50
+		for i := 0; i < frames; i++ {
+			wire = AppendFrame(wire, true, OpText, payloadOf(size), true, key)
+		}
+		n := len(wire) / frames
+		src := newStepReader(wire, n, -1, nil)
+		r := NewReader(src)
+		for i := 0; i < frames; i++ {
+			if _, err := r.ReadFrame(1000, true); err != nil {
+				t.Fatalf("%d-byte frame %d: %v", size, i, err)
+			}
+		}
+		if src.reads != frames {
+			t.Errorf("%d frames of %d bytes, one a Read, took %d reads, want %d", frames, n, src.reads, frames)
+		}
+	}
+}
+
 // An idle Reader holds only its inline buffer.
 func TestReaderReleasesBigBuffers(t *testing.T) {
 	t.Parallel()

@@ -11,8 +11,9 @@ local recv_frame = protocol.recv_frame
 local raw_send_frame = protocol.send_frame
 -- protocol's native path, called from here without the extra Lua call per frame
 local is_native = native.is_native
-local native_recv = native.recv_frame
 local native_send = native.send_frame
+local session_recv = native.session_recv -- false when sock is not native
+local session_send = native.session_send
 local rand = math.random
 local type = type
 local char = string.char
@@ -45,10 +46,8 @@ return function(_M, is_client)
         if not sock then
             return nil, nil, "not initialized yet"
         end
-        local data, typ, err
-        if is_native(sock) then
-            data, typ, err = native_recv(sock, self.max_recv_len, force_masking)
-        else
+        local data, typ, err = session_recv(sock, self.max_recv_len, force_masking)
+        if data == false then
             data, typ, err = recv_frame(sock, self.max_recv_len, force_masking)
         end
         if not data and err ~= first2_timeout and not find(err, ": timeout", 1, true) then
@@ -75,13 +74,16 @@ return function(_M, is_client)
             masked = self.send_masked
         end
         local bytes, err
-        if not is_native(sock) then
+        if not masked then
+            bytes, err = session_send(sock, fin, opcode, payload, self.max_send_len, masked)
+            if bytes == false then
+                bytes, err = raw_send_frame(sock, fin, opcode, payload, self.max_send_len, masked)
+            end
+        elseif not is_native(sock) then
             bytes, err = raw_send_frame(sock, fin, opcode, payload, self.max_send_len, masked)
-        elseif masked then -- the masking key from math.random, as protocol.send_frame draws it
+        else -- the masking key from math.random, as protocol.send_frame draws it
             bytes, err = native_send(sock, fin, opcode, payload, self.max_send_len, masked,
                                      rand(0xffffffff))
-        else
-            bytes, err = native_send(sock, fin, opcode, payload, self.max_send_len, masked)
         end
         if not bytes then
             self.fatal = true
