@@ -41,7 +41,7 @@ func (r *request) watchAbort(done <-chan struct{}) {
 		}
 		v := r.vm
 		v.baton.Lock()
-		defer v.baton.Unlock()
+		defer r.passBaton()
 		if r.hijacked || r.exited || r.entry == nil || r.entry.ctx.Err() != nil {
 			return
 		}

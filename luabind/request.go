@@ -67,6 +67,7 @@ type request struct {
 	wg        sync.WaitGroup           // user threads' goroutines
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
+	posted    []chan struct{}          // threads waiting for their turn (see post); baton-guarded
 	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
 	// dirtyL: a call on L ended in an error (ngx.exit included), which may leave open
 	// upvalues in it; L is then not reused for another request.
@@ -246,7 +247,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
-	v.baton.Unlock()
+	r.passBaton() // to the threads posted (spawners, coroutine.yield) first
 	r.wg.Wait() // the request lives on while user threads run
 	if failed {
 		return true, err
