@@ -1,9 +1,11 @@
 package luabind
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -246,3 +248,41 @@ func BenchmarkLightThreads(b *testing.B) {
 
 func itoa(n int) string { return fmtNumber(float64(n)) }
 
+// TestExitInThreadCutsBodyRead: ngx.exit in a user thread ends the request while the entry
+// thread still waits on a request body the client never sends (094-uthread-exit TEST 11,
+// 12): the response completes and nothing is logged at error.
+func TestExitInThreadCutsBodyRead(t *testing.T) {
+	for _, tc := range []struct{ name, wait string }{
+		{"ngx.req.read_body", `ngx.req.read_body()`},
+		{"reqsock:receive", `local sock = ngx.req.socket() sock:settimeout(60000) sock:receive(1024)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, logs := threadTestServer(t, Config{}, `
+				ngx.thread.spawn(function() ngx.say("in thread") ngx.sleep(0.01) ngx.exit(0) end)
+				ngx.say("after") `+tc.wait+` ngx.say("end")`)
+			conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(30 * time.Second)) // a hang fails, not a timing
+			if _, err := io.WriteString(conn, "POST /t HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n"); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("read response: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("read body: %v", err)
+			}
+			if got, want := string(body), "in thread\nafter\n"; got != want {
+				t.Errorf("body = %q, want %q", got, want)
+			}
+			if strings.Contains(logs.String(), "[error]") {
+				t.Errorf("error logged:\n%s", logs)
+			}
+		})
+	}
+}
