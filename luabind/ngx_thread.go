@@ -199,7 +199,9 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 	}()
 	<-resume
 	r.vm.baton.handTo(parent)
-	L.G.CurrentThread = L
+	if parent != nil {
+		L.G.CurrentThread = L
+	}
 	return child
 }
 
@@ -302,6 +304,10 @@ func ngxThreadKill(L *lua.LState) int {
 		t.user.status = threadDead
 		L.Push(lua.LNil)
 		L.Push(lua.LString("already terminated"))
+		return 2
+	case t.pendingSubreqs > 0:
+		L.Push(lua.LNil)
+		L.Push(lua.LString("pending subrequests"))
 		return 2
 	}
 	t.user.status = threadDead

@@ -29,6 +29,8 @@ type lthread struct {
 
 	user *userThread // nil for the entry thread
 
+	pendingSubreqs int // ngx.location.capture* under way in it (baton-guarded): it cannot be killed
+
 	mu      sync.Mutex // guards blocked
 	blocked net.Conn   // the connection a blocking read/write waits on, to interrupt it on kill
 
