@@ -140,10 +140,11 @@ func ngxThreadSpawn(L *lua.LState) int {
 	return 1
 }
 
-// spawn starts fn(args...) as a user thread of r; L (in light thread parent, nil from Go) is
-// its parent. The caller holds the baton: it is posted, the child runs first, and the caller
-// goes on when its turn comes (lua-nginx-module's spawn yields to the scheduler the same way,
-// so a grandchild that ends lets the entry thread run before the child that spawned it).
+// spawn starts fn(args...) as a user thread of r whose parent is L, a Lua thread of light
+// thread parent (parent is nil for Go callers such as the on_abort watcher once the entry
+// thread is over). The caller holds the baton: it is posted, the child runs first, and the
+// caller goes on when its turn comes (lua-nginx-module's spawn yields to the scheduler the
+// same way, so a grandchild that ends lets the entry thread run before its own parent).
 func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args []lua.LValue) *lthread {
 	co, _ := L.NewThread()
 	child := r.newThread(co)
