@@ -28,7 +28,8 @@ func ngxOnAbort(L *lua.LState) int {
 }
 
 // watchAbort waits for the client to go away while the handler runs (net/http cancels the
-// request's context when it sees the connection close) and reacts as nginx does.
+// request's context when it sees the connection close) and reacts as nginx does, also when
+// the entry thread is over and only user threads still run.
 func (r *request) watchAbort(done <-chan struct{}) {
 	if r.r == nil || !r.sc.checkAbort {
 		return
@@ -41,17 +42,39 @@ func (r *request) watchAbort(done <-chan struct{}) {
 		}
 		v := r.vm
 		v.baton.Lock()
-		defer v.baton.Unlock()
-		if r.hijacked || r.exited || r.entry == nil || r.entry.ctx.Err() != nil {
+		defer r.passBaton()
+		if r.hijacked || r.exited || r.entry == nil || !r.running() {
 			return
 		}
 		r.sc.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
 		if r.abortHandler != nil {
-			r.spawn(r.L, r.entry, r.abortHandler, nil)
+			parent := r.entry
+			if parent.ctx.Err() != nil {
+				parent = nil // the entry thread is over: the handler is the request's alone
+			}
+			r.spawn(r.L, parent, r.abortHandler, nil)
 			return
 		}
 		r.exited = true
 		r.exitStatus = 499
 		r.killAll()
 	}()
+}
+
+// running reports whether a light thread of the request is still under way (the caller
+// holds the baton, so a thread it sees running cannot end meanwhile).
+func (r *request) running() bool {
+	if r.entry != nil && r.entry.ctx.Err() == nil {
+		return true
+	}
+	r.thmu.Lock()
+	defer r.thmu.Unlock()
+	for _, t := range r.threads {
+		select {
+		case <-t.user.done:
+		default:
+			return true
+		}
+	}
+	return false
 }

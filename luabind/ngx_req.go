@@ -175,7 +175,12 @@ func ngxReqReadBody(L *lua.LState) int {
 		return 0
 	}
 	t := threadOf(L)
-	t.block(L, func() { r.body() })
+	rc := http.NewResponseController(r.w)
+	t.block(L, func() { r.readBodyCuttable(rc, func() { r.body() }) })
+	if t.ctx.Err() != nil { // killed meanwhile (ngx.exit in another thread): the body is dropped
+		r.bodyErr = nil
+		return 0
+	}
 	if err := r.bodyErr; err != nil {
 		// nginx ends the request with 400, as ngx.exit(400) would
 		r.bodyErr = nil

@@ -27,9 +27,10 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 
 // wrapCoroutineYield makes coroutine.yield in a light thread itself (the entry thread or a
 // user thread, not a coroutine it created) what it is under lua-nginx-module: a yield to
-// the scheduler, which resumes the thread at once after the other runnable threads had
-// their turn (as ngx.sleep(0)); gopher-lua refused it ("attempt to yield from outside a
-// coroutine"), light threads not being coroutines here.
+// the scheduler, which puts the thread at the end of the request's posted threads when
+// there are any (they run first) and otherwise resumes it at once (yield returns nothing);
+// gopher-lua refused it ("attempt to yield from outside a coroutine"), light threads not
+// being coroutines here.
 func wrapCoroutineYield(L *lua.LState) {
 	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
 	if !ok {
@@ -42,7 +43,10 @@ func wrapCoroutineYield(L *lua.LState) {
 	native := orig.GFunction
 	co.RawSetString("yield", L.NewFunction(func(L *lua.LState) int {
 		if t := threadOf(L); t != nil && t.L == L && t.req.phase != "header_filter" {
-			t.sleep(L, 0)
+			if len(t.req.posted) == 0 {
+				return 0 // nobody else to run: the thread goes on at once
+			}
+			t.yieldPosted(L)
 			return 0
 		}
 		return native(L)
@@ -50,8 +54,9 @@ func wrapCoroutineYield(L *lua.LState) {
 }
 
 // wrapCoroutineStatus makes coroutine.status know light threads as lua-nginx-module does:
-// "running" until it ends (also while it sleeps or waits on I/O), "zombie" once it ended and
-// was not waited for, "dead" once waited for or killed (a light thread is not a resumed
+// "running" until it ends (also while it sleeps or waits on I/O), "normal" while a coroutine
+// it resumed waits, "zombie" once it ended and was not waited for, "dead" once waited for or
+// killed (a light thread is not a resumed
 // coroutine, so gopher-lua alone would say "suspended" throughout).
 func wrapCoroutineStatus(L *lua.LState) {
 	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
@@ -75,6 +80,8 @@ func wrapCoroutineStatus(L *lua.LState) {
 						L.Push(lua.LString("zombie"))
 					case t.user.status == threadDead:
 						L.Push(lua.LString("dead"))
+					case t.waitL != nil && t.waitL != t.L: // blocked in a coroutine it resumed
+						L.Push(lua.LString("normal"))
 					default: // waiting on I/O or a sleep is still "running" there
 						L.Push(lua.LString("running"))
 					}
@@ -98,29 +105,23 @@ const (
 
 // userThread is the part of an lthread that ngx.thread.* manages.
 type userThread struct {
-	parent  *lthread
+	// parentL is the Lua thread that spawned it: the light thread or one of its coroutines
+	// (only that one may wait on it or kill it, as in lua-nginx-module)
+	parentL *lua.LState
 	status  int
 	done    chan struct{}
 	ok      bool
 	results []lua.LValue
-	handoff chan struct{} // closed when the thread first blocks or ends: the baton passes back
 }
 
-// release gives up the baton: to the parent on the way out of a fresh spawn, to anyone else
-// afterwards.
+// release gives up the baton (see passBaton).
 func (t *lthread) release() {
 	t.threadEnded() // frames it held back go out before anyone else runs (block already took them)
-	if t.user != nil && t.user.handoff != nil {
-		c := t.user.handoff
-		t.user.handoff = nil
-		close(c)
-		return
-	}
-	t.req.vm.baton.Unlock()
+	t.req.passBaton()
 }
 
-// ngx.thread.spawn(f, ...) runs f as a new light thread at once, until it blocks or ends, then
-// returns the thread object to the caller.
+// ngx.thread.spawn(f, ...) runs f as a new light thread at once, until it yields, blocks or
+// ends; the caller, posted meanwhile, then goes on in its turn with the thread object.
 func ngxThreadSpawn(L *lua.LState) int {
 	parent := threadOf(L)
 	if parent == nil {
@@ -135,25 +136,27 @@ func ngxThreadSpawn(L *lua.LState) int {
 		args = append(args, L.Get(i))
 	}
 	child := parent.req.spawn(L, parent, fn, args)
-	L.G.CurrentThread = L
 	L.Push(child.L)
 	return 1
 }
 
-// spawn starts fn(args...) as a user thread of r, child of parent. The caller holds the baton;
-// the child runs first and hands the baton back when it first blocks or ends.
+// spawn starts fn(args...) as a user thread of r whose parent is L, a Lua thread of light
+// thread parent (parent is nil for Go callers such as the on_abort watcher once the entry
+// thread is over). The caller holds the baton: it is posted, the child runs first, and the
+// caller goes on when its turn comes (lua-nginx-module's spawn yields to the scheduler the
+// same way, so a grandchild that ends lets the entry thread run before its own parent).
 func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args []lua.LValue) *lthread {
 	co, _ := L.NewThread()
 	child := r.newThread(co)
-	child.user = &userThread{parent: parent, done: make(chan struct{}), handoff: make(chan struct{})}
+	child.user = &userThread{parentL: L, done: make(chan struct{})}
 	r.addThread(child)
-	handoff := child.user.handoff
+	resume := r.post()
 
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer r.survive("light thread")
-		// The baton is ours: the spawner waits on handoff without touching it.
+		// The baton is ours: the spawner waits in the posted line without touching it.
 		r.vm.baton.handTo(child)
 		co.G.CurrentThread = co
 		child.owns()
@@ -195,9 +198,10 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		close(u.done)
 		child.release()
 	}()
-	<-handoff
+	<-resume
+	r.vm.baton.handTo(parent)
 	if parent != nil {
-		r.vm.baton.handTo(parent)
+		L.G.CurrentThread = L
 	}
 	return child
 }
@@ -231,7 +235,7 @@ func ngxThreadWait(L *lua.LState) int {
 		if t == nil || t.user == nil {
 			L.RaiseError("attempt to wait on a coroutine that is not a user thread")
 		}
-		if t.user.parent != self {
+		if t.user.parentL != L {
 			L.RaiseError("only the parent coroutine can wait on the thread")
 		}
 		if t.user.status == threadDead {
@@ -289,7 +293,7 @@ func ngxThreadKill(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("not user thread"))
 		return 2
-	case t.user.parent != self:
+	case t.user.parentL != L:
 		L.Push(lua.LNil)
 		L.Push(lua.LString("killer not parent"))
 		return 2
@@ -301,6 +305,10 @@ func ngxThreadKill(L *lua.LState) int {
 		t.user.status = threadDead
 		L.Push(lua.LNil)
 		L.Push(lua.LString("already terminated"))
+		return 2
+	case t.pendingSubreqs > 0:
+		L.Push(lua.LNil)
+		L.Push(lua.LString("pending subrequests"))
 		return 2
 	}
 	t.user.status = threadDead

@@ -1,9 +1,11 @@
 package luabind
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -96,6 +98,30 @@ func TestLightThreads(t *testing.T) {
 			 ngx.say("0") yield(self) ngx.say("1") ngx.thread.spawn(f) ngx.say("2") yield() ngx.say("3") yield() ngx.say("4")
 			 ngx.say(coroutine.status(self), " ", coroutine.running() == self)`,
 			"0\n1\nf 1\n2\nf 2\n3\nf 3\n4\nrunning true\n", ""},
+		{"spawn posts the spawner: a grandchild that ends lets the entry thread go on first",
+			`local function g() ngx.say("g") end
+			 local function f() ngx.say("f 1") ngx.thread.spawn(g) ngx.say("f 2") end
+			 ngx.thread.spawn(f) ngx.say("entry")`,
+			"f 1\ng\nentry\nf 2\n", ""},
+		{"posted threads run in the order they yielded",
+			`local function slice(n) return function() ngx.say(n, " 1") coroutine.yield() ngx.say(n, " 2") coroutine.yield() ngx.say(n, " 3") end end
+			 ngx.thread.spawn(slice("f")) ngx.thread.spawn(slice("g")) ngx.say("done")`,
+			"f 1\ng 1\nf 2\ndone\ng 2\nf 3\ng 3\n", ""},
+		{"coroutine.yield with nothing posted goes on at once and returns nothing",
+			`ngx.say(select("#", coroutine.yield(1, 2)))`,
+			"0\n", ""},
+		{"a user thread blocked in a coroutine it resumed is normal",
+			`local co
+			 local t = ngx.thread.spawn(function() co = coroutine.running() coroutine.resume(coroutine.create(function() ngx.sleep(0.01) end)) end)
+			 ngx.say(coroutine.status(co)) ngx.thread.wait(t) ngx.say(coroutine.status(co))`,
+			"normal\ndead\n", ""},
+		{"a thread spawned in a coroutine is that coroutine's to wait on and kill",
+			`local t
+			 coroutine.resume(coroutine.create(function() t = ngx.thread.spawn(function() ngx.sleep(0.01) end) end))
+			 local _, err = pcall(ngx.thread.wait, t)
+			 ngx.say(err:match("only the parent.*"))
+			 ngx.say(select(2, ngx.thread.kill(t)))`,
+			"only the parent coroutine can wait on the thread\nkiller not parent\n", ""},
 		{"kill stops a busy loop",
 			`local t = ngx.thread.spawn(function() local i = 0 while true do i = i + 1 if i % 1000 == 0 then ngx.sleep(0) end end end)
 			 ngx.say(ngx.thread.kill(t)) ngx.say(ngx.thread.kill(t))`,
@@ -117,6 +143,7 @@ func TestLightThreads(t *testing.T) {
 		{"only the parent may kill",
 			`local t2
 			 local t1 = ngx.thread.spawn(function() t2 = ngx.thread.spawn(function() ngx.sleep(0.05) end) end)
+			 ngx.sleep(0) -- t1, posted when it spawned t2, goes on first
 			 ngx.say(ngx.thread.kill(t2))`,
 			"nilkiller not parent\n", ""},
 		{"blocking inside pcall, metamethods, sort comparators, gsub callbacks, coroutines",
@@ -220,3 +247,42 @@ func BenchmarkLightThreads(b *testing.B) {
 }
 
 func itoa(n int) string { return fmtNumber(float64(n)) }
+
+// TestExitInThreadCutsBodyRead: ngx.exit in a user thread ends the request while the entry
+// thread still waits on a request body the client never sends (094-uthread-exit TEST 11,
+// 12): the response completes and nothing is logged at error.
+func TestExitInThreadCutsBodyRead(t *testing.T) {
+	for _, tc := range []struct{ name, wait string }{
+		{"ngx.req.read_body", `ngx.req.read_body()`},
+		{"reqsock:receive", `local sock = ngx.req.socket() sock:settimeout(60000) sock:receive(1024)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, logs := threadTestServer(t, Config{}, `
+				ngx.thread.spawn(function() ngx.say("in thread") ngx.sleep(0.01) ngx.exit(0) end)
+				ngx.say("after") `+tc.wait+` ngx.say("end")`)
+			conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+			if err != nil {
+				t.Fatalf("dial: %v", err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(30 * time.Second)) // a hang fails, not a timing
+			if _, err := io.WriteString(conn, "POST /t HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n"); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("read response: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("read body: %v", err)
+			}
+			if got, want := string(body), "in thread\nafter\n"; got != want {
+				t.Errorf("body = %q, want %q", got, want)
+			}
+			if strings.Contains(logs.String(), "[error]") {
+				t.Errorf("error logged:\n%s", logs)
+			}
+		})
+	}
+}

@@ -67,7 +67,11 @@ type request struct {
 	wg        sync.WaitGroup           // user threads' goroutines
 	thmu      sync.Mutex               // guards threads (kill runs without the baton)
 	threads   map[*lua.LState]*lthread // user threads by their Lua thread
+	posted    []chan struct{}          // threads waiting for their turn (see post); baton-guarded
 	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
+	// bodyCut, while a light thread waits on the request body in net/http's reader, expires
+	// the connection's read deadline: killAll cuts that read short (readBodyCuttable)
+	bodyCut atomic.Pointer[http.ResponseController]
 	// dirtyL: a call on L ended in an error (ngx.exit included), which may leave open
 	// upvalues in it; L is then not reused for another request.
 	dirtyL bool
@@ -247,8 +251,8 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
-	v.baton.Unlock()
-	r.wg.Wait() // the request lives on while user threads run
+	r.passBaton() // to the threads posted (spawners, coroutine.yield) first
+	r.wg.Wait()   // the request lives on while user threads run
 	if failed {
 		return true, err
 	}
@@ -315,8 +319,12 @@ func (r *request) threadFor(co *lua.LState) *lthread {
 	return r.threads[co]
 }
 
-// killAll stops every light thread of the request.
+// killAll stops every light thread of the request; a read of the request body under way
+// is cut short, as nginx drops it with the request (it cannot be taken up again).
 func (r *request) killAll() {
+	if rc := r.bodyCut.Load(); rc != nil {
+		_ = rc.SetReadDeadline(time.Unix(1, 0))
+	}
 	if r.entry != nil {
 		r.entry.kill()
 	}
@@ -325,6 +333,14 @@ func (r *request) killAll() {
 		t.kill()
 	}
 	r.thmu.Unlock()
+}
+
+// readBodyCuttable runs read, a read of the request body through net/http (rc is r.w's
+// controller, made with the baton held), so that killAll can interrupt it.
+func (r *request) readBodyCuttable(rc *http.ResponseController, read func()) {
+	r.bodyCut.Store(rc)
+	defer r.bodyCut.Store(nil)
+	read()
 }
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.

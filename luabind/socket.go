@@ -170,9 +170,12 @@ func isSocket(v lua.LValue) (*socket, bool) {
 }
 
 // ioFailed pushes nil, reason (and partial data when asked) and logs as
-// lua_socket_log_errors does.
+// lua_socket_log_errors does (not for a thread that was killed meanwhile).
 func (s *socket) ioFailed(L *lua.LState, op string, err error) string {
 	reason := wsnative.Reason(err)
+	if t := threadOf(L); t != nil && t.ctx.Err() != nil {
+		return reason // killed (its deadline expired for it): nothing timed out, nothing to log
+	}
 	if reason == "timeout" && s.req.sc.sockLog {
 		s.req.sc.log.Log(errlog.Err, &s.req.logc, "lua tcp socket "+op+" timed out")
 	}
@@ -486,7 +489,7 @@ func ngxReqSocket(L *lua.LState) int {
 			return 2
 		}
 		r.bodyRead = true
-		s := newSocket(r, bodyConn{body: r.r.Body}, nil)
+		s := newSocket(r, bodyConn{body: r.r.Body, r: r, rc: http.NewResponseController(r.w)}, nil)
 		s.raw = true
 		pushSocket(L, s)
 		return 1
@@ -514,17 +517,21 @@ func ngxReqSocket(L *lua.LState) int {
 }
 
 // bodyConn makes the request body readable through the socket methods (ngx.req.socket()):
-// reads come from the body; writes are refused; deadlines are the HTTP server's.
+// reads come from the body; writes are refused; deadlines are the HTTP server's, but the
+// request's killAll cuts a read short.
 type bodyConn struct {
 	net.Conn // nil: only the methods below are used
 	body     io.ReadCloser
+	r        *request
+	rc       *http.ResponseController
 }
 
-func (b bodyConn) Read(p []byte) (int, error) {
+func (b bodyConn) Read(p []byte) (n int, err error) {
 	if b.body == nil {
 		return 0, io.EOF
 	}
-	return b.body.Read(p)
+	b.r.readBodyCuttable(b.rc, func() { n, err = b.body.Read(p) })
+	return n, err
 }
 
 func (bodyConn) Write([]byte) (int, error)        { return 0, errors.New("not supported") }

@@ -377,12 +377,19 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		logf(L, r, errlog.Err, fmt.Sprintf("lua subrequests cycle while processing \"%s\"", fail))
 		ngxStrError(L, 1, "failed to issue subrequest: -1") // luaL_error: the Lua caller's position
 	}
+	// The subrequests outlive the client going away (nginx finishes them; with
+	// lua_check_client_abort only the main request hears of it), not the capturing thread.
+	subCtx, cancelSubs := context.WithCancel(context.WithoutCancel(r.r.Context()))
+	defer cancelSubs()
+	defer context.AfterFunc(t.ctx, cancelSubs)()
+	parent := r.r.WithContext(subCtx)
 	reqs := make([]*http.Request, n)
 	for i := range specs {
-		reqs[i] = r.subrequest(&specs[i])
+		reqs[i] = r.subrequest(parent, &specs[i])
 		logf(L, r, errlog.Debug, fmt.Sprintf("lua http subrequest \"%s?%s\"", specs[i].uri, specs[i].args))
 	}
 	r.noAbort++ // under the baton, as every reader
+	t.pendingSubreqs++
 	t.block(L, func() {
 		var wg sync.WaitGroup
 		for i := range specs {
@@ -397,6 +404,7 @@ func ngxLocationCaptureMulti(L *lua.LState) int {
 		wg.Wait()
 	})
 	r.noAbort--
+	t.pendingSubreqs--
 	for i := range specs {
 		if in := internalOf(reqs[i].Context()); in.shared != nil { // share_all_vars
 			in.shared.mu.Lock()
@@ -588,7 +596,7 @@ func unescapeURI(s string) string {
 }
 
 // subrequest builds the http.Request of a subrequest of r.
-func (r *request) subrequest(s *subSpec) *http.Request {
+func (r *request) subrequest(parent *http.Request, s *subSpec) *http.Request {
 	var body []byte
 	switch {
 	case s.hasBody:
@@ -598,7 +606,7 @@ func (r *request) subrequest(s *subSpec) *http.Request {
 	default:
 		body = r.bodyData
 	}
-	sr := NewSubrequest(r.r, s.method, s.uri, s.args, body)
+	sr := NewSubrequest(parent, s.method, s.uri, s.args, body)
 	in := internalOf(sr.Context())
 	in.vm, in.ctx = r.vm, s.ctx
 	if s.shareVars {

@@ -29,8 +29,14 @@ type lthread struct {
 
 	user *userThread // nil for the entry thread
 
+	pendingSubreqs int // ngx.location.capture* under way in it (baton-guarded): it cannot be killed
+
 	mu      sync.Mutex // guards blocked
 	blocked net.Conn   // the connection a blocking read/write waits on, to interrupt it on kill
+
+	// waitL is the Lua thread (t.L or a coroutine inside it) blocked in block, nil while t
+	// runs; read and written with the baton held.
+	waitL *lua.LState
 
 	oom atomic.Bool // killed by the memory guard (memguard.go)
 }
@@ -116,11 +122,13 @@ func (r *request) newThread(L *lua.LState) *lthread {
 func (t *lthread) block(L *lua.LState, f func()) {
 	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
 	t.req.settled()               // a capture waiting for this subrequest goes on
+	t.waitL = L
 	t.release()
 	var ferr error
 	defer func() {
 		t.req.vm.baton.Lock()
 		t.req.vm.baton.claim(t)
+		t.waitL = nil
 		L.G.CurrentThread = L
 		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 		if ferr != nil && t.req.sock != nil && t.req.sock.werr == nil {
@@ -131,6 +139,41 @@ func (t *lthread) block(L *lua.LState, f func()) {
 		ferr = flush()
 	}
 	f()
+}
+
+// post puts the caller at the end of the request's posted threads (lua-nginx-module's
+// posted_threads): threads that yielded to the scheduler (a spawner, coroutine.yield) and
+// run in that order as soon as the running thread of the request yields, blocks or ends,
+// before anything else gets the baton. The caller holds the baton; the channel is closed
+// when the baton is the caller's again.
+func (r *request) post() chan struct{} {
+	c := make(chan struct{})
+	r.posted = append(r.posted, c)
+	return c
+}
+
+// passBaton gives up the baton: to the first posted thread of the request, or else to
+// whoever waits for it (baton.Unlock). The baton holder calls it.
+func (r *request) passBaton() {
+	if n := len(r.posted); n > 0 {
+		c := r.posted[0]
+		copy(r.posted, r.posted[1:])
+		r.posted[n-1] = nil
+		r.posted = r.posted[:n-1]
+		close(c)
+		return
+	}
+	r.vm.baton.Unlock()
+}
+
+// yieldPosted is coroutine.yield in light thread t (L is t.L) while other threads of the
+// request are posted: t goes to the end of the line and runs again in its turn.
+func (t *lthread) yieldPosted(L *lua.LState) {
+	c := t.req.post()
+	t.release()
+	<-c
+	t.req.vm.baton.handTo(t)
+	L.G.CurrentThread = L
 }
 
 // blockOn is block for an operation on c: killing the thread interrupts it by expiring c's

@@ -179,6 +179,15 @@ http {
             s.done:wait(5)
             ngx.say("sub done")
         } }
+        location /nokill { content_by_lua_block {
+            -- a thread with a capture pending cannot be killed (127-uthread-kill TEST 5, 6)
+            local busy = ngx.thread.spawn(function() return ngx.location.capture("/noabort-sub2").body end)
+            local idle = ngx.thread.spawn(function() ngx.sleep(60) end)
+            ngx.say(ngx.thread.kill(busy))
+            ngx.say(ngx.thread.kill(idle))
+            ngx.say(select(2, ngx.thread.wait(busy)))
+        } }
+        location /noabort-sub2 { content_by_lua_block { ngx.sleep(0.001) ngx.print("sub done") } }
         location /headonly { content_by_lua_block {
             ngx.say("x")
             local ok, err = ngx.flush()
@@ -245,6 +254,8 @@ func TestSubrequests(t *testing.T) {
 		{"echo_request_body in a subrequest", "GET", "/e10", "", 200, "PUT\nhello", ""},
 		{"no abort while a capture is pending", "GET", "/noabort", "", 200,
 			"sub done\nattempt to abort with pending subrequests; attempt to abort with pending subrequests\n", ""},
+		{"a thread with a pending capture cannot be killed", "GET", "/nokill", "", 200,
+			"nilpending subrequests\n1\nsub done\n", ""},
 		{"HEAD: header only", "HEAD", "/headonly", "", 200, "", "failed to say: header only"},
 		{"missing handler file", "GET", "/nofile", "", 404, notFound + "...", `failed to load external Lua file "`},
 	}
