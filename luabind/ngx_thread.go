@@ -167,8 +167,8 @@ func (r *request) spawn(L *lua.LState, parent *lthread, fn *lua.LFunction, args 
 		err := r.vm.pcall(co, len(args), lua.MultRet)
 		u := child.user
 		if err != nil {
-			if !r.exited && !r.stopped.Load() && (child.ctx.Err() == nil || r.overrun.Load() > 0) {
-				r.threadAborted("user", err)
+			if !r.exited && !r.stopped.Load() && (child.ctx.Err() == nil || r.overrun.Load() > 0 || child.wrapErr != nil) {
+				r.threadAborted("user", child, err)
 			}
 			u.ok = false
 			u.results = []lua.LValue{errorValue(err)}

@@ -247,7 +247,7 @@ func (r *request) runEntry(main func(L *lua.LState) (*lua.LFunction, []lua.LValu
 	r.threadRef = 0
 	failed := err != nil && !r.exited && !r.stopped.Load()
 	if failed {
-		r.threadAborted("entry", err)
+		r.threadAborted("entry", r.entry, err)
 		r.killAll() // an aborted entry thread takes its user threads with it
 	}
 	r.entry.cancel()
@@ -344,7 +344,8 @@ func (r *request) readBodyCuttable(rc *http.ResponseController, read func()) {
 }
 
 // threadAborted logs a thread's runtime error as lua-nginx-module does.
-func (r *request) threadAborted(kind string, err error) {
+func (r *request) threadAborted(kind string, t *lthread, err error) {
+	err = t.abortError(err)
 	if r.phase == "log" && kind == "entry" { // log_by_lua* runs as a plain protected call
 		r.sc.log.Log(errlog.Err, &r.logc, "failed to run log_by_lua*: "+errorWithTrace(err))
 	} else {

@@ -80,6 +80,7 @@ func (h *Host) newState() *lua.LState {
 	L.GetGlobal("os").(*lua.LTable).RawSetString("exit", L.NewFunction(h.osExit))
 	luajit.SetMemoryLimit(L, h.cfg.MemoryLimit)
 	luajit.Open(L) // LuaJIT's tostring, math.random, xpcall, load, table.new, ...
+	luajit.SetWrapErrorHook(L, onWrapError)
 	// LuaJIT opens bit as a global too
 	L.Push(L.NewFunction(openBit))
 	L.Call(0, 1)

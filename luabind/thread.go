@@ -2,13 +2,16 @@ package luabind
 
 import (
 	"context"
-	"github.com/luaws/luaws/errlog"
+	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/errlog"
 )
 
 // A light thread (the entry thread or one from ngx.thread.spawn) is a gopher-lua thread of the
@@ -39,6 +42,56 @@ type lthread struct {
 	waitL *lua.LState
 
 	oom atomic.Bool // killed by the memory guard (memguard.go)
+
+	// wrapErr: a coroutine.wrap coroutine's error ended the thread (baton-guarded)
+	wrapErr *wrapFailure
+}
+
+// wrapFailure is the error of a coroutine.wrap coroutine, which under lua-nginx-module ends
+// the light thread that called the wrap function (no pcall catches it), logged with the
+// coroutine's own message and the frames of each coroutine it went through, innermost first.
+type wrapFailure struct {
+	obj    lua.LValue
+	frames []string
+}
+
+// onWrapError is the state's luajit.WrapErrorHook: inside a light thread, the thread ends
+// with the coroutine's error.
+func onWrapError(L *lua.LState, v lua.LValue, frames string) bool {
+	t := threadOf(L)
+	if t == nil {
+		return false
+	}
+	switch t.req.phase { // elsewhere coroutine.wrap is LuaJIT's own (as in nginx)
+	case "", "content", "rewrite", "access", "timer", "ssl_cert":
+	default:
+		return false
+	}
+	if t.wrapErr == nil {
+		t.wrapErr = &wrapFailure{obj: v}
+	}
+	t.wrapErr.frames = append(t.wrapErr.frames, frames)
+	t.cancel() // the thread stops at its next instruction, inside a pcall too
+	return true
+}
+
+// abortError is what the thread's abort log shows for err: the coroutine.wrap error that
+// ended it, if one did, with every coroutine's frames ("coroutine 0:" the innermost) and
+// then the thread's own.
+func (t *lthread) abortError(err error) error {
+	if t == nil || t.wrapErr == nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("stack traceback:")
+	for i, f := range t.wrapErr.frames {
+		fmt.Fprintf(&b, "\ncoroutine %d:%s", i, f)
+	}
+	if ae, ok := err.(*lua.ApiError); ok {
+		own := strings.TrimPrefix(ae.StackTrace, "stack traceback:\ncoroutine 0:")
+		fmt.Fprintf(&b, "\ncoroutine %d:%s", len(t.wrapErr.frames), own)
+	}
+	return &lua.ApiError{Type: lua.ApiErrorRun, Object: t.wrapErr.obj, StackTrace: b.String()}
 }
 
 // threadKey finds the light thread from any context derived from its own (user coroutines

@@ -204,6 +204,27 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`failed to run log_by_lua\*: log_by_lua\(nginx.conf:\d+\):5: API disabled in the context of log_by_lua\*`},
 		},
 		{
+			// 091-coroutine TEST 32-34, 44: an error in a coroutine.wrap coroutine ends the
+			// light thread that called it (no pcall catches it), with the coroutine's own
+			// message and every coroutine's frames; header_filter_by_lua* has LuaJIT's wrap
+			name: "coroutine.wrap errors",
+			location: `location /w { content_by_lua_block {
+                local co1 = coroutine.wrap(function() error("bad in co1") end)
+                local co2 = coroutine.wrap(function() co1() end)
+                print(pcall(co2))
+                ngx.say("not reached") } }
+            location /l { content_by_lua_block {
+                local co = coroutine.wrap(function() error("level 2", 2) end)
+                co() } }
+            location /h { content_by_lua_block { ngx.say("ok") } header_filter_by_lua_block {
+                local co = coroutine.wrap(function() error("in filter") end)
+                ngx.header.x = select(2, pcall(co)) } }`,
+			reqs: []confReq{{path: "/w", want: 500}, {path: "/l", want: 500}, {path: "/h", want: 200, wantHeader: "X: header_filter_by_lua(nginx.conf:13):2: in filter"}},
+			logs: []string{`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):2: bad in co1\nstack traceback:\ncoroutine 0:\n\t\[C\]: in function 'error'\n\tcontent_by_lua\(nginx.conf:\d+\):2: in function <content_by_lua\(nginx.conf:\d+\):2>\ncoroutine 1:\n\t\[C\]: in function 'co1'\n.*\ncoroutine 2:\n`,
+				`lua entry thread aborted: runtime error: level 2\n`},
+			nologs: []string{`not reached`},
+		},
+		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
 			name:     "ngx.exit after the header",
 			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,

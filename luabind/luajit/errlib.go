@@ -215,7 +215,7 @@ func TakeErrorArg(L *lua.LState, raised lua.LValue) (lua.LValue, bool) {
 // where is luaL_where: "chunk:line: " of the function at level, "" for a Go function.
 func where(L *lua.LState, level int) string {
 	dbg, ok := stackAt(L, level)
-	if !ok {
+	if !ok || level > 1 && pastBottom(L, level) {
 		return ""
 	}
 	fn, err := L.GetInfo("Slf", dbg, lua.LNil)
@@ -268,6 +268,7 @@ func (ef *errorFuncs) coResume(L *lua.LState, resume *lua.LFunction) int {
 		L.Push(lua.LString(msg))
 		return 2
 	}
+	co := L.Get(1)
 	top := L.GetTop()
 	L.Insert(resume, 1)
 	ef.enter()
@@ -277,6 +278,7 @@ func (ef *errorFuncs) coResume(L *lua.LState, resume *lua.LFunction) int {
 		L.Error(errorValue(err), 0)
 	}
 	if L.Get(1) == lua.LFalse {
+		takeFrames(L, co) // kept for a wrap function only
 		if s, ok := L.Get(2).(lua.LString); ok {
 			L.Replace(2, lua.LString(TranslateError(L, string(s), -1)))
 		}
@@ -326,6 +328,7 @@ func armPanic(L *lua.LState) int {
 			th.Pop(1)
 			th.Push(lua.LString(TranslateError(th, string(s), 0)))
 		}
+		stashFrames(th)
 		orig(th)
 	}
 	return 0
@@ -373,11 +376,25 @@ func (ef *errorFuncs) coWrap(L *lua.LState, wrap *lua.LFunction) int {
 		ef.leave()
 		if err != nil {
 			v := errorValue(err)
-			if s, ok := v.(lua.LString); ok {
+			frames := takeFrames(L, co)
+			s, isStr := v.(lua.LString)
+			dead := isStr && strings.HasSuffix(string(s), "can not resume a dead thread")
+			if !dead {
+				if hook := wrapHook(L); hook != nil {
+					hv := v
+					if isStr {
+						hv = lua.LString(TranslateError(L, string(s), -1))
+					}
+					if hook(L, hv, frames) {
+						L.Error(hv, 0)
+					}
+				}
+			}
+			if isStr {
 				// the coroutine's own error gets the caller's position added, as
 				// LuaJIT does; gopher-lua's "dead" error already has it
 				pre := where(L, 1)
-				if strings.HasSuffix(string(s), "can not resume a dead thread") {
+				if dead {
 					pre = ""
 				}
 				v = lua.LString(pre + TranslateError(L, string(s), -1))

@@ -162,6 +162,23 @@ const (
 
 // stackAt is L.GetStack(level) as LuaJIT counts levels: while an xpcall handler runs, the
 // Go frame that calls it (errorFuncs.callHandler) is not a level.
+// pastBottom reports whether level is below L's bottom frame as LuaJIT counts: gopher-lua
+// counts the frames a tail call replaced as levels, and a level past the bottom frame gives
+// the bottom frame again (a coroutine body tail-called by its shim is its own caller);
+// LuaJIT has nothing there.
+func pastBottom(L *lua.LState, level int) bool {
+	for j := 0; j < level; j++ {
+		d, ok := stackAt(L, j)
+		if !ok {
+			return true
+		}
+		if _, err := L.GetInfo("S", d, lua.LNil); err == nil && d.What == "main" {
+			return true
+		}
+	}
+	return false
+}
+
 func stackAt(L *lua.LState, level int) (*lua.Debug, bool) {
 	if n, _ := L.G.Registry.RawGetString(inHandlerKey).(lua.LNumber); n <= 0 || level <= 0 {
 		return L.GetStack(level)

@@ -147,8 +147,12 @@ const nginxTraceDepth = 22
 // frames from level, the one that raised first. After a runtime error of the VM (the
 // raising frame is Lua code), LuaJIT no longer knows that frame's line: it has none.
 func ThreadTraceback(L *lua.LState, level int) string {
+	return "stack traceback:\ncoroutine 0:" + traceFrames(L, level)
+}
+
+// traceFrames is ThreadTraceback's frame lines, each "\n\t" and the frame.
+func traceFrames(L *lua.LState, level int) string {
 	var b strings.Builder
-	b.WriteString("stack traceback:\ncoroutine 0:")
 	for i, f := range tbFrames(L, level) {
 		if i == nginxTraceDepth {
 			b.WriteString("\n\t...")
