@@ -10,6 +10,7 @@ import (
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/lnull"
+	"github.com/luaws/luaws/luabind/luajit"
 	"github.com/luaws/luaws/luabind/shdict"
 )
 
@@ -238,6 +239,12 @@ func ngxSleep(L *lua.LState) int {
 	debug := r.sc.log.Enabled(errlog.Debug)
 	if debug {
 		r.sc.log.Log(errlog.Debug, &r.logc, "lua ready to sleep for "+strconv.FormatInt(delay, 10)+" ms")
+	}
+	if luajit.CannotYield(L, t.L) { // the timer is set, the yield fails: nginx drops the timer
+		if debug {
+			r.sc.log.Log(errlog.Debug, &r.logc, "lua clean up the timer for pending ngx.sleep")
+		}
+		L.Error(lua.LString(luajit.ErrYieldAcrossC), 0)
 	}
 	t.sleep(L, time.Duration(delay)*time.Millisecond)
 	if debug && t.ctx.Err() == nil {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
 // ngx.thread: light threads (lua-nginx-module's "user threads"). Each runs on its own
@@ -42,6 +44,9 @@ func wrapCoroutineYield(L *lua.LState) {
 	}
 	native := orig.GFunction
 	co.RawSetString("yield", L.NewFunction(func(L *lua.LState) int {
+		if luajit.CannotYield(L, nil) { // under require or an xpcall handler
+			L.Error(lua.LString(luajit.ErrYieldAcrossC), 0)
+		}
 		if t := threadOf(L); t != nil && t.L == L && t.req.phase != "header_filter" {
 			if len(t.req.posted) == 0 {
 				return 0 // nobody else to run: the thread goes on at once

@@ -12,6 +12,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
 // A light thread (the entry thread or one from ngx.thread.spawn) is a gopher-lua thread of the
@@ -173,6 +174,7 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // block runs f with the baton released so that other light threads of the request run while
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
+	t.checkYield(L)
 	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
 	t.req.settled()               // a capture waiting for this subrequest goes on
 	t.waitL = L
@@ -192,6 +194,15 @@ func (t *lthread) block(L *lua.LState, f func()) {
 		ferr = flush()
 	}
 	f()
+}
+
+// checkYield raises LuaJIT's error when waiting would yield L's light thread across a C
+// call (a module's main chunk under require, an xpcall handler), as lua-nginx-module fails
+// there.
+func (t *lthread) checkYield(L *lua.LState) {
+	if luajit.CannotYield(L, t.L) {
+		L.Error(lua.LString(luajit.ErrYieldAcrossC), 0)
+	}
 }
 
 // post puts the caller at the end of the request's posted threads (lua-nginx-module's
@@ -232,6 +243,7 @@ func (t *lthread) yieldPosted(L *lua.LState) {
 // blockOn is block for an operation on c: killing the thread interrupts it by expiring c's
 // deadline.
 func (t *lthread) blockOn(L *lua.LState, c net.Conn, f func()) {
+	t.checkYield(L)
 	t.mu.Lock()
 	t.blocked = c
 	t.mu.Unlock()

@@ -219,10 +219,27 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
             location /h { content_by_lua_block { ngx.say("ok") } header_filter_by_lua_block {
                 local co = coroutine.wrap(function() error("in filter") end)
                 ngx.header.x = select(2, pcall(co)) } }`,
-			reqs: []confReq{{path: "/w", want: 500}, {path: "/l", want: 500}, {path: "/h", want: 200, wantHeader: "X: header_filter_by_lua(nginx.conf:13):2: in filter"}},
+			reqs: []confReq{{path: "/w", want: 500}, {path: "/l", want: 500}, {path: "/h", want: 200, wantHeader: "X: header_filter_by_lua(nginx.conf:14):2: in filter"}},
 			logs: []string{`lua entry thread aborted: runtime error: content_by_lua\(nginx.conf:\d+\):2: bad in co1\nstack traceback:\ncoroutine 0:\n\t\[C\]: in function 'error'\n\tcontent_by_lua\(nginx.conf:\d+\):2: in function <content_by_lua\(nginx.conf:\d+\):2>\ncoroutine 1:\n\t\[C\]: in function 'co1'\n.*\ncoroutine 2:\n`,
 				`lua entry thread aborted: runtime error: level 2\n`},
 			nologs: []string{`not reached`},
+		},
+		{
+			// 077-sleep TEST 11-12: LuaJIT cannot yield across require or an xpcall handler
+			name:  "yield across a C call",
+			debug: true,
+			location: `location /r { content_by_lua_block { package.loaded.foosleep = nil require "foosleep" } }
+            location /x { content_by_lua_block {
+                print(xpcall(function() error(1) end, function() ngx.sleep(0.001) end))
+                local co = coroutine.create(function() require "fooyield" end)
+                print("resume: ", select(2, coroutine.resume(co)))
+                ngx.say("ok") } }`,
+			files: map[string]string{"html/foosleep.lua": "ngx.sleep(0.001)\n", "html/fooyield.lua": "coroutine.yield(1)\n"},
+			reqs:  []confReq{{path: "/r", want: 500}, {path: "/x", want: 200, wantBody: "ok\n"}},
+			logs: []string{`lua entry thread aborted: runtime error: attempt to yield across C-call boundary\nstack traceback:`,
+				`lua clean up the timer for pending ngx.sleep`,
+				`\[lua\] content_by_lua\(nginx.conf:\d+\):2: falseerror in error handling, client`,
+				`\[lua\] content_by_lua\(nginx.conf:\d+\):4: resume: attempt to yield across C-call boundary`},
 		},
 		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
@@ -254,7 +271,7 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			if tt.debug {
 				level = errlog.Debug
 			}
-			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
+			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n lua_package_path \"$prefix/html/?.lua;;\";\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
 			runReqs(t, base, tt.reqs)
 			for _, want := range tt.logs {
 				re := regexp.MustCompile("(?s)" + want)

@@ -65,7 +65,8 @@ func openErrors(L *lua.LState) {
 	L.Push(ef.nativeXpcall)
 	L.Push(ef.active)
 	L.Push(co)
-	L.Call(4, 2)
+	L.Push(L.NewFunction(handlerCall))
+	L.Call(5, 2)
 	ef.yieldPcall, _ = L.Get(-2).(*lua.LFunction)
 	ef.yieldXpcall, _ = L.Get(-1).(*lua.LFunction)
 	L.Pop(2)
@@ -151,7 +152,7 @@ func (ef *errorFuncs) callHandler(L *lua.LState) int {
 	L.Push(v)
 	addInHandler(L, 1)
 	defer addInHandler(L, -1)
-	L.Call(1, 1)
+	runHandler(L)
 	return 1
 }
 

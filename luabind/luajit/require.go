@@ -73,7 +73,7 @@ func baseRequire(L *lua.LState) int {
 	loaded.RawSetString(name, requireSentinel)
 	L.Push(loader)
 	L.Push(lua.LString(name))
-	L.Call(1, 1)
+	callNoYield(L, 1, 1) // require is a C function in LuaJIT
 	r := L.Get(-1)
 	L.Pop(1)
 	if r != lua.LNil {

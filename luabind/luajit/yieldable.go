@@ -18,7 +18,7 @@ import (
 // tail-call the natives. Errors come back as from resume (in LuaJIT's wording, without
 // variable names); coroutine.running inside such a call answers the enclosing coroutine.
 const yieldableSrc = `
-local native_pcall, native_xpcall, active, co = ...
+local native_pcall, native_xpcall, active, co, handler_call = ...
 local create, resume, status, yield, running = co.create, co.resume, co.status, co.yield, co.running
 local type, select = type, select
 local outer = setmetatable({}, {__mode = "k"}) -- protected-call coroutine -> its caller's
@@ -60,7 +60,7 @@ local function xfinish(handler, ok, ...)
   if ok then
     return true, ...
   end
-  return false, handler((...))
+  return false, handler_call(handler, (...))
 end
 
 local function yxpcall(...)
