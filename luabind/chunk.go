@@ -128,6 +128,16 @@ func expandLuaPath(p string) string {
 	return strings.Trim(p, ";")
 }
 
+// expandLuaCPath turns nginx's lua_package_cpath into package.cpath: ";;" stands for
+// LuaJIT's default; nothing set is "" (no C module can be loaded here).
+func expandLuaCPath(p string) string {
+	const def = "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so"
+	if strings.Contains(p, ";;") {
+		p = strings.Replace(p, ";;", ";"+def+";", 1)
+	}
+	return strings.Trim(p, ";")
+}
+
 // searchPath finds module name on a package.path; it returns the file, or the
 // "\n\tno file '...'" lines Lua's require reports.
 func searchPath(name, path string) (string, string) {

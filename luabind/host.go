@@ -23,6 +23,9 @@ import (
 type Config struct {
 	// LuaPath is nginx's lua_package_path: ";"-separated templates, ";;" for the default path.
 	LuaPath string
+	// LuaCPath is nginx's lua_package_cpath, package.cpath ("" when not set: luaws loads no
+	// C modules; ";;" stands for LuaJIT's default cpath).
+	LuaCPath string
 	// Log is the error log; nil logs to standard error at "error".
 	Log *errlog.Logger
 	// ServerName is reported as ngx.var.server_name and in log lines ("localhost" if empty).
@@ -85,6 +88,7 @@ type Host struct {
 	cfg       Config
 	log       *errlog.Logger
 	luaPath   string
+	luaCPath  string
 	protos    *protoCache
 	connSeq   atomic.Uint64
 	sockLog   bool
@@ -125,6 +129,7 @@ func NewHost(cfg Config) (*Host, error) {
 		h.cfg.SharedDicts = shdict.NewRegistry()
 	}
 	h.luaPath = expandLuaPath(cfg.LuaPath)
+	h.luaCPath = expandLuaCPath(cfg.LuaCPath)
 	h.pools = newConnPools()
 	h.timers = newTimers()
 	h.poolSize = cfg.SocketPoolSize

@@ -89,7 +89,7 @@ func (h *Host) newState() *lua.LState {
 	L.SetGlobal("bit", bitlib)
 	pkg := L.GetGlobal("package").(*lua.LTable)
 	pkg.RawSetString("path", lua.LString(h.luaPath))
-	pkg.RawSetString("cpath", lua.LString(""))
+	pkg.RawSetString("cpath", lua.LString(h.luaCPath))
 	if loaders, ok := pkg.RawGetString("loaders").(*lua.LTable); ok {
 		loaders.RawSetInt(2, L.NewFunction(h.fileLoader))
 	}

@@ -58,7 +58,7 @@ var (
 		// resolver
 		"resolver", "resolver_timeout",
 		// lua-nginx-module
-		"lua_package_path", "lua_shared_dict", "lua_code_cache", "lua_check_client_abort",
+		"lua_package_path", "lua_package_cpath", "lua_shared_dict", "lua_code_cache", "lua_check_client_abort",
 		"lua_socket_log_errors", "lua_ssl_trusted_certificate", "lua_ssl_verify_depth",
 		"lua_socket_pool_size", "lua_socket_keepalive_timeout", "lua_socket_connect_timeout",
 		"lua_socket_send_timeout", "lua_socket_read_timeout", "lua_max_running_time",
@@ -132,7 +132,7 @@ var (
 		// referer hash sizes
 		"referer_hash_bucket_size", "referer_hash_max_size",
 		// lua-nginx-module tuning
-		"lua_package_cpath", "lua_regex_cache_max_entries", "lua_regex_match_limit",
+		"lua_regex_cache_max_entries", "lua_regex_match_limit",
 		"lua_socket_buffer_size", "lua_max_pending_timers",
 		"lua_max_running_timers", "lua_http10_buffering", "lua_transform_underscores_in_response_headers",
 		"lua_thread_cache_max_entries", "lua_worker_thread_vm_pool_size", "lua_sa_restart",

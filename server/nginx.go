@@ -114,13 +114,14 @@ type scope struct {
 }
 
 type builder struct {
-	o       NginxOptions
-	stats   *luabind.Stats // shared by the site's hosts, served by luaws_metrics
-	site    *NginxSite
-	dicts   *shdict.Registry
-	luaPath string
-	hosts   map[string]*luabind.Host
-	ignored map[string]bool
+	o        NginxOptions
+	stats    *luabind.Stats // shared by the site's hosts, served by luaws_metrics
+	site     *NginxSite
+	dicts    *shdict.Registry
+	luaPath  string
+	luaCPath string
+	hosts    map[string]*luabind.Host
+	ignored  map[string]bool
 
 	reqZones   map[string]*limitReqZone
 	connZones  map[string]*limitConnZone
@@ -160,6 +161,11 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 			}
 			// lua-nginx-module puts the server prefix (-p) for $prefix and ${prefix}
 			b.luaPath = strings.NewReplacer("${prefix}", b.o.Prefix, "$prefix", b.o.Prefix).Replace(d.Args[0])
+		case "lua_package_cpath":
+			if len(d.Args) != 1 {
+				return nil, nargs(d)
+			}
+			b.luaCPath = strings.NewReplacer("${prefix}", b.o.Prefix, "$prefix", b.o.Prefix).Replace(d.Args[0])
 		case "lua_shared_dict":
 			if len(d.Args) != 2 {
 				return nil, nargs(d)
@@ -497,6 +503,7 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 	}
 	h, err := luabind.NewHost(luabind.Config{
 		LuaPath:                b.luaPath,
+		LuaCPath:               b.luaCPath,
 		Log:                    sc.log,
 		ServerName:             sc.serverName,
 		SocketLogErrors:        sc.sockLog,

@@ -116,3 +116,26 @@ func TestSSLCertificateByLua(t *testing.T) {
 		t.Errorf("over the unix socket: %q", b)
 	}
 }
+
+// TestLuaPackageCPath: lua_package_cpath becomes package.cpath, ";;" LuaJIT's default and
+// $prefix the server prefix (004-require TEST 2, 4, 6); without it package.cpath is "".
+func TestLuaPackageCPath(t *testing.T) {
+	tests := []struct{ conf, want string }{
+		{`lua_package_cpath "$prefix/html/?.so";`, "PREFIX/html/?.so"},
+		{`lua_package_cpath "$prefix/html/?.so;;";`, "PREFIX/html/?.so;./?.so;/usr/local/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so"},
+		{`lua_package_cpath ";;/x/?.so";`, "./?.so;/usr/local/lib/lua/5.1/?.so;/usr/local/lib/lua/5.1/loadall.so;/x/?.so"},
+		{``, ""},
+	}
+	for _, tt := range tests {
+		base, _, prefix := startConf(t, "http {\n"+tt.conf+"\nserver { listen 127.0.0.1:0;\nlocation / { content_by_lua_block { ngx.print(package.cpath) } } } }", nil)
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := strings.ReplaceAll(tt.want, "PREFIX", prefix+"/"); string(b) != want { // $prefix ends in "/", as nginx's
+			t.Errorf("%s: package.cpath %q, want %q", tt.conf, b, want)
+		}
+	}
+}
