@@ -134,6 +134,7 @@ func buildNext(a *nginxArgs, cfg *ngxconf.Config, prev *loaded) (*loaded, error)
 		Lifecycle: server.Lifecycle{Workers: l.workers, PrevDicts: prevDicts(prev)},
 	})
 	if err != nil {
+		lg.Logf(errlog.Emerg, nil, "%v", err) // nginx writes it to the error log as well
 		l.close()
 		return nil, err
 	}

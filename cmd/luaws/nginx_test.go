@@ -298,6 +298,15 @@ func TestCommandLine(t *testing.T) {
 			}
 		})
 	}
+	// a start-up error goes to the -e error log as well (043-shdict TEST 93)
+	dupDict := write("bad8.conf", "events {}\nhttp {\n  lua_shared_dict dogs 1m;\n  lua_shared_dict dogs 1m;\n  server { listen 127.0.0.1:1; }\n}\n")
+	elog := filepath.Join(dir, "logs", "start.log")
+	if rc, stderr := luaws(t, "-p", dir, "-c", dupDict, "-e", elog, "-g", "daemon off;"); rc != 1 || !strings.Contains(stderr, `lua_shared_dict "dogs" is already defined as "dogs"`) {
+		t.Errorf("duplicate dict: exit %d, stderr %s", rc, stderr)
+	}
+	if b, _ := os.ReadFile(elog); !regexp.MustCompile(`\[emerg\] \d+#\d+: lua_shared_dict "dogs" is already defined as "dogs" in \S*bad8.conf:4\n`).Match(b) {
+		t.Errorf("error log after a start-up error:\n%s", b)
+	}
 }
 
 func TestIsNginxStyle(t *testing.T) {
