@@ -129,6 +129,7 @@ func ngxIndex(L *lua.LState) int {
 	case "ctx":
 		if r.ngxCtx == nil {
 			r.ngxCtx = L.NewTable()
+			r.holdCtx()
 		}
 		L.Push(r.ngxCtx)
 	default:
@@ -152,6 +153,7 @@ func ngxNewIndex(L *lua.LState) int {
 		r.status = statusValue(L, L.Get(3))
 	case "ctx":
 		r.ngxCtx = L.CheckTable(3)
+		r.holdCtx()
 	default:
 		L.RawSet(L.CheckTable(1), L.Get(2), L.Get(3))
 	}

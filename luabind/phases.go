@@ -396,6 +396,7 @@ func (ph *PhaseHandler) finishAndLog(r *request, L *lua.LState, failed bool) {
 			r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		}
 	}
+	r.releaseCtx()
 }
 
 // requestFile loads a handler file named per request; on failure it logs as

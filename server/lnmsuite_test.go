@@ -242,6 +242,14 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`\[lua\] content_by_lua\(nginx.conf:\d+\):4: resume: attempt to yield across C-call boundary`},
 		},
 		{
+			// 033-ctx TEST 14, 075-logby TEST 4-8: a request that used ngx.ctx releases its ref
+			name:     "ngx.ctx release debug line",
+			debug:    true,
+			location: `location /c { content_by_lua_block { ngx.ctx.a = 1 ngx.say(ngx.ctx.a) } log_by_lua_block { ngx.log(ngx.WARN, "ctx ", ngx.ctx.a) } }`,
+			reqs:     []confReq{{path: "/c", want: 200, wantBody: "1\n"}, {path: "/c", want: 200}},
+			logs:     []string{`(?s)\[lua\] log_by_lua\(nginx.conf:\d+\):1: ctx 1.*\[debug\] \d+#\d+: \*1 lua release ngx.ctx at ref 1\n.*\*2 lua release ngx.ctx at ref 1\n`},
+		},
+		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
 			name:     "ngx.exit after the header",
 			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,
