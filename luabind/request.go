@@ -106,7 +106,7 @@ type request struct {
 	exitStatus   int
 	abortHandler *lua.LFunction
 	ngxCtx       lua.LValue
-	ctxRef       int // ngx.ctx's registry ref number (ctxref.go), 0 before its first use
+	ctxRef       int                   // ngx.ctx's registry ref number (ctxref.go), 0 before its first use
 	vars         map[string]lua.LValue // variables assigned with ngx.var.x = ...
 	// setVars are the location's "set" variables as the server holds them: Lua's writes go
 	// there too, so that add_header and access_log see them, as in nginx
