@@ -345,11 +345,18 @@ func ngxReqSetURI(L *lua.LState) int {
 		argError(L, 1, "attempt to use zero-length uri")
 	}
 	if L.ToBool(2) && r.phase != "rewrite" {
-		ngxStrError(L, 1, "API disabled in the context of content_by_lua*")
+		ph := r.phase
+		if ph == "" {
+			ph = "content"
+		}
+		ngxStrError(L, 1, "API disabled in the context of "+contextName(ph))
 	}
 	r.r.URL.Path = uri
 	r.r.URL.RawPath = ""
 	if L.ToBool(2) { // the rewrite phase ends: an internal redirect to the new URI
+		if r.sc.log.Enabled(errlog.Debug) {
+			r.sc.log.Log(errlog.Debug, &r.logc, "lua set uri jump to \""+uri+"\"")
+		}
 		r.jump(L, uri)
 	}
 	return 0

@@ -387,7 +387,17 @@ func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
 func (ph *PhaseHandler) finishAndLog(r *request, L *lua.LState, failed bool) {
 	r.finish(failed)
 	r.reportSent()
-	if lp := ph.phases[3].proto; lp != nil {
+	if lpath := ph.phases[3].path; lpath != nil {
+		// a log_by_lua_file loaded per request: a failure is logged, the response stays
+		exited, status := r.exited, r.exitStatus
+		proto, err := ph.host.requestFile(r, lpath(r.r))
+		r.exited, r.exitStatus = exited, status
+		if err == nil {
+			r.phase = "log"
+			r.exited = false
+			r.runPhase(L, proto)
+		}
+	} else if lp := ph.phases[3].proto; lp != nil {
 		if proto, err := lp(); err == nil {
 			r.phase = "log"
 			r.exited = false

@@ -250,6 +250,23 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs:     []string{`(?s)\[lua\] log_by_lua\(nginx.conf:\d+\):1: ctx 1.*\[debug\] \d+#\d+: \*1 lua release ngx.ctx at ref 1\n.*\*2 lua release ngx.ctx at ref 1\n`},
 		},
 		{
+			// 030-uri-args TEST 12, 20, 24, 075-logby TEST 22, 29: set_uri's jump names the
+			// phase it is refused in and logs its debug line; a missing log_by_lua_file is
+			// logged, the response stays
+			name:  "set_uri jump, log_by_lua_file",
+			debug: true,
+			location: `location /a { access_by_lua_block { ngx.say("err: ", select(2, pcall(ngx.req.set_uri, "/b", true))) } }
+            location /s { set_by_lua $x 'return select(2, pcall(ngx.req.set_uri, "/b", true))'; content_by_lua_block { ngx.say(ngx.var.x) } }
+            location /r { rewrite_by_lua_block { ngx.req.set_uri("/b", true) } }
+            location /b { content_by_lua_block { ngx.say("at b") } }
+            location /l { content_by_lua_block { ngx.say("ok") } log_by_lua_file html/nope.lua; }`,
+			reqs: []confReq{{path: "/a", want: 200, wantBody: "err: API disabled in the context of access_by_lua*\n"},
+				{path: "/s", want: 200, wantBody: "API disabled in the context of set_by_lua*\n"},
+				{path: "/r", want: 200, wantBody: "at b\n"}, {path: "/l", want: 200, wantBody: "ok\n"}},
+			logs: []string{`\[debug\] \d+#\d+: \*3 lua set uri jump to "/b"\n`,
+				`\[error\] \d+#\d+: \*4 failed to load external Lua file "\S*html/nope.lua": cannot open \S*html/nope.lua: No such file or directory, client`},
+		},
+		{
 			// 005-exit TEST 3: ngx.exit(404) after the header went out
 			name:     "ngx.exit after the header",
 			location: `location /lua { content_by_lua "ngx.say('hi');ngx.exit(404);ngx.say(', you')"; }`,
