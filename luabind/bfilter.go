@@ -58,12 +58,7 @@ func (r *request) filterBody(p []byte, eof bool) (out []byte, last, ok bool) {
 		return nil, false, false
 	}
 	v := r.vm
-	L, _ := v.L.NewThread()
-	prev, prevOwner := r.phase, v.baton.owner.Load()
-	t := r.newThread(L)
-	t.owns()
-	v.baton.claim(t)
-	r.phase = "body_filter"
+	L, leave := r.enterFilter("body_filter")
 	// the header is out by now, whoever writes it (ngx.status and ngx.header refuse changes)
 	sent := r.headersSent
 	r.headersSent = true
@@ -83,11 +78,8 @@ func (r *request) filterBody(p []byte, eof bool) (out []byte, last, ok bool) {
 	if ngx != nil {
 		ngx.RawSetString("arg", prevArg)
 	}
-	r.phase, r.headersSent = prev, sent
-	t.cancel()
-	if prevOwner != nil {
-		v.baton.claim(prevOwner)
-	}
+	r.headersSent = sent
+	leave()
 	out, last = bf.data, bf.eof
 	bf.data = nil
 	if err != nil {

@@ -3,6 +3,8 @@ package luabind
 import (
 	"net/http"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/luabind/luajit"
 )
@@ -26,19 +28,10 @@ func (r *request) headerFilter() bool {
 		return false
 	}
 	v := r.vm
-	L, _ := v.L.NewThread()
-	prev, prevOwner := r.phase, v.baton.owner.Load()
-	t := r.newThread(L)
-	t.owns()
-	v.baton.claim(t)
-	r.phase = "header_filter"
+	L, leave := r.enterFilter("header_filter")
 	L.Push(luajit.NewFunction(L, proto))
 	err = v.pcall(L, 0, 0)
-	r.phase = prev
-	t.cancel()
-	if prevOwner != nil {
-		v.baton.claim(prevOwner)
-	}
+	leave()
 	if err != nil && !r.exited {
 		r.sc.log.Log(errlog.Err, &r.logc, "failed to run header_filter_by_lua*: "+errorWithTrace(err))
 		r.abortConn()
@@ -104,3 +97,23 @@ func (w *filterWriter) Flush() {
 }
 
 func (w *filterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// enterFilter gives a filter phase (header_filter, body_filter) a light thread of its own
+// holding the baton, on a fresh Lua thread of the state; leave gives the phase and the
+// baton back to what ran before.
+func (r *request) enterFilter(phase string) (L *lua.LState, leave func()) {
+	v := r.vm
+	L, _ = v.L.NewThread()
+	prev, prevOwner := r.phase, v.baton.owner.Load()
+	t := r.newThread(L)
+	t.owns()
+	v.baton.claim(t)
+	r.phase = phase
+	return L, func() {
+		r.phase = prev
+		t.cancel()
+		if prevOwner != nil {
+			v.baton.claim(prevOwner)
+		}
+	}
+}
