@@ -86,11 +86,21 @@ func udpMetatable(L *lua.LState) *lua.LTable {
 	return mt
 }
 
+// lightThreadPhase reports whether lua-nginx-module runs phase's code in a light thread
+// (a coroutine that may yield: content, rewrite, access, timers, ssl_certificate_by_lua*);
+// set, log, the filters and init run it as a plain call.
+func lightThreadPhase(phase string) bool {
+	switch phase {
+	case "", "content", "rewrite", "access", "timer", "ssl_cert":
+		return true
+	}
+	return false
+}
+
 // checkYieldable raises lua-nginx-module's error for an API that yields, called where a Lua
 // thread cannot yield.
 func checkYieldable(L *lua.LState, r *request) {
-	switch r.phase {
-	case "set", "log", "header_filter", "body_filter", "init", "init_worker", "balancer":
+	if !lightThreadPhase(r.phase) {
 		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 }

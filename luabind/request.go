@@ -295,8 +295,7 @@ func httpRequestOf(L *lua.LState) *request {
 // context they are disabled in.
 func outputRequestOf(L *lua.LState) *request {
 	r := requestOf(L)
-	switch r.phase { // the phases that run as a plain call, not a light thread
-	case "header_filter", "body_filter", "log", "set":
+	if !lightThreadPhase(r.phase) {
 		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
 	}
 	if r.r == nil {

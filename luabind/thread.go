@@ -63,9 +63,7 @@ func onWrapError(L *lua.LState, v lua.LValue, frames string) bool {
 	if t == nil {
 		return false
 	}
-	switch t.req.phase { // elsewhere coroutine.wrap is LuaJIT's own (as in nginx)
-	case "", "content", "rewrite", "access", "timer", "ssl_cert":
-	default:
+	if !lightThreadPhase(t.req.phase) { // elsewhere coroutine.wrap is LuaJIT's own (as in nginx)
 		return false
 	}
 	if t.wrapErr == nil {
@@ -89,7 +87,7 @@ func (t *lthread) abortError(err error) error {
 		fmt.Fprintf(&b, "\ncoroutine %d:%s", i, f)
 	}
 	if ae, ok := err.(*lua.ApiError); ok {
-		own := strings.TrimPrefix(ae.StackTrace, "stack traceback:\ncoroutine 0:")
+		own := strings.TrimPrefix(ae.StackTrace, luajit.ThreadTracebackHead)
 		fmt.Fprintf(&b, "\ncoroutine %d:%s", len(t.wrapErr.frames), own)
 	}
 	return &lua.ApiError{Type: lua.ApiErrorRun, Object: t.wrapErr.obj, StackTrace: b.String()}
@@ -175,6 +173,11 @@ func (r *request) newThread(L *lua.LState) *lthread {
 // this one waits in Go; L is the state (thread or coroutine) that called.
 func (t *lthread) block(L *lua.LState, f func()) {
 	t.checkYield(L)
+	t.wait(L, f)
+}
+
+// wait is block once the yield is known to be allowed.
+func (t *lthread) wait(L *lua.LState, f func()) {
 	flush := t.flushBeforeBlock() // frames held back (coalesce.go) go out before we wait
 	t.req.settled()               // a capture waiting for this subrequest goes on
 	t.waitL = L
@@ -247,7 +250,7 @@ func (t *lthread) blockOn(L *lua.LState, c net.Conn, f func()) {
 	t.mu.Lock()
 	t.blocked = c
 	t.mu.Unlock()
-	t.block(L, func() {
+	t.wait(L, func() {
 		if t.ctx.Err() != nil {
 			return
 		}

@@ -147,8 +147,11 @@ const nginxTraceDepth = 22
 // frames from level, the one that raised first. After a runtime error of the VM (the
 // raising frame is Lua code), LuaJIT no longer knows that frame's line: it has none.
 func ThreadTraceback(L *lua.LState, level int) string {
-	return "stack traceback:\ncoroutine 0:" + traceFrames(L, level)
+	return ThreadTracebackHead + traceFrames(L, level)
 }
+
+// ThreadTracebackHead is how ThreadTraceback starts, before the failing thread's frames.
+const ThreadTracebackHead = "stack traceback:\ncoroutine 0:"
 
 // traceFrames is ThreadTraceback's frame lines, each "\n\t" and the frame.
 func traceFrames(L *lua.LState, level int) string {

@@ -17,10 +17,8 @@ import (
 type WrapErrorHook func(L *lua.LState, v lua.LValue, frames string) bool
 
 const (
-	wrapHookKey  = "luaws.luajit.wraphook"
-	coFramesKey  = "luaws.luajit.coframes"
-	maxCoFrames  = nginxTraceDepth
-	coFramesNone = ""
+	wrapHookKey = "luaws.luajit.wraphook"
+	coFramesKey = "luaws.luajit.coframes"
 )
 
 // SetWrapErrorHook installs hook for L's coroutine.wrap functions (nil: none).
@@ -61,15 +59,9 @@ func stashFrames(th *lua.LState) {
 func takeFrames(L *lua.LState, co lua.LValue) string {
 	t, ok := L.G.Registry.RawGetString(coFramesKey).(*lua.LTable)
 	if !ok || co == lua.LNil {
-		return coFramesNone
+		return ""
 	}
 	s, _ := t.RawGet(co).(lua.LString)
 	t.RawSet(co, lua.LNil)
 	return string(s)
-}
-
-// CoroutineFrames is the "\n\t..." lines lua-nginx-module's traceback lists for L from
-// level on (at most NGX_HTTP_LUA_BT_DEPTH).
-func CoroutineFrames(L *lua.LState, level int) string {
-	return traceFrames(L, level)
 }
