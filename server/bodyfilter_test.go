@@ -3,10 +3,8 @@ package server
 import (
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/luaws/luaws/errlog"
 )
@@ -234,23 +232,7 @@ func TestBodyFilterByLua(t *testing.T) {
 					}
 				}
 			}
-			for _, want := range tt.logs {
-				re := regexp.MustCompile("(?s)" + want)
-				ok := false
-				for i := 0; i < 100 && !ok; i++ { // the log line may follow the response
-					if ok = re.MatchString(logs.String()); !ok {
-						time.Sleep(20 * time.Millisecond)
-					}
-				}
-				if !ok {
-					t.Errorf("error log has no line matching %s:\n%s", want, logs.String())
-				}
-			}
-			for _, bad := range tt.nologs {
-				if regexp.MustCompile(bad).MatchString(logs.String()) {
-					t.Errorf("error log matches %s:\n%s", bad, logs.String())
-				}
-			}
+			checkLogs(t, logs, tt.logs, tt.nologs)
 		})
 	}
 }

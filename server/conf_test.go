@@ -673,3 +673,26 @@ func TestErrorPage(t *testing.T) {
 		t.Errorf("/away: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// checkLogs waits up to 2 s for the error log to match each of want (a line may follow its
+// response), then checks it matches none of nologs.
+func checkLogs(t *testing.T, logs *syncBuf, want, nologs []string) {
+	t.Helper()
+	for _, w := range want {
+		re := regexp.MustCompile("(?s)" + w)
+		ok := false
+		for i := 0; i < 100 && !ok; i++ {
+			if ok = re.MatchString(logs.String()); !ok {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if !ok {
+			t.Errorf("error log has no line matching %s:\n%s", w, logs.String())
+		}
+	}
+	for _, bad := range nologs {
+		if regexp.MustCompile(bad).MatchString(logs.String()) {
+			t.Errorf("error log matches %s:\n%s", bad, logs.String())
+		}
+	}
+}

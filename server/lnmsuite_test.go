@@ -1,9 +1,7 @@
 package server
 
 import (
-	"regexp"
 	"testing"
-	"time"
 
 	"github.com/luaws/luaws/errlog"
 )
@@ -298,23 +296,7 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			}
 			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n lua_package_path \"$prefix/html/?.lua;;\";\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
 			runReqs(t, base, tt.reqs)
-			for _, want := range tt.logs {
-				re := regexp.MustCompile("(?s)" + want)
-				ok := false
-				for i := 0; i < 100 && !ok; i++ {
-					if ok = re.MatchString(logs.String()); !ok {
-						time.Sleep(20 * time.Millisecond)
-					}
-				}
-				if !ok {
-					t.Errorf("error log has no line matching %s:\n%s", want, logs.String())
-				}
-			}
-			for _, bad := range tt.nologs {
-				if regexp.MustCompile(bad).MatchString(logs.String()) {
-					t.Errorf("error log matches %s:\n%s", bad, logs.String())
-				}
-			}
+			checkLogs(t, logs, tt.logs, tt.nologs)
 		})
 	}
 }
