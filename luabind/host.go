@@ -48,7 +48,8 @@ type Config struct {
 	TrustedCertificate string
 	// SocketPoolSize is lua_socket_pool_size (default 30).
 	SocketPoolSize int
-	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (default 60s).
+	// SocketKeepaliveTimeout is lua_socket_keepalive_timeout (0: the default 60s; negative:
+	// "0", no limit).
 	SocketKeepaliveTimeout time.Duration
 	// CheckClientAbort is lua_check_client_abort: notice clients that go away early.
 	CheckClientAbort bool
@@ -136,9 +137,11 @@ func NewHost(cfg Config) (*Host, error) {
 	if h.poolSize <= 0 {
 		h.poolSize = 30
 	}
-	h.keepaliveTimeout = cfg.SocketKeepaliveTimeout
-	if h.keepaliveTimeout <= 0 {
+	switch h.keepaliveTimeout = cfg.SocketKeepaliveTimeout; {
+	case h.keepaliveTimeout == 0:
 		h.keepaliveTimeout = 60 * time.Second
+	case h.keepaliveTimeout < 0:
+		h.keepaliveTimeout = 0 // no limit
 	}
 	roots, err := x509.SystemCertPool()
 	if err != nil {

@@ -112,7 +112,7 @@ func (r *request) rawHead(contentLength int) error {
 
 func (r *request) writeHeader() {
 	h := r.w.Header()
-	h["Server"] = []string{buildinfo.ServerToken}
+	h["Server"] = []string{ServerTokenOf(r.w)}
 	for _, f := range r.header.fields {
 		// canonical keys: net/http looks headers up that way (a "content-type" key would not
 		// stop it from adding a Content-Type of its own)
@@ -172,7 +172,8 @@ func (r *request) sendSpecial(status int) {
 	if r.specialByHook(status) || r.captureSpecial(status) {
 		return
 	}
-	body, page := errpage.Body(status)
+	token := ServerTokenOf(r.w)
+	body, page := errpage.BodyBy(status, token)
 	filtered := body
 	if r.bf != nil && r.r.Method != http.MethodHead {
 		// the page is one piece, marked last; the header (its Content-Length) is the page's
@@ -203,7 +204,7 @@ func (r *request) sendSpecial(status int) {
 		loc = location[0]
 	}
 	head := r.r.Method == http.MethodHead
-	b := errpage.ResponseWith(status, time.Now(), loc, head, r.pageHeaders())
+	b := errpage.ResponseWith(status, token, time.Now(), loc, head, r.pageHeaders())
 	headLen := len(b)
 	if !head {
 		headLen -= len(body)

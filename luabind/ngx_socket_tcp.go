@@ -138,7 +138,7 @@ func sockConnect(L *lua.LState) int {
 	s.poolName = poolName
 
 	pools := s.req.host.pools
-	if conn, reused, counted := pools.take(poolName); conn != nil {
+	if conn, reused, counted := pools.take(poolName, s.debugLog(true)); conn != nil {
 		s.conn, s.reused, s.counted = conn, reused, counted
 		L.Push(lua.LNumber(1))
 		return 1
@@ -154,7 +154,7 @@ func sockConnect(L *lua.LState) int {
 		if err != errIdleAvailable {
 			break
 		}
-		if c, reused, counted := pools.take(poolName); c != nil {
+		if c, reused, counted := pools.take(poolName, s.debugLog(true)); c != nil {
 			s.conn, s.reused, s.counted = c, reused, counted
 			L.Push(lua.LNumber(1))
 			return 1
@@ -172,7 +172,7 @@ func sockConnect(L *lua.LState) int {
 			if err != errIdleAvailable {
 				break
 			}
-			if c, reused, counted := pools.take(poolName); c != nil {
+			if c, reused, counted := pools.take(poolName, s.debugLog(true)); c != nil {
 				conn, s.reused, s.counted, err = c, reused, counted, nil
 				return
 			}
@@ -466,6 +466,16 @@ func sockSetClientCert(L *lua.LState) int {
 	return 1
 }
 
+// debugLog logs lua-nginx-module's debug lines of the socket: with the request's connection
+// context, or (inRequest false, for what happens after the request may have ended) without.
+func (s *socket) debugLog(inRequest bool) func(string) {
+	log, lc := s.req.sc.log, &s.req.logc
+	if !inRequest {
+		lc = nil
+	}
+	return func(msg string) { log.Log(errlog.Debug, lc, msg) }
+}
+
 // sock:setkeepalive(timeout_ms?, size?) puts the connection into the pool -> 1 | nil, err
 func sockSetKeepalive(L *lua.LState) int {
 	s := checkSocket(L, 1)
@@ -501,9 +511,16 @@ func sockSetKeepalive(L *lua.LState) int {
 	}
 	_ = s.conn.SetDeadline(time.Time{})
 	s.forgetDeadlines()
-	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size) {
-		s.req.sc.log.Log(errlog.Debug, &s.req.logc,
-			"lua tcp socket keepalive create connection pool for key \""+s.poolName+"\"")
+	log := s.debugLog(true)
+	log("lua tcp socket set keepalive: saving connection " + ngxPointer(s))
+	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size, s.debugLog(false)) {
+		log("lua tcp socket connection pool size: " + strconv.Itoa(size) + ", backlog: -1")
+		log("lua tcp socket keepalive create connection pool for key \"" + s.poolName + "\"")
+	}
+	if timeout <= 0 {
+		log("lua tcp socket keepalive timeout: unlimited")
+	} else {
+		log("lua tcp socket keepalive timeout: " + strconv.FormatInt(timeout.Milliseconds(), 10) + " ms")
 	}
 	s.conn, s.closed, s.counted = nil, true, false
 	L.Push(lua.LNumber(1))

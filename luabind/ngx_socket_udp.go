@@ -390,8 +390,12 @@ func udpSend(L *lua.LState) int {
 	return 1
 }
 
-// connFD is the descriptor of c, for debug log lines (-1 when it has none).
+// connFD is the descriptor of c (under its TLS layer), for debug log lines (-1 when it has
+// none).
 func connFD(c net.Conn) int {
+	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = nc.NetConn()
+	}
 	fd := -1
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {

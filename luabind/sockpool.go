@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"strconv"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -30,7 +31,11 @@ type connPool struct {
 type idleConn struct {
 	conn   net.Conn
 	reused int
+	fd     int
 	timer  *time.Timer
+	taken  bool          // take stopped the watcher: it hands the connection back
+	stale  bool          // the watcher's read got a byte or the end of the connection
+	done   chan struct{} // closed when the watcher has returned
 }
 
 var errTooManyWaiting = errors.New("too many waiting connect operations")
@@ -55,34 +60,46 @@ func (p *connPools) pool(name string, size, backlog int) *connPool {
 }
 
 // take returns a live idle connection of the pool (and whether it counts against the pool's
-// backlog limit), or nil.
-func (p *connPools) take(name string) (net.Conn, int, bool) {
+// backlog limit), or nil. Each idle connection's watcher is stopped first: one that saw the
+// peer close, or bytes nobody asked for, is closed and the next one is tried.
+func (p *connPools) take(name string, log func(string)) (net.Conn, int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp := p.pools[name]
 	if cp == nil {
 		return nil, 0, false
 	}
+	log("lua tcp socket pool get keepalive peer")
 	for len(cp.idle) > 0 {
 		ic := cp.idle[len(cp.idle)-1]
 		cp.idle = cp.idle[:len(cp.idle)-1]
 		ic.timer.Stop()
-		if connAlive(ic.conn) {
+		ic.taken = true
+		p.mu.Unlock()
+		_ = ic.conn.SetReadDeadline(time.Unix(1, 0)) // ends the watcher's read
+		<-ic.done
+		p.mu.Lock()
+		if !ic.stale {
+			_ = ic.conn.SetReadDeadline(time.Time{})
+			log("lua tcp socket get keepalive peer: using connection " + ngxPointer(ic) + ", fd:" + strconv.Itoa(ic.fd))
 			return ic.conn, ic.reused + 1, cp.backlog >= 0
 		}
 		_ = ic.conn.Close()
 		cp.release()
 	}
+	log("lua tcp socket keepalive: connection pool empty")
 	p.dropIfEmpty(name, cp)
 	return nil, 0, false
 }
 
 // dropIfEmpty forgets a pool with nothing left in it, as lua-nginx-module frees a pool whose
-// last connection is gone (the next setkeepalive creates it anew).
-func (p *connPools) dropIfEmpty(name string, cp *connPool) {
+// last connection is gone (the next setkeepalive creates it anew). It reports whether it did.
+func (p *connPools) dropIfEmpty(name string, cp *connPool) bool {
 	if len(cp.idle) == 0 && cp.open == 0 && cp.waiting == 0 && p.pools[name] == cp {
 		delete(p.pools, name)
+		return true
 	}
+	return false
 }
 
 // enter is the part of a connect's admission that never waits, taken before the connect
@@ -161,8 +178,11 @@ func (cp *connPool) release() {
 
 // put keeps conn idle in the pool for at most timeout (0: no limit); when the pool is full its
 // least recently used idle connection is closed to make room. It reports whether the pool
-// was created for this connection.
-func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int) bool {
+// was created for this connection. While idle, a watcher reads the connection as nginx's
+// keepalive close handler does: the peer closing it (or sending bytes nobody asked for)
+// closes it at once, and log gets lua-nginx-module's debug lines for that and for the idle
+// timeout.
+func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int, log func(string)) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	created := p.pools[name] == nil
@@ -174,7 +194,7 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 		_ = old.conn.Close()
 		cp.release()
 	}
-	ic := &idleConn{conn: conn, reused: reused}
+	ic := &idleConn{conn: conn, reused: reused, fd: connFD(conn), done: make(chan struct{})}
 	if cp.waiting > 0 { // a queued connect may take it
 		close(cp.wake)
 		cp.wake = make(chan struct{})
@@ -186,50 +206,53 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 	ic.timer = time.AfterFunc(d, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		for i, c := range cp.idle {
-			if c == ic {
-				cp.idle = append(cp.idle[:i], cp.idle[i+1:]...)
-				_ = conn.Close()
-				cp.release()
-				p.dropIfEmpty(name, cp)
-				return
-			}
+		if p.drop(cp, ic) {
+			log("lua tcp socket keepalive max idle timeout")
+			p.closeIdle(name, cp, ic, log)
 		}
 	})
 	cp.idle = append(cp.idle, ic)
+	go p.watch(name, cp, ic, log)
 	return created
 }
 
-// connAlive peeks at an idle connection without blocking: closed by the peer, or carrying
-// unexpected bytes, it is not reusable.
-func connAlive(c net.Conn) bool {
-	type syscallConn interface {
-		SyscallConn() (syscall.RawConn, error)
+// watch is an idle connection's close handler: it waits for a byte or the end of the
+// connection, unless take stops it first (with a past read deadline).
+func (p *connPools) watch(name string, cp *connPool, ic *idleConn, log func(string)) {
+	var b [1]byte
+	n, err := ic.conn.Read(b[:])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer close(ic.done)
+	if ic.taken {
+		ic.stale = n > 0 || !errors.Is(err, os.ErrDeadlineExceeded)
+		return
 	}
-	raw := c
-	if nc, ok := c.(interface{ NetConn() net.Conn }); ok {
-		raw = nc.NetConn()
+	if p.drop(cp, ic) {
+		ic.timer.Stop()
+		log("lua tcp socket keepalive close handler check stale events")
+		p.closeIdle(name, cp, ic, log)
 	}
-	sc, ok := raw.(syscallConn)
-	if !ok {
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	alive := true
-	var buf [1]byte
-	_ = rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		switch {
-		case n > 0:
-			alive = false // data nobody asked for
-		case err == syscall.EAGAIN:
-		default:
-			alive = false // EOF or error
+}
+
+// drop takes ic out of the pool's idle list, reporting whether it was still there.
+func (p *connPools) drop(cp *connPool, ic *idleConn) bool {
+	for i, c := range cp.idle {
+		if c == ic {
+			cp.idle = append(cp.idle[:i], cp.idle[i+1:]...)
+			return true
 		}
-		return true
-	})
-	return alive
+	}
+	return false
+}
+
+// closeIdle closes an idle connection dropped from its pool, and the pool when it was the
+// last one.
+func (p *connPools) closeIdle(name string, cp *connPool, ic *idleConn, log func(string)) {
+	log("lua tcp socket keepalive close handler: fd:" + strconv.Itoa(ic.fd))
+	_ = ic.conn.Close()
+	cp.release()
+	if p.dropIfEmpty(name, cp) {
+		log("lua tcp socket keepalive: free connection pool for \"" + name + "\"")
+	}
 }

@@ -13,6 +13,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/buildinfo"
 )
 
 // Subrequests (ngx.location.capture, capture_multi) and internal redirects (ngx.exec).
@@ -268,17 +269,36 @@ func CaptureOf(w http.ResponseWriter) *CaptureWriter { return captureOf(w) }
 
 // captureOf finds a CaptureWriter under w's wrappers.
 func captureOf(w http.ResponseWriter) *CaptureWriter {
+	c, _ := findWriter[*CaptureWriter](w)
+	return c
+}
+
+// findWriter finds the first of w's wrappers (w itself first) that is a T.
+func findWriter[T any](w http.ResponseWriter) (T, bool) {
 	for w != nil {
-		if c, ok := w.(*CaptureWriter); ok {
-			return c
+		if c, ok := w.(T); ok {
+			return c, true
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return nil
+			break
 		}
 		w = u.Unwrap()
 	}
-	return nil
+	var zero T
+	return zero, false
+}
+
+// ServerTokener is a ResponseWriter that knows the Server header's value of its location
+// (server_tokens).
+type ServerTokener interface{ ServerToken() string }
+
+// ServerTokenOf is the Server header's value for a response written through w.
+func ServerTokenOf(w http.ResponseWriter) string {
+	if t, ok := findWriter[ServerTokener](w); ok {
+		return t.ServerToken()
+	}
+	return buildinfo.ServerToken
 }
 
 // ---- ngx.location.capture / capture_multi -------------------------------------------------

@@ -39,6 +39,7 @@ var (
 		// ngx_http_core_module
 		"server", "location", "listen", "server_name", "root", "alias", "index", "default_type",
 		"types", "client_max_body_size", "keepalive_timeout", "error_page", "internal", "try_files",
+		"server_tokens",
 		// ngx_http_rewrite_module (set, return; the rest refused below)
 		"set", "return",
 		// ngx_http_headers_module, ngx_http_referer_module
@@ -94,7 +95,7 @@ var (
 		"client_body_temp_path", "client_body_in_file_only", "client_body_in_single_buffer",
 		"connection_pool_size", "request_pool_size", "lingering_close", "lingering_time",
 		"lingering_timeout", "reset_timedout_connection", "keepalive_requests", "keepalive_time",
-		"keepalive_disable", "server_tokens", "server_name_in_redirect", "port_in_redirect",
+		"keepalive_disable", "server_name_in_redirect", "port_in_redirect",
 		"absolute_redirect", "msie_padding", "msie_refresh", "open_file_cache",
 		"open_file_cache_errors", "open_file_cache_min_uses", "open_file_cache_valid",
 		"open_log_file_cache", "types_hash_max_size", "types_hash_bucket_size",

@@ -32,19 +32,50 @@ type respWriter struct {
 	chunks     int
 	chunkBytes int64
 	flushed    bool
+	tokensOff  bool // server_tokens off
+	headDone   bool
 }
 
 func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
+	w.head(code)
 	w.ResponseWriter.WriteHeader(code)
+}
+
+// ServerToken is the Server header's value: the version is left out under server_tokens off.
+func (w *respWriter) ServerToken() string {
+	if w.tokensOff {
+		return "luaws"
+	}
+	return buildinfo.ServerToken
+}
+
+// head finishes the response head as nginx's header filter does: the Server token without
+// its version under server_tokens off, and "Connection: keep-alive" when the connection
+// stays open (net/http says "close" itself when it will not; HTTP/1.0 gets it from net/http).
+func (w *respWriter) head(code int) {
+	if w.headDone {
+		return
+	}
+	w.headDone = true
+	h := w.Header()
+	if w.tokensOff {
+		if v := h["Server"]; len(v) == 1 && v[0] == buildinfo.ServerToken {
+			h["Server"] = []string{"luaws"}
+		}
+	}
+	if code >= 200 && w.req != nil && w.req.ProtoAtLeast(1, 1) && !w.req.Close && h["Connection"] == nil {
+		h["Connection"] = []string{"keep-alive"}
+	}
 }
 
 func (w *respWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.head(http.StatusOK)
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
 	w.countChunk(n)
@@ -52,6 +83,7 @@ func (w *respWriter) Write(p []byte) (int, error) {
 }
 
 func (w *respWriter) Flush() {
+	w.head(http.StatusOK)
 	w.flushed = true
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }

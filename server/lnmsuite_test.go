@@ -278,6 +278,78 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			reqs:     []confReq{{path: "/t", want: 200, wantBody: "nil no body\n"}},
 		},
 		{
+			// 068-socket-keepalive TEST 3, 4, 7: nginx's response head (Server without the
+			// version under server_tokens off, "Connection: keep-alive"), the server's own
+			// keepalive_timeout closing the pooled connection, and the pool's close handler
+			// noticing it at once; lua_socket_keepalive_timeout 0 is unlimited
+			name:  "keepalive pool close handler",
+			debug: true,
+			location: `server_tokens off;
+            keepalive_timeout 100ms;
+            location /t {
+                lua_socket_keepalive_timeout 0;
+                content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                assert(sock:send("GET /foo HTTP/1.1\r\nHost: localhost\r\nConnection: keepalive\r\n\r\n"))
+                local data = assert(sock:receiveuntil("\r\n0\r\n\r\n")())
+                ngx.say("received response of ", #data, " bytes")
+                assert(sock:setkeepalive())
+                ngx.sleep(0.3)
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                assert(sock:send("GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+                local head = assert(sock:receiveuntil("\r\n\r\n")())
+                local page = assert(sock:receive(tonumber(head:match("Content%-Length: (%d+)"))))
+                ngx.say(head:match("Server: [^\r]*"), " ", head:match("Connection: [^\r]*"), " ", page:match("<hr><center>[^<]*"))
+            } }
+            location /foo { content_by_lua_block { ngx.say("foo") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "received response of 156 bytes\nServer: luaws Connection: keep-alive <hr><center>luaws\n"}},
+			logs: []string{`\[debug\] \d+#\d+: \*\d+ lua tcp socket set keepalive: saving connection [0-9A-F]{16}\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua tcp socket connection pool size: 30, backlog: -1\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua tcp socket keepalive timeout: unlimited\n`,
+				`\[debug\] \d+#\d+: lua tcp socket keepalive close handler: fd:\d+\n`,
+				`\[debug\] \d+#\d+: lua tcp socket keepalive: free connection pool for "127.0.0.1:\d+"\n`},
+			nologs: []string{`lua tcp socket pool get keepalive peer`}, // the pool was freed
+		},
+		{
+			// keepalive_timeout 0 turns keep-alive off: nginx answers "Connection: close"
+			name: "keepalive_timeout 0",
+			location: `keepalive_timeout 0;
+            location /t { content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                assert(sock:send("GET /foo HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+                local head = assert(sock:receiveuntil("\r\n\r\n")())
+                ngx.say(head:match("Connection: [^\r]*"), " ", head:match("Server: [^\r]*"))
+            } }
+            location /foo { content_by_lua_block { ngx.say("foo") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "Connection: close Server: luaws/"}},
+		},
+		{
+			// 068-socket-keepalive TEST 5, 8: a reused connection, then the pool's own timeout
+			name:  "keepalive pool reuse and max idle timeout",
+			debug: true,
+			location: `location /t {
+                lua_socket_keepalive_timeout 100ms;
+                content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                for i = 1, 2 do
+                    assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                    assert(sock:send("GET /foo HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+                    assert(sock:receiveuntil("\r\n0\r\n\r\n")())
+                    ngx.say("reused ", sock:getreusedtimes())
+                    assert(sock:setkeepalive())
+                end
+                ngx.sleep(0.3)
+            } }
+            location /foo { content_by_lua_block { ngx.say("foo") } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "reused 0\nreused 1\n"}},
+			logs: []string{`\[debug\] \d+#\d+: \*\d+ lua tcp socket keepalive timeout: 100 ms\n`,
+				`\[debug\] \d+#\d+: \*\d+ lua tcp socket get keepalive peer: using connection [0-9A-F]{16}, fd:\d+\n`,
+				`\[debug\] \d+#\d+: lua tcp socket keepalive max idle timeout\n`,
+				`\[debug\] \d+#\d+: lua tcp socket keepalive: free connection pool for "127.0.0.1:\d+"\n`},
+		},
+		{
 			// 122-worker TEST 4
 			name: "ngx.worker.pids",
 			location: `location /p { content_by_lua_block {

@@ -60,6 +60,8 @@ type scope struct {
 	rootSet      bool
 	index        []string
 	defaultType  string
+	tokensOff    bool          // server_tokens off
+	keepalive    time.Duration // keepalive_timeout (0: not set, -1: off)
 	headers      []Header
 	sockLog      *bool
 	resolver     string
@@ -309,6 +311,18 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return nargs(d)
 			}
 			sc.defaultType = d.Args[0]
+		case "server_tokens":
+			if len(d.Args) != 1 {
+				return nargs(d)
+			}
+			switch d.Args[0] {
+			case "on", "build":
+				sc.tokensOff = false
+			case "off":
+				sc.tokensOff = true
+			default:
+				return emerg(d, "invalid value \"%s\" in \"%s\" directive, it must be \"on\", \"off\" or \"build\"", d.Args[0], d.Name)
+			}
 		case "valid_referers":
 			if sc.referers, err = parseReferers(d, sc.serverNames); err != nil {
 				return err
@@ -369,6 +383,9 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			if err != nil {
 				return emerg(d, "invalid value \"%s\" in \"%s\" directive", d.Args[0], d.Name)
 			}
+			if t == 0 {
+				t = -1 // unlimited (0 is "not set" in luabind.Config)
+			}
 			sc.poolTimeout = t
 		case "client_max_body_size":
 			if len(d.Args) != 1 {
@@ -387,7 +404,11 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 			if err != nil {
 				return emerg(d, "\"%s\" directive invalid value", d.Name)
 			}
-			if level == "http" || b.site.KeepaliveTimeout == 0 {
+			if t == 0 {
+				t = -1 // keep-alive off
+			}
+			sc.keepalive = t
+			if level == "http" {
 				b.site.KeepaliveTimeout = t
 			}
 		case "error_log":
@@ -586,7 +607,7 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 	if err != nil {
 		return nil, emerg(d, "%v", err)
 	}
-	v.AccessLogs = logs
+	v.AccessLogs, v.ServerTokensOff, v.KeepaliveTimeout = logs, sc.tokensOff, sc.keepalive
 	if h, err := b.host(sc); err == nil {
 		v.Vars = h
 	}
@@ -739,7 +760,7 @@ func (b *builder) location(d *ngxconf.Directive, sc scope, parent string) (*Loc,
 	if err != nil {
 		return nil, err
 	}
-	l.Handler = h
+	l.Handler, l.ServerTokensOff = h, sc.tokensOff
 	if l.Modifier == "~" || l.Modifier == "~*" {
 		if err := (&VServer{Locations: []*Loc{l}}).compile(); err != nil {
 			return nil, emerg(d, "%v", err)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
-	"github.com/luaws/luaws/internal/buildinfo"
 	"github.com/luaws/luaws/internal/errpage"
 	"github.com/luaws/luaws/luabind"
 )
@@ -28,7 +27,8 @@ import (
 type Site struct {
 	Servers []*VServer
 	Log     *errlog.Logger
-	// KeepaliveTimeout is keepalive_timeout (idle time between requests); 0 means 75s.
+	// KeepaliveTimeout is keepalive_timeout (idle time between requests); 0 means 75s,
+	// negative no keep-alive. A listener's default server may set its own.
 	KeepaliveTimeout time.Duration
 	// ConnContext numbers connections for log lines (a luabind.Host's ConnContext).
 	ConnContext func(context.Context, net.Conn) context.Context
@@ -66,6 +66,12 @@ type VServer struct {
 	AccessLogs []*AccessLog
 	// Vars computes nginx variables for the server's own directives (access log formats).
 	Vars Variables
+	// KeepaliveTimeout is the server's keepalive_timeout (0: the Site's): the one of a
+	// listener's default server applies to its connections (nginx applies the location's).
+	KeepaliveTimeout time.Duration
+	// ServerTokensOff is "server_tokens off" at the server level: "Server: luaws" without
+	// the version in what the server itself answers.
+	ServerTokensOff bool
 
 	namesRe []*regexp.Regexp
 }
@@ -92,7 +98,9 @@ type Loc struct {
 	// 404 others get.
 	Internal   bool
 	ErrorPages ErrorPages
-	re         *regexp.Regexp
+	// ServerTokensOff is "server_tokens off" in the location (or inherited).
+	ServerTokensOff bool
+	re              *regexp.Regexp
 }
 
 // compile prepares regex locations and server names.
@@ -366,6 +374,10 @@ func (s *Site) Listen() error {
 			sl.ln = tls.NewListener(sl.ln, cfg)
 		}
 		idle := s.KeepaliveTimeout
+		if sl.deflt.KeepaliveTimeout != 0 {
+			idle = sl.deflt.KeepaliveTimeout
+		}
+		keepOff := idle < 0
 		if idle <= 0 {
 			idle = 75 * time.Second
 		}
@@ -382,6 +394,9 @@ func (s *Site) Listen() error {
 			MaxHeaderBytes:    32 << 10,
 			ErrorLog:          log.New(logWriter{s.Log}, "", 0),
 			TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		}
+		if keepOff {
+			sl.hs.SetKeepAlivesEnabled(false)
 		}
 	}
 	s.mu.Lock()
@@ -627,7 +642,7 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		if n, ok := r.Context().Value(connReqsKey{}).(*atomic.Int64); ok {
 			st.connReqs = int(n.Add(1))
 		}
-		rw := &respWriter{ResponseWriter: w, site: s, req: r}
+		rw := &respWriter{ResponseWriter: w, site: s, req: r, tokensOff: v.ServerTokensOff}
 		s.stats.request(st)
 		defer func() {
 			if rw.conn != nil {
@@ -648,6 +663,9 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		if l == nil || l.Handler == nil {
 			writeSpecial(rw, r, http.StatusNotFound)
 			return
+		}
+		if l.Path != "" { // the server level's own handlers keep the server's value
+			rw.tokensOff = l.ServerTokensOff
 		}
 		if l.Internal {
 			writeSpecial(rw, withErrorPages(r, l.ErrorPages), http.StatusNotFound)
@@ -694,8 +712,9 @@ func writeSpecialPlain(w http.ResponseWriter, r *http.Request, status int) {
 		return
 	}
 	h := w.Header()
-	h.Set("Server", buildinfo.ServerToken)
-	body, page := errpage.Body(status)
+	token := luabind.ServerTokenOf(w)
+	h.Set("Server", token)
+	body, page := errpage.BodyBy(status, token)
 	if !page {
 		if status >= 300 && status != http.StatusNotModified {
 			h.Set("Content-Length", "0")

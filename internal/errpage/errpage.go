@@ -52,8 +52,12 @@ func StatusLine(status int) (int, string) {
 
 // Body is the error page nginx sends for status, or false when it sends none (2xx, 304,
 // and codes it has no page for).
-func Body(status int) (string, bool) {
-	tail := "<hr><center>" + buildinfo.ServerToken + "</center>\r\n</body>\r\n</html>\r\n"
+func Body(status int) (string, bool) { return BodyBy(status, buildinfo.ServerToken) }
+
+// BodyBy is Body signed with token (the Server header's value: "luaws" under
+// server_tokens off).
+func BodyBy(status int, token string) (string, bool) {
+	tail := "<hr><center>" + token + "</center>\r\n</body>\r\n</html>\r\n"
 	if d, ok := detail[status]; ok {
 		return "<html>\r\n<head><title>400 " + d + "</title></head>\r\n<body>\r\n" +
 			"<center><h1>400 Bad Request</h1></center>\r\n<center>" + d + "</center>\r\n" + tail, true
@@ -78,20 +82,21 @@ func Body(status int) (string, bool) {
 // is a page), Content-Length, "Connection: close", Location for a redirect, and the page
 // (none for a HEAD request).
 func Response(status int, date time.Time, location string, head bool) []byte {
-	return ResponseWith(status, date, location, head, nil)
+	return ResponseWith(status, buildinfo.ServerToken, date, location, head, nil)
 }
 
 // ResponseWith is Response with more header lines ("Name: value"), written where nginx
 // writes the headers a handler set before its page (after Connection, before Location).
-func ResponseWith(status int, date time.Time, location string, head bool, extra []string) []byte {
+// token is the Server header's value.
+func ResponseWith(status int, token string, date time.Time, location string, head bool, extra []string) []byte {
 	code, reason := StatusLine(status)
-	body, page := Body(status)
+	body, page := BodyBy(status, token)
 	b := make([]byte, 0, 192+len(body))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, ' ')
 	b = append(b, reason...)
-	b = append(b, "\r\nServer: "+buildinfo.ServerToken+"\r\nDate: "...)
+	b = append(b, "\r\nServer: "+token+"\r\nDate: "...)
 	b = date.UTC().AppendFormat(b, http.TimeFormat)
 	if page {
 		b = append(b, "\r\nContent-Type: text/html"...)
