@@ -1,10 +1,10 @@
 package luabind
 
 import (
-	"github.com/luaws/luaws/internal/buildinfo"
-	"github.com/luaws/luaws/internal/errpage"
-	"github.com/luaws/luaws/luabind/luajit"
+	"bytes"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +12,9 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/internal/errpage"
 	"github.com/luaws/luaws/luabind/lnull"
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
 // sendHeaders writes the status line and headers (ngx.send_headers, or the first output).
@@ -78,30 +80,55 @@ func (r *request) flushOut() error {
 // status line, no chunked encoding, the body delimited by closing the connection (or by
 // contentLength, when it is known: >= 0).
 func (r *request) rawHead(contentLength int) error {
-	conn, _, err := r.hijack()
+	token := ServerTokenOf(r.w)
+	finisher, _ := findWriter[HeadFinisher](r.w)
+	conn, buffered, err := r.hijack()
 	if err != nil {
 		r.writeHeader()
 		return nil
 	}
 	r.rawOut = conn
+	if !r.bodyRead && r.r.ContentLength > 0 { // the body stays readable, from the connection
+		r.r.Body = io.NopCloser(io.LimitReader(io.MultiReader(bytes.NewReader(buffered), conn), r.r.ContentLength))
+		r.rawBody = true
+	}
 	st := r.status
 	if st == 0 {
 		st = http.StatusOK
 		r.status = st
 	}
-	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\nServer: "+buildinfo.ServerToken+"\r\nDate: "...)
-	b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
-	b = append(b, "\r\n"...)
+	// the head in nginx's order: Server, Date, Content-Type, Content-Length, the handler's
+	h := http.Header{"Server": {token}, "Date": {time.Now().UTC().Format(http.TimeFormat)}}
+	order := []string{"Server", "Date", "Content-Type", "Content-Length"}
 	if r.header.index("Content-Type") < 0 {
-		b = append(b, "Content-Type: "+r.sc.defaultType+"\r\n"...)
-	}
-	for _, f := range r.header.fields {
-		for _, v := range f.values {
-			b = append(b, http.CanonicalHeaderKey(f.name)+": "+v+"\r\n"...)
-		}
+		h["Content-Type"] = []string{r.sc.defaultType}
 	}
 	if contentLength >= 0 {
-		b = append(b, "Content-Length: "+strconv.Itoa(contentLength)+"\r\n"...)
+		h["Content-Length"] = []string{strconv.Itoa(contentLength)}
+	}
+	for _, f := range r.header.fields {
+		k := http.CanonicalHeaderKey(f.name)
+		if _, seen := h[k]; !seen {
+			order = append(order, k)
+		}
+		h[k] = append(h[k], f.values...)
+	}
+	if finisher != nil { // headers-more, server_tokens
+		finisher.FinishHead(h, st)
+		for k := range h {
+			if !slices.Contains(order, k) {
+				order = append(order, k)
+			}
+		}
+	}
+	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\n"...)
+	for _, k := range order {
+		if k == "Connection" {
+			continue
+		}
+		for _, v := range h[k] {
+			b = append(b, k+": "+v+"\r\n"...)
+		}
 	}
 	b = append(b, "Connection: close\r\n\r\n"...)
 	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
@@ -188,6 +215,7 @@ func (r *request) sendSpecial(status int) {
 	if !hasSentHook(r.r.Context()) { // nginx mode counts it through reportSent instead
 		recordResponse(r.w, status, len(body))
 	}
+	finisher, _ := findWriter[HeadFinisher](r.w)
 	conn, _, err := r.hijack()
 	if err != nil { // not a hijackable connection (a test recorder): net/http writes it
 		r.header = respHeader{}
@@ -208,6 +236,12 @@ func (r *request) sendSpecial(status int) {
 	headLen := len(b)
 	if !head {
 		headLen -= len(body)
+	}
+	if finisher != nil { // headers-more, server_tokens
+		fixed := finishRawHead(b[:headLen], finisher, status)
+		b, headLen = append(fixed, b[headLen:]...), len(fixed)
+	}
+	if !head {
 		b = append(b[:headLen:headLen], filtered...)
 	}
 	_ = conn.SetWriteDeadline(time.Now().Add(defaultSocketTimeout))
@@ -218,6 +252,38 @@ func (r *request) sendSpecial(status int) {
 
 // pageHeaders are the headers Lua set that nginx sends with its page for a status (it
 // replaces the type and length, and drops the validators).
+// finishRawHead runs a HeadFinisher over a response head luaws wrote itself: the fields keep
+// their order, those it adds come last (Connection stays last but one, as nginx writes it).
+func finishRawHead(head []byte, f HeadFinisher, status int) []byte {
+	status0, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	h := http.Header{}
+	var order []string
+	for _, l := range bytes.Split(rest, []byte("\r\n")) {
+		name, value, ok := bytes.Cut(l, []byte(": "))
+		if !ok {
+			continue
+		}
+		k := http.CanonicalHeaderKey(string(name))
+		if _, seen := h[k]; !seen {
+			order = append(order, k)
+		}
+		h[k] = append(h[k], string(value))
+	}
+	f.FinishHead(h, status)
+	for k := range h {
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+	}
+	out := append(append(make([]byte, 0, len(head)+64), status0...), "\r\n"...)
+	for _, k := range order {
+		for _, v := range h[k] {
+			out = append(out, k+": "+v+"\r\n"...)
+		}
+	}
+	return append(out, "\r\n"...)
+}
+
 func (r *request) pageHeaders() []string {
 	var out []string
 	for _, f := range r.header.fields {

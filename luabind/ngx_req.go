@@ -68,7 +68,7 @@ func headerKeyMeta(L *lua.LState) *lua.LTable {
 // and case while Lua changed none (rawHead), else Host first and the rest by name.
 // Names with underscores are left out, as nginx ignores them by default.
 func (r *request) headerLines() []headerLine {
-	if !r.headersChanged {
+	if !r.headersChanged && r.r.Context().Value(headersChangedKey{}) == nil {
 		if head := rawHead(r.r); head != nil {
 			return rawHeaderLines(head)
 		}
@@ -171,11 +171,11 @@ func (r *request) body() []byte {
 
 func ngxReqReadBody(L *lua.LState) int {
 	r := outputRequestOf(L) // "API disabled in the context of ngx.timer"
-	if r.hijacked {
+	if r.bodyGone() {
 		return 0
 	}
 	t := threadOf(L)
-	rc := http.NewResponseController(r.w)
+	rc := r.bodyCutter()
 	t.block(L, func() { r.readBodyCuttable(rc, func() { r.body() }) })
 	if t.ctx.Err() != nil { // killed meanwhile (ngx.exit in another thread): the body is dropped
 		r.bodyErr = nil
@@ -199,7 +199,7 @@ func ngxReqReadBody(L *lua.LState) int {
 
 func ngxReqDiscardBody(L *lua.LState) int {
 	r := httpRequestOf(L)
-	if !r.bodyRead && !r.hijacked {
+	if !r.bodyRead && !r.bodyGone() {
 		r.bodyRead = true
 		if r.r.Body != nil {
 			t := threadOf(L)

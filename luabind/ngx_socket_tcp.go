@@ -134,7 +134,7 @@ func sockConnect(L *lua.LState) int {
 	if s.conn != nil && !s.closed {
 		s.shut()
 	}
-	s.closed, s.rbuf, s.frames, s.reused, s.readUntil = false, nil, nil, 0, nil
+	s.closed, s.rbuf, s.frames, s.reused, s.readUntil, s.readClosed = false, nil, nil, 0, nil, false
 	s.poolName = poolName
 
 	pools := s.req.host.pools
@@ -309,6 +309,9 @@ func (h *scope) resolver() *net.Resolver {
 // sock:sslhandshake(reused_session?, server_name?, ssl_verify?) -> session | true | nil, err
 func sockSSLHandshake(L *lua.LState) int {
 	s := checkSocket(L, 1)
+	if why := s.unusable(true); why == "closed" {
+		return pushErr(L, why)
+	}
 	if why := s.unusable(false); why != "" {
 		return pushErr(L, why)
 	}
@@ -479,6 +482,9 @@ func (s *socket) debugLog(inRequest bool) func(string) {
 // sock:setkeepalive(timeout_ms?, size?) puts the connection into the pool -> 1 | nil, err
 func sockSetKeepalive(L *lua.LState) int {
 	s := checkSocket(L, 1)
+	if why := s.unusable(true); why == "closed" {
+		return pushErr(L, why)
+	}
 	if why := s.unusable(false); why != "" {
 		return pushErr(L, why)
 	}
@@ -536,6 +542,17 @@ func sockGetReusedTimes(L *lua.LState) int {
 	return 1
 }
 
+// partialMatch is the length of the longest end of b that begins pat (b holds no whole pat):
+// the bytes before it cannot be part of the pattern, as nginx's matcher knows.
+func partialMatch(b, pat []byte) int {
+	for k := min(len(pat)-1, len(b)); k > 0; k-- {
+		if bytes.HasSuffix(b, pat[:k]) {
+			return k
+		}
+	}
+	return 0
+}
+
 // untilState is a receiveuntil iterator's progress in "size" mode.
 type untilState struct {
 	done bool // the pattern was reached: the next call returns nil
@@ -570,7 +587,10 @@ func sockReceiveUntil(L *lua.LState) int {
 				L.ArgError(1, "bad size argument")
 			}
 		}
-		if why := s.unusable(false); why != "" {
+		if why := s.unusable(false); why != "" || s.readClosed {
+			if why == "" {
+				why = "closed"
+			}
 			return pushErr(L, why)
 		}
 		if st.done {
@@ -605,7 +625,7 @@ func sockReceiveUntil(L *lua.LState) int {
 				}
 				return 1
 			}
-			if safe := len(s.rbuf) - len(pat) + 1; size > 0 && safe >= size {
+			if safe := len(s.rbuf) - partialMatch(s.rbuf, pat); size > 0 && safe >= size {
 				L.Push(lua.LString(s.rbuf[:size]))
 				s.rbuf = s.rbuf[size:]
 				return 1

@@ -25,6 +25,15 @@ func WithRawHeads(ctx context.Context, src RawHeadSource) context.Context {
 
 // rawHead is hr's head as received, through its empty line; nil when unknown (TLS, a
 // subrequest, a head the server did not follow).
+// headersChangedKey marks a request whose headers the server changed before Lua ran
+// (headers-more's input commands): they are listed from http.Request.Header, not the raw head.
+type headersChangedKey struct{}
+
+// WithHeadersChanged marks ctx's request as one whose headers were changed.
+func WithHeadersChanged(ctx context.Context) context.Context {
+	return context.WithValue(ctx, headersChangedKey{}, true)
+}
+
 func rawHead(hr *http.Request) []byte {
 	src, _ := hr.Context().Value(rawHeadsKey{}).(RawHeadSource)
 	if src == nil {

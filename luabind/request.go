@@ -71,7 +71,7 @@ type request struct {
 	killEpoch atomic.Uint32            // counts kills: they expire socket deadlines (see armDeadline)
 	// bodyCut, while a light thread waits on the request body in net/http's reader, expires
 	// the connection's read deadline: killAll cuts that read short (readBodyCuttable)
-	bodyCut atomic.Pointer[http.ResponseController]
+	bodyCut atomic.Pointer[readCutter]
 	// dirtyL: a call on L ended in an error (ngx.exit included), which may leave open
 	// upvalues in it; L is then not reused for another request.
 	dirtyL bool
@@ -86,6 +86,7 @@ type request struct {
 	headerPending bool
 	pending       []byte
 	rawOut        net.Conn  // an HTTP/1.0 client's connection, answered raw (rawHead)
+	rawBody       bool      // r.r.Body reads rawOut: the body was unread when rawHead took it
 	cosockets     []*socket // ngx.socket.tcp objects, closed when the request ends
 	bodyData      []byte
 	bodyErr       error    // reading the body failed (ngx.req.read_body reports it)
@@ -323,7 +324,7 @@ func (r *request) threadFor(co *lua.LState) *lthread {
 // is cut short, as nginx drops it with the request (it cannot be taken up again).
 func (r *request) killAll() {
 	if rc := r.bodyCut.Load(); rc != nil {
-		_ = rc.SetReadDeadline(time.Unix(1, 0))
+		_ = (*rc).SetReadDeadline(time.Unix(1, 0))
 	}
 	if r.entry != nil {
 		r.entry.kill()
@@ -335,10 +336,25 @@ func (r *request) killAll() {
 	r.thmu.Unlock()
 }
 
-// readBodyCuttable runs read, a read of the request body through net/http (rc is r.w's
-// controller, made with the baton held), so that killAll can interrupt it.
-func (r *request) readBodyCuttable(rc *http.ResponseController, read func()) {
-	r.bodyCut.Store(rc)
+// readCutter is what expires the read deadline under a body read: r.w's
+// http.ResponseController, or the connection once it was taken over (rawHead).
+type readCutter interface{ SetReadDeadline(time.Time) error }
+
+// bodyCutter is the readCutter of the request body (made with the baton held).
+func (r *request) bodyCutter() readCutter {
+	if r.rawBody {
+		return r.rawOut
+	}
+	return http.NewResponseController(r.w)
+}
+
+// bodyGone says whether the request body can no longer be read: the connection was taken
+// over, other than by an HTTP/1.0 answer that kept the body readable (rawHead).
+func (r *request) bodyGone() bool { return r.hijacked && !r.rawBody }
+
+// readBodyCuttable runs read, a read of the request body, so that killAll can interrupt it.
+func (r *request) readBodyCuttable(rc readCutter, read func()) {
+	r.bodyCut.Store(&rc)
 	defer r.bodyCut.Store(nil)
 	read()
 }
@@ -423,11 +439,26 @@ func (r *request) finish(failed bool) {
 			r.sendSpecial(r.exitStatus)
 		} else {
 			r.sendHeaders()
-			_ = r.flushOut()
+			r.flushLast()
 		}
 	default:
-		_ = r.flushOut()
+		r.flushLast()
 	}
+}
+
+// flushLast writes what is pending at the end of a response. An HTTP/1.0 answer whose head is
+// still pending gets its Content-Length, as lua_http10_buffering makes nginx do.
+func (r *request) flushLast() {
+	if r.headerPending && r.w != nil && r.bf == nil && r.r.ProtoMajor == 1 && r.r.ProtoMinor == 0 {
+		r.headerPending = false
+		if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil && r.r.Method != http.MethodHead {
+			n, _ := r.rawOut.Write(r.pending)
+			r.rawBytes += int64(n)
+		}
+		r.pending = r.pending[:0]
+		return
+	}
+	_ = r.flushOut()
 }
 
 // abortConn closes the client connection without a (further) response.

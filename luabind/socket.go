@@ -2,7 +2,6 @@ package luabind
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -21,10 +20,13 @@ import (
 // (ngx.req.socket(true), what resty.websocket.server runs on) and, later, cosockets.
 // Only the light thread holding the baton touches it; blocking calls release the baton.
 type socket struct {
-	conn   net.Conn
-	rbuf   []byte // read but not yet consumed by receive()
-	frames *wsnative.Reader
-	req    *request
+	conn net.Conn
+	rbuf []byte // read but not yet consumed by receive()
+	// readClosed: a read failed (other than by timing out): reads say "closed", sends and
+	// close work on, as lua-nginx-module finalizes only the read part
+	readClosed bool
+	frames     *wsnative.Reader
+	req        *request
 
 	readTimeout, sendTimeout, connectTimeout time.Duration
 
@@ -277,7 +279,7 @@ func (s *socket) pushPartial(L *lua.LState, err error, op string) int {
 	L.Push(lua.LString(s.rbuf))
 	s.rbuf = nil
 	if reason != "timeout" {
-		s.shut()
+		s.readClosed = true
 	}
 	return 3
 }
@@ -478,7 +480,7 @@ func ngxReqSocket(L *lua.LState) int {
 		switch {
 		case chunked:
 			msg = "chunked request bodies not supported yet"
-		case r.bodyRead || r.hijacked:
+		case r.bodyRead || r.bodyGone():
 			msg = "request body already exists"
 		case r.r.ContentLength <= 0:
 			msg = "no body"
@@ -489,7 +491,7 @@ func ngxReqSocket(L *lua.LState) int {
 			return 2
 		}
 		r.bodyRead = true
-		s := newSocket(r, bodyConn{body: r.r.Body, r: r, rc: http.NewResponseController(r.w)}, nil)
+		s := newSocket(r, &bodyConn{body: r.r.Body, r: r, rc: r.bodyCutter()}, nil)
 		s.raw = true
 		pushSocket(L, s)
 		return 1
@@ -516,35 +518,13 @@ func ngxReqSocket(L *lua.LState) int {
 	return 1
 }
 
-// bodyConn makes the request body readable through the socket methods (ngx.req.socket()):
-// reads come from the body; writes are refused; deadlines are the HTTP server's, but the
-// request's killAll cuts a read short.
-type bodyConn struct {
-	net.Conn // nil: only the methods below are used
-	body     io.ReadCloser
-	r        *request
-	rc       *http.ResponseController
-}
-
-func (b bodyConn) Read(p []byte) (n int, err error) {
-	if b.body == nil {
-		return 0, io.EOF
-	}
-	b.r.readBodyCuttable(b.rc, func() { n, err = b.body.Read(p) })
-	return n, err
-}
-
-func (bodyConn) Write([]byte) (int, error)        { return 0, errors.New("not supported") }
-func (bodyConn) Close() error                     { return nil }
-func (bodyConn) SetDeadline(time.Time) error      { return nil }
-func (bodyConn) SetReadDeadline(time.Time) error  { return nil }
-func (bodyConn) SetWriteDeadline(time.Time) error { return nil }
-
 // unusable says why the socket cannot be used now: "closed" (never connected, or closed), or
 // with reading, "socket busy reading" while another light thread reads; "" when it can.
 func (s *socket) unusable(reading bool) string {
 	switch {
 	case s.closed || s.conn == nil:
+		return "closed"
+	case reading && s.readClosed:
 		return "closed"
 	case reading && s.reading:
 		return "socket busy reading"

@@ -289,6 +289,12 @@ func findWriter[T any](w http.ResponseWriter) (T, bool) {
 	return zero, false
 }
 
+// HeadFinisher is a ResponseWriter that completes a response head the way its location
+// says (headers-more, server_tokens), for heads luaws writes itself (an HTTP/1.0 answer).
+type HeadFinisher interface {
+	FinishHead(h http.Header, status int)
+}
+
 // ServerTokener is a ResponseWriter that knows the Server header's value of its location
 // (server_tokens).
 type ServerTokener interface{ ServerToken() string }

@@ -40,6 +40,8 @@ var (
 		"server", "location", "listen", "server_name", "root", "alias", "index", "default_type",
 		"types", "client_max_body_size", "keepalive_timeout", "error_page", "internal", "try_files",
 		"server_tokens",
+		// headers-more (bundled with OpenResty)
+		"more_set_headers", "more_clear_headers", "more_set_input_headers", "more_clear_input_headers",
 		// ngx_http_rewrite_module (set, return; the rest refused below)
 		"set", "return",
 		// ngx_http_headers_module, ngx_http_referer_module

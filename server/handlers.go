@@ -34,6 +34,8 @@ type respWriter struct {
 	flushed    bool
 	tokensOff  bool // server_tokens off
 	headDone   bool
+	more       []*moreCmd          // headers-more output commands
+	moreEval   func(string) string // expands their values (nil: no variables set)
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -52,6 +54,22 @@ func (w *respWriter) ServerToken() string {
 	return buildinfo.ServerToken
 }
 
+// FinishHead applies head's changes to a head luaws writes itself (luabind.HeadFinisher).
+func (w *respWriter) FinishHead(h http.Header, status int) {
+	if len(w.more) > 0 {
+		eval := w.moreEval
+		if eval == nil {
+			eval = func(s string) string { return expand(s, w.req, nil, nil) }
+		}
+		applyMoreOut(w.more, h, status, eval)
+	}
+	if w.tokensOff {
+		if v := h["Server"]; len(v) == 1 && v[0] == buildinfo.ServerToken {
+			h["Server"] = []string{"luaws"}
+		}
+	}
+}
+
 // head finishes the response head as nginx's header filter does: the Server token without
 // its version under server_tokens off, and "Connection: keep-alive" when the connection
 // stays open (net/http says "close" itself when it will not; HTTP/1.0 gets it from net/http).
@@ -61,11 +79,7 @@ func (w *respWriter) head(code int) {
 	}
 	w.headDone = true
 	h := w.Header()
-	if w.tokensOff {
-		if v := h["Server"]; len(v) == 1 && v[0] == buildinfo.ServerToken {
-			h["Server"] = []string{"luaws"}
-		}
-	}
+	w.FinishHead(h, code)
 	if code >= 200 && w.req != nil && w.req.ProtoAtLeast(1, 1) && !w.req.Close && h["Connection"] == nil {
 		h["Connection"] = []string{"keep-alive"}
 	}
@@ -169,6 +183,8 @@ type LocHandler struct {
 	ErrorPages ErrorPages
 	// TryFiles is the location's try_files (nil: none).
 	TryFiles *TryFiles
+	// More are the headers-more commands (the outer levels' first).
+	More []*moreCmd
 	// ReturnVia, when the location has header_filter_by_lua* or body_filter_by_lua*, serves
 	// Return's response under them (luabind.PhaseHandler.ServeReturn).
 	ReturnVia func(http.ResponseWriter, *http.Request, http.Handler)
@@ -192,6 +208,15 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if st := stateOf(r); st != nil && !isInternal(r) {
 		st.logs, st.set = h.Logs, vars
+	}
+	if len(h.More) > 0 {
+		eval := func(s string) string { return expand(s, r, h.Vars, vars) }
+		if applyMoreIn(h.More, r, eval) {
+			r = r.WithContext(luabind.WithHeadersChanged(r.Context()))
+		}
+		if rw, ok := w.(*respWriter); ok {
+			rw.more, rw.moreEval = h.More, eval
+		}
 	}
 	r = withErrorPages(r, h.ErrorPages)
 	if len(h.Headers) > 0 {

@@ -312,6 +312,38 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			nologs: []string{`lua tcp socket pool get keepalive peer`}, // the pool was freed
 		},
 		{
+			// 067-req-socket TEST 13-16, 18: a body read that timed out can be read again (the
+			// bytes that came meanwhile are not lost), also after an HTTP/1.0 answer's head went
+			// out (ngx.flush before ngx.req.socket); 066 TEST 10: a failed read closes only the
+			// read side, close() then returns 1 (receiveuntil sizes: luabind's TestPartialMatch)
+			name: "request socket rereads, read-closed sockets, receiveuntil sizes",
+			location: `location /t { content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                assert(sock:send("POST /back HTTP/1.0\r\nHost: localhost\r\nContent-Length: 1024\r\n\r\nabc"))
+                ngx.sleep(0.2)
+                assert(sock:send("hello world"))
+                assert(sock:receiveuntil("\r\n\r\n")())
+                for i = 1, 3 do
+                    local line, err, part = sock:receive()
+                    ngx.say(line or (err .. " [" .. part .. "]"))
+                end
+                ngx.say("close: ", sock:close())
+            } }
+            location /back { content_by_lua_block {
+                ngx.send_headers()
+                ngx.flush(true)
+                local sock = assert(ngx.req.socket())
+                sock:settimeout(100)
+                local data, err, partial = sock:receive(4096)
+                ngx.say("err: ", err, ", partial: ", partial)
+                ngx.sleep(0.1)
+                ngx.say("received: ", sock:receive(11))
+            } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "err: timeout, partial: abc\nreceived: hello world\nclosed []\nclose: 1\n"}},
+			logs: []string{`\[error\] \d+#\d+: \*\d+ lua tcp socket read timed out`},
+		},
+		{
 			// keepalive_timeout 0 turns keep-alive off: nginx answers "Connection: close"
 			name: "keepalive_timeout 0",
 			location: `keepalive_timeout 0;

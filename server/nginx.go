@@ -62,6 +62,7 @@ type scope struct {
 	defaultType  string
 	tokensOff    bool          // server_tokens off
 	keepalive    time.Duration // keepalive_timeout (0: not set, -1: off)
+	more         []*moreCmd    // headers-more commands, the outer levels' first
 	headers      []Header
 	sockLog      *bool
 	resolver     string
@@ -311,6 +312,12 @@ func (b *builder) settings(ds []*ngxconf.Directive, sc *scope, level string) err
 				return nargs(d)
 			}
 			sc.defaultType = d.Args[0]
+		case "more_set_headers", "more_clear_headers", "more_set_input_headers", "more_clear_input_headers":
+			cmd, err := parseMore(d)
+			if err != nil {
+				return err
+			}
+			sc.more = append(sc.more[:len(sc.more):len(sc.more)], cmd)
 		case "server_tokens":
 			if len(d.Args) != 1 {
 				return nargs(d)
@@ -607,7 +614,7 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 	if err != nil {
 		return nil, emerg(d, "%v", err)
 	}
-	v.AccessLogs, v.ServerTokensOff, v.KeepaliveTimeout = logs, sc.tokensOff, sc.keepalive
+	v.AccessLogs, v.ServerTokensOff, v.KeepaliveTimeout, v.more = logs, sc.tokensOff, sc.keepalive, sc.more
 	if h, err := b.host(sc); err == nil {
 		v.Vars = h
 	}
@@ -803,7 +810,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 // content builds the handler of a location (or, with server set, of a server's own level):
 // set and return, add_header, the Lua phases, static files.
 func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
-	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers}
+	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers, More: sc.more}
 	var ph luabind.Phases
 	lua := false
 	host, err := b.host(sc)

@@ -73,6 +73,7 @@ type VServer struct {
 	// the version in what the server itself answers.
 	ServerTokensOff bool
 
+	more    []*moreCmd // headers-more commands of the http and server levels
 	namesRe []*regexp.Regexp
 }
 
@@ -642,7 +643,10 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		if n, ok := r.Context().Value(connReqsKey{}).(*atomic.Int64); ok {
 			st.connReqs = int(n.Add(1))
 		}
-		rw := &respWriter{ResponseWriter: w, site: s, req: r, tokensOff: v.ServerTokensOff}
+		rw := &respWriter{ResponseWriter: w, site: s, req: r, tokensOff: v.ServerTokensOff, more: v.more}
+		if len(v.more) > 0 {
+			rw.moreEval = func(s string) string { return expand(s, r, v.Vars, nil) }
+		}
 		s.stats.request(st)
 		defer func() {
 			if rw.conn != nil {

@@ -1,0 +1,223 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/luaws/luaws/ngxconf"
+)
+
+// headers-more (more_set_headers, more_clear_headers, more_set_input_headers,
+// more_clear_input_headers), the module OpenResty bundles: commands inherited from the http
+// and server levels run before a location's own, in order. Output commands run when the
+// response head is written (respWriter.head), after the Lua header filter; input commands
+// run at the end of the rewrite-module directives, before the Lua phases.
+
+// moreCmd is one headers-more directive.
+type moreCmd struct {
+	input    bool
+	replace  bool // -r: an input header is set only where it exists
+	append   bool // -a: an output header is added beside those of its name
+	types    []string
+	statuses []int
+	headers  []moreHeader
+}
+
+// moreHeader is one "Name: value" (value "" clears; a name ending in '*' clears by prefix).
+type moreHeader struct {
+	name  string // canonical
+	wild  bool
+	value string // may hold variables
+}
+
+// moreBuiltin are the output headers nginx itself owns: -a cannot add a second one.
+var moreBuiltin = map[string]bool{"Server": true, "Date": true, "Content-Encoding": true,
+	"Location": true, "Refresh": true, "Last-Modified": true, "Content-Range": true,
+	"Accept-Ranges": true, "Www-Authenticate": true, "Expires": true, "Etag": true,
+	"Content-Length": true, "Content-Type": true, "Cache-Control": true, "Link": true}
+
+// parseMore reads a headers-more directive, with the module's start-up errors.
+func parseMore(d *ngxconf.Directive) (*moreCmd, error) {
+	if len(d.Args) == 0 {
+		return nil, nargs(d)
+	}
+	cmd := &moreCmd{input: strings.Contains(d.Name, "_input_")}
+	clear := strings.HasPrefix(d.Name, "more_clear_")
+	for i := 0; i < len(d.Args); i++ {
+		a := d.Args[i]
+		if !strings.HasPrefix(a, "-") {
+			h, err := parseMoreHeader(d.Name, a, clear)
+			if err != nil {
+				return nil, emerg(d, "%v", err)
+			}
+			cmd.headers = append(cmd.headers, h)
+			continue
+		}
+		switch {
+		case a == "-t" || (a == "-s" && !cmd.input):
+			if i == len(d.Args)-1 {
+				return nil, emerg(d, "%s: option %s takes an argument.", d.Name, a)
+			}
+			i++
+			if a == "-t" {
+				cmd.types = append(cmd.types, strings.FieldsFunc(d.Args[i], func(r rune) bool {
+					return r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+				})...)
+				continue
+			}
+			for _, f := range strings.Fields(d.Args[i]) {
+				n, err := strconv.Atoi(f)
+				if err != nil || n < 0 {
+					bad := f
+					for _, c := range f {
+						if c < '0' || c > '9' {
+							bad = string(c)
+							break
+						}
+					}
+					return nil, emerg(d, "%s: invalid digit \"%s\" found in the status code list \"%s\"", d.Name, bad, d.Args[i])
+				}
+				cmd.statuses = append(cmd.statuses, n)
+			}
+		case a == "-a" && d.Name == "more_set_headers":
+			cmd.append = true
+		case a == "-r" && d.Name == "more_set_input_headers":
+			cmd.replace = true
+		default:
+			return nil, emerg(d, "%s: invalid option name: \"%s\"", d.Name, a)
+		}
+	}
+	if cmd.append {
+		for _, h := range cmd.headers {
+			if moreBuiltin[h.name] {
+				return nil, emerg(d, "%s: can not append builtin headers \"%s\"", d.Name, h.name)
+			}
+		}
+	}
+	return cmd, nil
+}
+
+func parseMoreHeader(cmdName, raw string, clear bool) (moreHeader, error) {
+	name, value, _ := strings.Cut(raw, ":")
+	name = strings.TrimSpace(name)
+	value = strings.TrimSpace(value)
+	if clear {
+		value = ""
+	}
+	if name == "" {
+		return moreHeader{}, fmt.Errorf("%s: no key found in the header argument: %s", cmdName, raw)
+	}
+	h := moreHeader{value: value}
+	if strings.HasSuffix(name, "*") {
+		if len(name) < 2 {
+			return moreHeader{}, fmt.Errorf("%s: wildcard key too short: %s", cmdName, raw)
+		}
+		h.wild, name = true, name[:len(name)-1]
+	}
+	h.name = http.CanonicalHeaderKey(name)
+	return h, nil
+}
+
+// applyMoreOut runs the output commands on a response head about to be written.
+func applyMoreOut(cmds []*moreCmd, h http.Header, status int, eval func(string) string) {
+	for _, c := range cmds {
+		if c.input || !c.statusMatches(status) || !c.typeMatches(h.Get("Content-Type")) {
+			continue
+		}
+		for _, mh := range c.headers {
+			if mh.name == "Connection" { // nginx's header filter writes it after this one
+				continue
+			}
+			if mh.wild {
+				clearPrefix(h, mh.name)
+				continue
+			}
+			v := eval(mh.value)
+			switch {
+			case v == "" && (mh.name == "Date" || mh.name == "Content-Type"):
+				h[mh.name] = nil // nil keeps net/http from adding its own
+			case v == "":
+				delete(h, mh.name)
+			case c.append:
+				h[mh.name] = append(h[mh.name], v)
+			default:
+				h[mh.name] = []string{v}
+			}
+		}
+	}
+}
+
+// applyMoreIn runs the input commands on a request's headers; it reports whether any ran.
+func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) bool {
+	ran := false
+	for _, c := range cmds {
+		if !c.input || (len(c.types) > 0 && !c.inputTypeMatches(r.Header.Get("Content-Type"))) {
+			continue
+		}
+		ran = true
+		for _, mh := range c.headers {
+			if mh.wild {
+				clearPrefix(r.Header, mh.name)
+				continue
+			}
+			_, exists := r.Header[mh.name]
+			if c.replace && !exists {
+				continue
+			}
+			v := eval(mh.value)
+			if v == "" {
+				delete(r.Header, mh.name)
+			} else {
+				r.Header[mh.name] = []string{v}
+			}
+			if mh.name == "Host" {
+				r.Host = v
+			}
+		}
+	}
+	return ran
+}
+
+func clearPrefix(h http.Header, prefix string) {
+	for k := range h {
+		if len(k) >= len(prefix) && strings.EqualFold(k[:len(prefix)], prefix) {
+			delete(h, k)
+		}
+	}
+}
+
+func (c *moreCmd) statusMatches(status int) bool {
+	if len(c.statuses) == 0 {
+		return true
+	}
+	for _, s := range c.statuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// typeMatches compares the response's media type (without its parameters) with -t's.
+func (c *moreCmd) typeMatches(ct string) bool {
+	if len(c.types) == 0 {
+		return true
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return c.hasType(strings.TrimSpace(mt))
+}
+
+// inputTypeMatches compares the request's whole Content-Type value with -t's, as the module
+// does for input headers.
+func (c *moreCmd) inputTypeMatches(ct string) bool { return ct != "" && c.hasType(ct) }
+
+func (c *moreCmd) hasType(t string) bool {
+	for _, x := range c.types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}

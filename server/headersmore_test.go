@@ -1,0 +1,110 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/ngxconf"
+)
+
+// headers-more, as its own suite (openresty/headers-more-nginx-module t/) pins it; each case
+// was checked against Debian's nginx 1.22.1 with libnginx-mod-http-headers-more-filter 0.34.
+func TestHeadersMore(t *testing.T) {
+	conf := `http {
+ access_log off;
+ more_set_headers 'X-Http: h';
+ server {
+  listen 127.0.0.1:0;
+  more_set_headers 'X-Server: s';
+  location /set {
+    set $dog bark;
+    more_set_headers 'Server: mine' 'X-Dog: $dog' 'X-Uri: $uri';
+    more_clear_headers 'X-Hidden-*' Date;
+    content_by_lua_block { ngx.header["X-Hidden-A"] = "1" ngx.header["X-Hidden-B"] = "2" ngx.header["X-Kept"] = "3" ngx.say("ok") }
+  }
+  location /status {
+    more_set_headers -s '404 500' 'X-Error: yes';
+    more_set_headers -s 200 -t 'text/html' 'X-Html: yes';
+    more_set_headers -t 'text/plain' 'Content-Type: text/foo';
+    content_by_lua_block { if ngx.var.arg_e then ngx.exit(404) end ngx.say("ok") }
+  }
+  location /append {
+    more_set_headers -a 'X-A: 2';
+    content_by_lua_block { ngx.header["X-A"] = "1" ngx.say("ok") }
+  }
+  location /in {
+    set $ua faked;
+    more_set_input_headers 'User-Agent: $ua' 'X-New: n';
+    more_set_input_headers -r 'X-Only: replaced' 'X-Absent: x';
+    more_clear_input_headers 'X-Secret*';
+    content_by_lua_block {
+      local h = ngx.req.get_headers()
+      ngx.say(h.user_agent, " ", h.x_new, " ", h.x_only, " ", tostring(h.x_absent), " ", tostring(h.x_secret_a), " ", ngx.var.http_user_agent)
+    }
+  }
+ }
+}
+`
+	base, _, _ := startConf(t, conf, nil)
+	tests := []struct {
+		path    string
+		reqHdr  map[string]string
+		body    string
+		headers map[string]string // "" is absent
+	}{
+		{path: "/set", body: "ok\n", headers: map[string]string{"Server": "mine", "X-Dog": "bark", "X-Uri": "/set",
+			"X-Hidden-A": "", "X-Hidden-B": "", "X-Kept": "3", "Date": "", "X-Http": "h", "X-Server": "s"}},
+		{path: "/status", body: "ok\n", headers: map[string]string{"X-Error": "", "X-Html": "", "Content-Type": "text/foo"}},
+		{path: "/status?e=1", headers: map[string]string{"X-Error": "yes", "X-Html": "", "Content-Type": "text/html"}},
+		{path: "/append", body: "ok\n", headers: map[string]string{"X-A": "1,2"}},
+		{path: "/in", reqHdr: map[string]string{"User-Agent": "curl", "X-Only": "o", "X-Secret-A": "s"},
+			body: "faked n replaced nil nil faked\n"},
+		{path: "/in", body: "faked n nil nil nil faked\n"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("GET", base+tt.path, nil)
+		for k, v := range tt.reqHdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		b := make([]byte, 4096)
+		n, _ := resp.Body.Read(b)
+		resp.Body.Close()
+		if tt.body != "" && string(b[:n]) != tt.body {
+			t.Errorf("%s: body %q, want %q", tt.path, b[:n], tt.body)
+		}
+		for k, want := range tt.headers {
+			if got := strings.Join(resp.Header.Values(k), ","); got != want {
+				t.Errorf("%s: %s = %q, want %q", tt.path, k, got, want)
+			}
+		}
+	}
+}
+
+func TestHeadersMoreErrors(t *testing.T) {
+	tests := []struct{ directive, want string }{
+		{`more_set_headers -s 40x 'X: y';`, `more_set_headers: invalid digit "x" found in the status code list "40x"`},
+		{`more_set_headers -t;`, `more_set_headers: option -t takes an argument.`},
+		{`more_clear_headers -a X;`, `more_clear_headers: invalid option name: "-a"`},
+		{`more_set_headers -a 'Server: x';`, `more_set_headers: can not append builtin headers "Server"`},
+		{`more_set_headers ': x';`, `more_set_headers: no key found in the header argument: : x`},
+		{`more_clear_headers '*';`, `more_clear_headers: wildcard key too short: *`},
+		{`more_set_input_headers -s 200 'X: y';`, `more_set_input_headers: invalid option name: "-s"`},
+	}
+	for _, tt := range tests {
+		cfg, err := ngxconf.Parse("/x/conf/nginx.conf", []byte("http { server { location / { "+tt.directive+" } } }"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = FromNginx(cfg.Directives[0], NginxOptions{Prefix: "/x/", ConfDir: "/x/conf", Log: errlog.New(io.Discard, errlog.Err)})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.directive, err, tt.want)
+		}
+	}
+}
