@@ -174,6 +174,11 @@ func (t *lthread) blockInline(L *lua.LState, s *socket, f func()) {
 		t.req.vm.baton.claim(t)
 		t.waitL = nil
 		L.G.CurrentThread = L
+	} else {
+		// An I/O operation is a yield point for lua_max_running_time's watchdog (budget.go)
+		// whether or not it had to wait: a handler echoing a client that keeps sending is
+		// not a thread spinning without yielding.
+		t.req.vm.baton.handTo(t)
 	}
 	t.req.vm.clock.update()
 	t.mu.Lock()
