@@ -30,7 +30,8 @@ type inlineIO struct {
 	conn *net.TCPConn
 	rc   syscall.RawConn
 
-	t *lthread // the thread whose inline operation is under way (baton-guarded), else nil
+	t       *lthread // the thread whose inline operation is under way (baton-guarded), else nil
+	reading bool     // that operation is a recv_frame: the socket's reads are inline
 
 	// the operation's buffer and results, so that the callbacks (made once) allocate nothing
 	p       []byte

@@ -97,8 +97,8 @@ func (s *socket) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	if in := s.inl; in != nil && in.t != nil {
-		return in.read(p)
+	if in := s.inl; in != nil && in.reading {
+		return in.read(p) // only the inline recv_frame's own reads: s.reading keeps others out
 	}
 	return s.conn.Read(p)
 }

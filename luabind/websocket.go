@@ -229,10 +229,12 @@ func wsRecvFrame(L *lua.LState) int {
 	} else if x == nil && t.inlineOK(s) {
 		err = net.ErrClosed
 		s.reading = true
+		s.inl.reading = true
 		t.blockInline(L, s, func() {
 			s.armDeadline(false, s.readTimeout)
 			f, err = fr.ReadFrame(max, force)
 		})
+		s.inl.reading = false
 		s.reading = false
 	} else {
 		err = net.ErrClosed
