@@ -17,6 +17,19 @@ import (
 	"github.com/luaws/luaws/luabind"
 )
 
+// countWS counts the frames it receives until "end", and sends the count.
+const countWS = `
+local server = require "resty.websocket.server"
+local wb = assert(server:new{ timeout = 5000 })
+local n = 0
+while true do
+  local data = assert(wb:recv_frame())
+  if data == "end" then break end
+  n = n + 1
+end
+wb:send_text(tostring(n))
+`
+
 const echoWS = `
 local server = require "resty.websocket.server"
 local wb = assert(server:new{ timeout = 5000 })
@@ -37,6 +50,7 @@ func budgetServer(t *testing.T, cfg luabind.Config) (*httptest.Server, *syncBuf)
 		"pspin.lua": "local n = 0\nwhile true do pcall(function() while true do n = n + 1 end end) end\n",
 		"busy.lua":  "local t = os.clock() + 1\nwhile os.clock() < t do end\nngx.say('done')\n",
 		"echo.lua":  echoWS,
+		"count.lua": countWS,
 		"slow.lua":  "for i = 1, 5 do ngx.sleep(0.05) end\nngx.say('slept')\n",
 	}
 	log := &syncBuf{}
@@ -153,5 +167,34 @@ func TestBusyWorker(t *testing.T) {
 	}
 	if got := <-done; got != "done\n" {
 		t.Fatalf("/busy: %q", got)
+	}
+}
+
+// A websocket handler reading a client that keeps sending never has to wait for I/O (inline
+// I/O completes at once), yet each recv_frame is a yield point for lua_max_running_time: the
+// handler runs on past the bound.
+func TestMaxRunningTimeInlineIO(t *testing.T) {
+	srv, log := budgetServer(t, luabind.Config{MaxRunningTime: 20 * time.Millisecond})
+	c, _, err := dialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/count", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 100000 // far more work than 20 ms of a busy worker
+	msg := []byte(strings.Repeat("f", 20))
+	for i := 0; i < n; i++ {
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			t.Fatalf("frame %d: %v; log:\n%s", i, err, log)
+		}
+	}
+	if err := c.WriteMessage(websocket.TextMessage, []byte("end")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	if _, got, err := c.ReadMessage(); err != nil || string(got) != "100000" {
+		t.Fatalf("count: %q, %v; log:\n%s", got, err, log)
+	}
+	if strings.Contains(log.String(), "lua_max_running_time") {
+		t.Fatalf("aborted:\n%s", log)
 	}
 }

@@ -53,6 +53,7 @@ type socket struct {
 	clientCert *tls.Certificate
 	readUntil  *untilState
 
+	inl   *inlineIO      // a websocket's TCP connection for inline I/O (inline.go), or nil
 	ext   *wsExt         // opt-in WebSocket extensions (websocket_ext.go); nil for none
 	stats *Stats         // the host's counters (metrics), nil when off
 	wsLoc *LocationStats // this websocket's location counters
@@ -97,6 +98,9 @@ func (s *socket) Read(p []byte) (int, error) {
 			s.rbuf = nil
 		}
 		return n, nil
+	}
+	if in := s.inl; in != nil && in.reading {
+		return in.read(p) // only the inline recv_frame's own reads: s.reading keeps others out
 	}
 	return s.conn.Read(p)
 }
@@ -374,6 +378,31 @@ func (s *socket) write(L *lua.LState, f func(net.Conn) (int, error)) (int, error
 			s.req.rawBytes += int64(n)
 		}
 	})
+	if err == nil && t.ctx.Err() != nil {
+		err = net.ErrClosed
+	}
+	return n, err
+}
+
+// sendFrameInline is send_frame's write of one frame that fits a pooled buffer (one write)
+// as an inline operation (t.inlineOK(s)).
+func (s *socket) sendFrameInline(L *lua.LState, t *lthread, fin bool, op byte, payload []byte, masked bool, key [4]byte) (int, error) {
+	var n int
+	var err error
+	s.writing++
+	t.blockInline(L, s, func() {
+		if !s.wmu.TryLock() { // a ping of the keepalive is on the wire: wait without the baton
+			t.yieldInline()
+			s.wmu.Lock()
+		}
+		s.armDeadline(true, s.sendTimeout)
+		n, err = wsnative.WriteFrame(s.inl, fin, op, payload, masked, key)
+		s.wmu.Unlock()
+		if s.raw && s.req != nil {
+			s.req.rawBytes += int64(n)
+		}
+	})
+	s.writing--
 	if err == nil && t.ctx.Err() != nil {
 		err = net.ErrClosed
 	}

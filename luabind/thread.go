@@ -46,6 +46,11 @@ type lthread struct {
 
 	// wrapErr: a coroutine.wrap coroutine's error ended the thread (baton-guarded)
 	wrapErr *wrapFailure
+
+	// an inline operation under way (inline.go): the Lua thread that called it, and whether
+	// it gave up the baton to wait
+	inlineL *lua.LState
+	yielded bool
 }
 
 // wrapFailure is the error of a coroutine.wrap coroutine, which under lua-nginx-module ends

@@ -107,12 +107,22 @@ func wsAccept(L *lua.LState) int {
 
 	head := r.appendSwitchingHead(make([]byte, 0, 256))
 	t := threadOf(L)
-	t.blockOn(L, conn, func() {
+	s.inl = newInlineIO(conn)
+	write101 := func() {
 		s.armDeadline(true, s.sendTimeout)
 		var n int
-		n, err = conn.Write(head)
+		if s.inl != nil && s.inl.t != nil {
+			n, err = s.inl.Write(head)
+		} else {
+			n, err = conn.Write(head)
+		}
 		r.rawBytes, r.rawHeadLen = r.rawBytes+int64(n), int64(len(head))
-	})
+	}
+	if t.inlineOK(s) {
+		t.blockInline(L, s, write101)
+	} else {
+		t.blockOn(L, conn, write101)
+	}
 	if err != nil {
 		s.closed = true
 		L.Push(lua.LNil)
@@ -216,6 +226,16 @@ func wsRecvFrame(L *lua.LState) int {
 		// The frame is here: no read, no deadline, no yield (nginx returns buffered data
 		// without going back to its event loop either).
 		f, err = fr.ReadFrame(max, force)
+	} else if x == nil && t.inlineOK(s) {
+		err = net.ErrClosed
+		s.reading = true
+		s.inl.reading = true
+		t.blockInline(L, s, func() {
+			s.armDeadline(false, s.readTimeout)
+			f, err = fr.ReadFrame(max, force)
+		})
+		s.inl.reading = false
+		s.reading = false
 	} else {
 		err = net.ErrClosed
 		s.reading = true
@@ -416,6 +436,8 @@ func wsSendFrame(L *lua.LState) int {
 			}
 		}
 		releasePending(b)
+	case size <= inlineFrameMax && t.inlineOK(s):
+		n, err = s.sendFrameInline(L, t, fin, op, payload, masked, key)
 	default:
 		n, err = s.write(L, func(c net.Conn) (int, error) {
 			return wsnative.WriteFrame(c, fin, op, payload, masked, key)

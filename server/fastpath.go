@@ -45,6 +45,7 @@ type fastPath struct {
 	s    *Server
 	ln   net.Listener // the guard listener
 	slow *slowListener
+	next chan net.Conn // to a serving goroutine waiting for its next connection
 
 	mu      sync.Mutex
 	reading map[net.Conn]struct{} // connections whose first head is being read
@@ -52,7 +53,7 @@ type fastPath struct {
 }
 
 func newFastPath(s *Server, ln net.Listener) *fastPath {
-	f := &fastPath{s: s, ln: ln, reading: map[net.Conn]struct{}{}}
+	f := &fastPath{s: s, ln: ln, reading: map[net.Conn]struct{}{}, next: make(chan net.Conn)}
 	f.slow = &slowListener{f: f, conns: make(chan net.Conn), done: make(chan struct{})}
 	return f
 }
@@ -64,7 +65,36 @@ func (f *fastPath) acceptLoop() {
 			f.slow.fail(err)
 			return
 		}
-		go f.serve(c)
+		select {
+		case f.next <- c:
+		default:
+			go f.server(c)
+		}
+	}
+}
+
+// serverIdle is how long a serving goroutine waits for another connection before it ends.
+const serverIdle = time.Second
+
+// server serves c and then the connections the accept loop hands it, until none comes for
+// serverIdle: a connection's first head is read and parsed on a goroutine whose stack has
+// grown already, and no goroutine is made per connection.
+func (f *fastPath) server(c net.Conn) {
+	var t *time.Timer
+	for {
+		f.serve(c)
+		c = nil
+		if t == nil {
+			t = time.NewTimer(serverIdle)
+		} else {
+			t.Reset(serverIdle)
+		}
+		select {
+		case c = <-f.next:
+			t.Stop()
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -115,8 +145,9 @@ func (f *fastPath) serve(c net.Conn) {
 	}
 	f.track(c, false)
 	var req *http.Request
+	cancel := context.CancelFunc(nil)
 	if end >= 0 && rerr == nil {
-		req = f.parse(fc, buf[:end])
+		req, cancel = f.parse(fc, buf[:end])
 	}
 	if req == nil {
 		if n == 0 && rerr != nil {
@@ -130,8 +161,6 @@ func (f *fastPath) serve(c net.Conn) {
 	_ = fc.SetReadDeadline(time.Time{})
 	w := &fastWriter{f: f, fc: fc, head: append([]byte(nil), buf[:n]...), headLen: end}
 	headBufs.Put(bp)
-	ctx, cancel := context.WithCancel(req.Context())
-	req = req.WithContext(ctx)
 	w.req = req
 	f.run(w, req)
 	cancel()
@@ -152,16 +181,17 @@ func (f *fastPath) run(w *fastWriter, req *http.Request) {
 }
 
 // parse returns the request of head, the first request of fc, when the fast path serves it
-// (a websocket handshake nothing would refuse); nil otherwise.
-func (f *fastPath) parse(fc *framedConn, head []byte) *http.Request {
+// (a websocket handshake nothing would refuse), with the cancel of its context (net/http
+// cancels it when the handler returns); nil otherwise.
+func (f *fastPath) parse(fc *framedConn, head []byte) (*http.Request, context.CancelFunc) {
 	if !plainHandshakeHead(head) {
-		return nil
+		return nil, nil
 	}
 	fc.mu.Lock()
 	bad := fc.sn.bad
 	fc.mu.Unlock()
 	if bad != nil && bad.index == 0 {
-		return nil
+		return nil, nil
 	}
 	br := headReaders.Get().(*bufio.Reader)
 	br.Reset(bytes.NewReader(head))
@@ -171,13 +201,14 @@ func (f *fastPath) parse(fc *framedConn, head []byte) *http.Request {
 	if err != nil || req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method != http.MethodGet || req.Host == "" ||
 		req.ContentLength != 0 || len(req.TransferEncoding) > 0 || req.Header["Expect"] != nil ||
 		req.Header["Content-Length"] != nil || !headerHasToken(req.Header, "Upgrade", "websocket") {
-		return nil
+		return nil, nil
 	}
 	ctx := context.WithValue(context.Background(), http.ServerContextKey, f.s.hs)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, fc.LocalAddr())
 	ctx = f.s.hs.ConnContext(ctx, fc)
+	ctx, cancel := context.WithCancel(ctx) // one copy of the request, with its final context
 	req.RemoteAddr = fc.RemoteAddr().String()
-	return req.WithContext(ctx)
+	return req.WithContext(ctx), cancel
 }
 
 // plainHandshakeHead checks the bytes of a request head the fast path takes: "GET ", HTTP/1.1,
@@ -299,6 +330,11 @@ func (w *fastWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, http.ErrHijacked
 	}
 	w.hijacked = true
+	// What follows is not HTTP: the framing guard stops following the bytes and lets go of
+	// its buffers (an idle websocket keeps none).
+	w.fc.mu.Lock()
+	w.fc.sn.state, w.fc.sn.head, w.fc.sn.heads = sniffOff, nil, nil
+	w.fc.mu.Unlock()
 	rest := w.head[w.headLen:]
 	var br *bufio.Reader
 	if len(rest) > 0 {
