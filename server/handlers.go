@@ -36,6 +36,7 @@ type respWriter struct {
 	headDone   bool
 	more       []*moreCmd          // headers-more output commands
 	moreEval   func(string) string // expands their values (nil: no variables set)
+	moreDone   bool                // they ran on this response's head
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -54,15 +55,25 @@ func (w *respWriter) ServerToken() string {
 	return buildinfo.ServerToken
 }
 
+// applyMore runs the headers-more output commands on h (once for the response's own head:
+// add_header's filter runs after them, as in nginx).
+func (w *respWriter) applyMore(h http.Header, status int) {
+	if len(w.more) == 0 || w.moreDone {
+		return
+	}
+	if hasOutput(w.more) && w.site != nil && w.req != nil {
+		w.site.Log.Log(errlog.Debug, nil, "headers more header filter, uri \""+w.req.URL.Path+"\"")
+	}
+	eval := w.moreEval
+	if eval == nil {
+		eval = func(s string) string { return expand(s, w.req, nil, nil) }
+	}
+	applyMoreOut(w.more, h, status, eval)
+}
+
 // FinishHead applies head's changes to a head luaws writes itself (luabind.HeadFinisher).
 func (w *respWriter) FinishHead(h http.Header, status int) {
-	if len(w.more) > 0 {
-		eval := w.moreEval
-		if eval == nil {
-			eval = func(s string) string { return expand(s, w.req, nil, nil) }
-		}
-		applyMoreOut(w.more, h, status, eval)
-	}
+	w.applyMore(h, status)
 	if w.tokensOff {
 		if v := h["Server"]; len(v) == 1 && v[0] == buildinfo.ServerToken {
 			h["Server"] = []string{"luaws"}
@@ -80,6 +91,7 @@ func (w *respWriter) head(code int) {
 	w.headDone = true
 	h := w.Header()
 	w.FinishHead(h, code)
+	w.moreDone = true
 	if code >= 200 && w.req != nil && w.req.ProtoAtLeast(1, 1) && !w.req.Close && h["Connection"] == nil {
 		h["Connection"] = []string{"keep-alive"}
 	}
@@ -210,11 +222,15 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.logs, st.set = h.Logs, vars
 	}
 	if len(h.More) > 0 {
+		rw, _ := w.(*respWriter)
+		if rw != nil && rw.site != nil && hasInput(h.More) {
+			rw.site.Log.Log(errlog.Debug, nil, "headers more rewrite handler, uri \""+r.URL.Path+"\"")
+		}
 		eval := func(s string) string { return expand(s, r, h.Vars, vars) }
 		if applyMoreIn(h.More, r, eval) {
 			r = r.WithContext(luabind.WithHeadersChanged(r.Context()))
 		}
-		if rw, ok := w.(*respWriter); ok {
+		if rw != nil {
 			rw.more, rw.moreEval = h.More, eval
 		}
 	}
@@ -267,6 +283,8 @@ type headerWriter struct {
 func (w *headerWriter) WriteHeader(code int) {
 	if !w.done {
 		w.done = true
+		w.respWriter.applyMore(w.Header(), code) // headers-more, then add_header
+		w.respWriter.moreDone = true
 		for _, hd := range w.h.Headers {
 			if hd.Always || addHeaderStatus[code] {
 				w.Header().Add(hd.Name, expand(hd.Value, w.r, w.h.Vars, w.vars))

@@ -180,6 +180,24 @@ func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) boo
 	return ran
 }
 
+func hasInput(cmds []*moreCmd) bool {
+	for _, c := range cmds {
+		if c.input {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOutput(cmds []*moreCmd) bool {
+	for _, c := range cmds {
+		if !c.input {
+			return true
+		}
+	}
+	return false
+}
+
 func clearPrefix(h http.Header, prefix string) {
 	for k := range h {
 		if len(k) >= len(prefix) && strings.EqualFold(k[:len(prefix)], prefix) {
