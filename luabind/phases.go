@@ -63,6 +63,14 @@ type Phases struct {
 	// (403, 401, 503...) and the request ends there (the log phase still runs); skipAccess:
 	// "satisfy any" is already met, so access_by_lua* does not run.
 	Guard func(w http.ResponseWriter, r *http.Request) (done, skipAccess bool)
+	// Script runs the location's rewrite-module directives (set, rewrite, if, return, ...)
+	// first, in order with set_by_lua*: setLua(hr, i) runs Set[i] for hr and returns its value. It
+	// returns the request the later phases see (its URI may have changed) and, when the
+	// script ended the request's course here, answer (a response served under the
+	// location's filters, then log_by_lua*: return, a redirect) or handoff (another
+	// configuration serves the request: "rewrite ... last", an "if" block). Nil: Set runs
+	// in order before rewrite_by_lua*.
+	Script func(hr *http.Request, setLua func(hr *http.Request, i int) (string, error)) (next *http.Request, answer, handoff http.Handler)
 }
 
 // PhaseHandler serves a location's Phases.
@@ -75,6 +83,7 @@ type PhaseHandler struct {
 	bfilter  func(*request) (*lua.FunctionProto, error)
 	fallback http.Handler
 	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
+	script   func(*http.Request, func(*http.Request, int) (string, error)) (*http.Request, http.Handler, http.Handler)
 }
 
 type setStep struct {
@@ -171,7 +180,8 @@ func (h *Host) CheckChunk(c Chunk) error {
 
 // PhaseHandler compiles every chunk of p now and returns the location's handler.
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
-	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
+	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard,
+		script: p.Script}
 	for _, s := range p.Set {
 		proto, err := h.phaseProto(&s.Chunk)
 		if err != nil {
@@ -228,7 +238,7 @@ func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
 
 // ServeHTTP runs the location's phases for one request, on a goroutine of its own so that
 // a websocket handler's ServeHTTP returns once it takes the connection over (see Handler).
-func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) { ph.start(w, hr, nil) }
+func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) { ph.start(w, hr) }
 
 // serveFallback serves the response with a handler that is not Lua (static files, echo, a
 // return), under the location's header and body filters.
@@ -250,16 +260,8 @@ func (r *request) serveFallback(h http.Handler) {
 	r.headersSent = true
 }
 
-// ServeReturn serves a request that nginx's return answers in a location with Lua filters:
-// ret writes the response, under header_filter_by_lua* and body_filter_by_lua*, and
-// log_by_lua* runs after it; the location's other Lua phases do not run (return ends the
-// rewrite phase before them).
-func (ph *PhaseHandler) ServeReturn(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
-	ph.start(w, hr, ret)
-}
-
-// start serves the request on a goroutine of its own (see ServeHTTP); ret: see ServeReturn.
-func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
+// start serves the request on a goroutine of its own (see ServeHTTP).
+func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request) {
 	r := &request{host: ph.host, sc: ph.sc, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
 	done := make(chan struct{})
 	ph.host.active.Add(1)
@@ -267,7 +269,7 @@ func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.
 		defer ph.host.active.Done()
 		defer close(done)
 		defer r.survive("request")
-		ph.serveWith(r, ret)
+		ph.serveWith(r)
 	}()
 	select {
 	case <-done:
@@ -275,7 +277,7 @@ func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.
 	}
 }
 
-func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
+func (ph *PhaseHandler) serveWith(r *request) {
 	h, w, hr := ph.host, r.w, r.r
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
@@ -305,19 +307,43 @@ func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
 	}
 
 	failed := false
-	if ret != nil { // nginx's return: the rewrite phase ends there, before any Lua of it
-		r.serveFallback(ret)
-		ph.finishAndLog(r, L, false)
-		return
-	}
-	for _, s := range ph.set {
-		r.phase = "set"
-		v, err := r.runSet(L, s)
-		if err != nil {
-			failed = true
-			break
+	if ph.script != nil {
+		next, answer, handoff := ph.script(hr, func(cur *http.Request, i int) (string, error) {
+			r.phase, r.r = "set", cur
+			for k, v := range r.setVars { // what the script set so far
+				r.vars[k] = lua.LString(v)
+			}
+			v, err := r.runSet(L, ph.set[i])
+			if err != nil {
+				return "", err
+			}
+			r.setVar(ph.set[i].name, v)
+			return luaToString(v), nil
+		})
+		for k, v := range r.setVars {
+			r.vars[k] = lua.LString(v)
 		}
-		r.setVar(s.name, v)
+		r.r, hr = next, next
+		switch {
+		case handoff != nil: // another location or an "if" block's configuration serves
+			r.releaseCtx()
+			handoff.ServeHTTP(w, hr)
+			return
+		case answer != nil: // the rewrite phase ends there, before any Lua of it
+			r.serveFallback(answer)
+			ph.finishAndLog(r, L, false)
+			return
+		}
+	} else {
+		for _, s := range ph.set {
+			r.phase = "set"
+			v, err := r.runSet(L, s)
+			if err != nil {
+				failed = true
+				break
+			}
+			r.setVar(s.name, v)
+		}
 	}
 	content := false
 	for i := 0; i < 3 && !failed; i++ {

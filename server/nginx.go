@@ -130,6 +130,7 @@ type builder struct {
 	upstreams  map[string]*Upstream
 	defaultLog []*AccessLog
 	vars       Variables
+	maps       maps // the map variables
 	lifecycleSettings
 }
 
@@ -525,6 +526,9 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 	}
 	b.hosts[key] = h
 	b.site.Hosts = append(b.site.Hosts, h)
+	if ms := b.maps; len(ms) > 0 {
+		h.SetVariables(func(r *http.Request, name string) (string, bool) { return ms.variable(r, name, h) })
+	}
 	return h, nil
 }
 
@@ -601,20 +605,16 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 		}
 		v.Locations = append(v.Locations, l)
 	}
-	// Server-level set/return run before any location (nginx's server rewrite phase); with
-	// no location matching, the server's own root serves.
+	// The server level's rewrite directives run before any location is searched (nginx's
+	// server-rewrite phase); with no location matching, the server's own root serves.
 	def, err := b.content(d, sc, "/", true)
 	if err != nil {
 		return nil, err
 	}
-	v.Locations = append(v.Locations, &Loc{Modifier: "", Path: "", Handler: def})
-	if ret := ngxconf.Find(d.Block, "return"); len(ret) > 0 {
-		h, err := b.content(d, sc, "/", true)
-		if err != nil {
-			return nil, err
-		}
-		v.Locations = []*Loc{{Modifier: "", Path: "", Handler: h}}
-	}
+	v.Rewrite = def
+	plain := *def
+	plain.Script = nil
+	v.Locations = append(v.Locations, &Loc{Modifier: "", Path: "", Handler: &plain})
 	return v, nil
 }
 
@@ -781,7 +781,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 
 // content builds the handler of a location (or, with server set, of a server's own level):
 // set and return, add_header, the Lua phases, static files.
-func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
+func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (*LocHandler, error) {
 	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers}
 	var ph luabind.Phases
 	lua := false
@@ -799,54 +799,34 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		}
 		return nil
 	}
+	lh.log, lh.serverName = sc.log, sc.serverName
+	lh.ifConf = func(ifd *ngxconf.Directive) (*LocHandler, error) { return b.ifConfig(d, ifd, sc, locPath) }
+	var luaSets []*ngxconf.Directive
+	sets := &luaSets
+	ifConf := lh.ifConf
+	if server {
+		sets, ifConf = nil, nil
+	}
+	if lh.Script, err = b.compileScript(d.Block, lh, sets, ifConf); err != nil {
+		return nil, err
+	}
+	for _, x := range luaSets {
+		c, err := b.chunk(x)
+		if err != nil {
+			return nil, err
+		}
+		var args []string
+		if !x.Lua && len(x.Args) > 2 {
+			args = x.Args[2:]
+		}
+		if err := check(x, c); err != nil {
+			return nil, err
+		}
+		ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
+		lua = true
+	}
 	for _, x := range d.Block {
 		switch x.Name {
-		case "set":
-			if len(x.Args) != 2 {
-				return nil, nargs(x)
-			}
-			if !strings.HasPrefix(x.Args[0], "$") {
-				return nil, emerg(x, "invalid variable name \"%s\"", x.Args[0])
-			}
-			lh.Sets = append(lh.Sets, SetVar{Name: strings.ToLower(x.Args[0][1:]), Value: x.Args[1]})
-		case "return":
-			if len(x.Args) < 1 || len(x.Args) > 2 {
-				return nil, nargs(x)
-			}
-			code, err := strconv.Atoi(x.Args[0])
-			ret := &Return{Code: code}
-			switch {
-			case err != nil && len(x.Args) == 1 &&
-				(strings.HasPrefix(x.Args[0], "http://") || strings.HasPrefix(x.Args[0], "https://") || strings.HasPrefix(x.Args[0], "$scheme")):
-				ret = &Return{Code: 302, Text: x.Args[0]}
-			case err != nil || code < 0 || code > 999:
-				return nil, emerg(x, "invalid return code \"%s\"", x.Args[0])
-			case len(x.Args) == 2:
-				ret.Text = x.Args[1]
-			}
-			if lh.Return == nil {
-				lh.Return = ret
-			}
-		case "set_by_lua", "set_by_lua_block", "set_by_lua_file":
-			if server {
-				continue
-			}
-			c, err := b.chunk(x)
-			if err != nil {
-				return nil, err
-			}
-			if len(x.Args) < 2 || !strings.HasPrefix(x.Args[0], "$") {
-				return nil, emerg(x, "invalid variable name")
-			}
-			var args []string
-			if !x.Lua && len(x.Args) > 2 {
-				args = x.Args[2:]
-			}
-			if err := check(x, c); err != nil {
-				return nil, err
-			}
-			ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
-			lua = true
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
@@ -953,14 +933,14 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			ph.Guard = lh.Guard.Check
 			lh.GuardInNext = true
 		}
+		if len(lh.Script.ops) > 0 {
+			ph.Script, lh.ScriptInNext = lh.luaScript, true
+		}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)
 		}
 		lh.Next = h
-		if ph.HeaderFilter != nil || ph.BodyFilter != nil {
-			lh.ReturnVia = h.ServeReturn
-		}
 	} else {
 		lh.Next = static
 	}

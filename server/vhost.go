@@ -66,6 +66,9 @@ type VServer struct {
 	AccessLogs []*AccessLog
 	// Vars computes nginx variables for the server's own directives (access log formats).
 	Vars Variables
+	// Rewrite is the server level's configuration, whose Script runs before the location is
+	// searched (nil: none).
+	Rewrite *LocHandler
 
 	namesRe []*regexp.Regexp
 }
@@ -644,6 +647,9 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), vserverKey{}, v)
 		r = r.WithContext(luabind.WithDispatcher(ctx, s.dispatch))
+		if r = v.serverRewrite(rw, r); r == nil {
+			return
+		}
 		l := FindLocation(v.Locations, r.URL.Path)
 		if l == nil || l.Handler == nil {
 			writeSpecial(rw, r, http.StatusNotFound)
