@@ -90,6 +90,7 @@ type setStep struct {
 	name  string
 	args  []string
 	proto func() (*lua.FunctionProto, error)
+	path  func(*http.Request) string // set_by_lua_file with variables in its path
 }
 
 type phaseStep struct {
@@ -187,7 +188,7 @@ func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
 		if err != nil {
 			return nil, err
 		}
-		ph.set = append(ph.set, setStep{name: s.Var, args: s.Args, proto: proto})
+		ph.set = append(ph.set, setStep{name: s.Var, args: s.Args, proto: proto, path: s.Chunk.FilePath})
 	}
 	for i, c := range []*Chunk{p.Rewrite, p.Access, p.Content, p.Log} {
 		ph.phases[i].name = [...]string{"rewrite", "access", "content", "log"}[i]
@@ -277,8 +278,10 @@ func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request) {
 	}
 }
 
-func (ph *PhaseHandler) serveWith(r *request) {
-	h, w, hr := ph.host, r.w, r.r
+// begin gives a request its log context and variables and binds it to its worker's Lua
+// state; the returned function lets go of it.
+func (r *request) begin() func() {
+	hr := r.r
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
 		Client:  remoteIP(hr.RemoteAddr),
@@ -294,15 +297,49 @@ func (ph *PhaseHandler) serveWith(r *request) {
 		}
 	}
 	r.adoptInternal(hr)
-	v := h.workerFor(hr)
-	release := r.attach(context.Background(), v, nil)
+	return r.attach(context.Background(), r.host.workerFor(hr), nil)
+}
+
+// SetRunner compiles set_by_lua* chunks that run outside a location's phases (at server
+// level, in nginx's server-rewrite phase): the function returned runs the i-th for hr (with
+// the variables of WithVars) and returns its value.
+func (h *Host) SetRunner(sets []SetByLua, st *Settings) (func(hr *http.Request, i int) (string, error), error) {
+	var steps []setStep
+	for _, s := range sets {
+		proto, err := h.phaseProto(&s.Chunk)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, setStep{name: s.Var, args: s.Args, proto: proto, path: s.Chunk.FilePath})
+	}
+	sc := h.scope(st)
+	return func(hr *http.Request, i int) (string, error) {
+		r := &request{host: h, sc: sc, r: hr, start: time.Now()}
+		release := r.begin()
+		defer release()
+		if r.vm.own { // a fresh state (lua_code_cache off)
+			r.replayInit(r.L)
+		}
+		r.phase = "set"
+		v, err := r.runSet(r.L, steps[i])
+		r.releaseCtx()
+		if err != nil {
+			return "", err
+		}
+		return luaToString(v), nil
+	}, nil
+}
+
+func (ph *PhaseHandler) serveWith(r *request) {
+	w, hr := r.w, r.r
+	release := r.begin()
 	defer release()
 	L := r.L
 	r.hfilter = ph.hfilter
 	if ph.bfilter != nil {
 		r.bf = &bodyFilter{get: ph.bfilter}
 	}
-	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
+	if r.vm.own { // a fresh state (lua_code_cache off): replay the init code in it
 		r.replayInit(L)
 	}
 
@@ -478,8 +515,13 @@ func (r *request) runPhase(_ *lua.LState, proto *lua.FunctionProto) (bool, error
 
 // runSet runs a set_by_lua chunk with ngx.arg set and returns its first result as a string.
 func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
-	proto, err := s.proto()
-	if err != nil {
+	var proto *lua.FunctionProto
+	var err error
+	if s.path != nil {
+		if proto, err = r.host.requestFile(r, s.path(r.r)); err != nil {
+			return nil, err
+		}
+	} else if proto, err = s.proto(); err != nil {
 		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		return nil, err
 	}

@@ -134,6 +134,7 @@ type LocHandler struct {
 
 	log        *errlog.Logger
 	serverName string
+	setLua     func(*http.Request, int) (string, error) // a server level's set_by_lua*
 	// ifConf builds the configuration of an "if" block inside this one.
 	ifConf func(ifd *ngxconf.Directive) (*LocHandler, error)
 }

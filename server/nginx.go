@@ -802,18 +802,22 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	lh.log, lh.serverName = sc.log, sc.serverName
 	lh.ifConf = func(ifd *ngxconf.Directive) (*LocHandler, error) { return b.ifConfig(d, ifd, sc, locPath) }
 	var luaSets []*ngxconf.Directive
-	sets := &luaSets
 	ifConf := lh.ifConf
 	if server {
-		sets, ifConf = nil, nil
+		ifConf = nil
 	}
-	if lh.Script, err = b.compileScript(d.Block, lh, sets, ifConf); err != nil {
+	if lh.Script, err = b.compileScript(d.Block, lh, &luaSets, ifConf); err != nil {
 		return nil, err
 	}
+	var sets []luabind.SetByLua
 	for _, x := range luaSets {
 		c, err := b.chunk(x)
 		if err != nil {
 			return nil, err
+		}
+		if strings.HasSuffix(x.Name, "_file") && strings.Contains(c.File, "$") {
+			tmpl := c.File
+			c = luabind.Chunk{FilePath: func(r *http.Request) string { return b.path(expandRequest(tmpl, r, host)) }}
 		}
 		var args []string
 		if !x.Lua && len(x.Args) > 2 {
@@ -822,8 +826,14 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		if err := check(x, c); err != nil {
 			return nil, err
 		}
-		ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
-		lua = true
+		sets = append(sets, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
+	}
+	if server && len(sets) > 0 { // run by the server-rewrite phase, outside any location's phases
+		if lh.setLua, err = host.SetRunner(sets, b.luaSettings(sc, locPath)); err != nil {
+			return nil, emerg(d, "%v", err)
+		}
+	} else if len(sets) > 0 {
+		ph.Set, lua = sets, true
 	}
 	for _, x := range d.Block {
 		switch x.Name {
@@ -924,16 +934,12 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	}
 	if lua {
 		ph.Fallback = static
-		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
-			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
-			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
-			SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
-			Location: locPath, MaxRunningTime: sc.maxRun}
+		ph.Settings = b.luaSettings(sc, locPath)
 		if !lh.Guard.empty() {
 			ph.Guard = lh.Guard.Check
 			lh.GuardInNext = true
 		}
-		if len(lh.Script.ops) > 0 {
+		if len(lh.Script.ops) > 0 && !server {
 			ph.Script, lh.ScriptInNext = lh.luaScript, true
 		}
 		h, err := host.PhaseHandler(ph)
@@ -946,6 +952,15 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	}
 	lh.Next = b.echoFilters(d, sc, host, lh.Next)
 	return lh, nil
+}
+
+// luaSettings are a location's (or a server level's) settings of its Lua code.
+func (b *builder) luaSettings(sc scope, locPath string) *luabind.Settings {
+	return &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
+		DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
+		CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
+		SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
+		Location: locPath, MaxRunningTime: sc.maxRun}
 }
 
 // logConn is the request context of a server-side log line.

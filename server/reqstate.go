@@ -28,8 +28,6 @@ type reqState struct {
 	upstream *upstreamInfo
 	connReqs int
 	captures []string // the last regex match's (location, rewrite, if), for $1..$9
-	// uriChanges counts the location searches after rewrites (maxURIChanges)
-	uriChanges int
 	// mapped are the map variables computed (map.go); mapBusy those being computed
 	mapped  map[string]string
 	mapBusy map[string]bool

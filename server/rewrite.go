@@ -87,7 +87,15 @@ func (s *script) exec(x *rwRun) rwNext {
 type setOp struct{ name, value string }
 
 func (o *setOp) run(x *rwRun) rwNext {
-	x.vars[o.name] = x.expand(o.value)
+	v := x.expand(o.value)
+	if o.name == "args" { // $args has a set handler: the request's arguments
+		u := *x.r.URL
+		u.RawQuery = v
+		x.r = x.r.Clone(x.r.Context())
+		x.r.URL = &u
+		return rwGo
+	}
+	x.vars[o.name] = v
 	return rwGo
 }
 
@@ -369,9 +377,6 @@ func (b *builder) compileScript(ds []*ngxconf.Directive, h *LocHandler, luaSets 
 			if len(d.Args) < 2 || len(d.Args[0]) < 2 || d.Args[0][0] != '$' {
 				return nil, emerg(d, "invalid variable name")
 			}
-			if luaSets == nil {
-				return nil, emerg(d, "\"%s\" at server level is not supported by luaws", d.Name)
-			}
 			op = &setLuaOp{name: strings.ToLower(d.Args[0][1:]), i: len(*luaSets)}
 			*luaSets = append(*luaSets, d)
 		case "return":
@@ -564,9 +569,6 @@ func parseCond(d *ngxconf.Directive) (*cond, error) {
 
 // ---- running ------------------------------------------------------------------------------
 
-// maxURIChanges is nginx's NGX_HTTP_MAX_URI_CHANGES: location searches after rewrites.
-const maxURIChanges = 10
-
 // runScript runs the location's script for r (setLua runs set_by_lua*, nil without Lua):
 // it returns the request the later phases see and, when the script ended the location's
 // part, answer (served by this location) or handoff (another configuration serves).
@@ -597,7 +599,7 @@ func (c confAnswer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // relocate searches the server's locations again for a request whose URI a rewrite
-// changed, as nginx's post-rewrite phase does (at most maxURIChanges times).
+// changed, as nginx's post-rewrite phase does (10 times at most).
 type relocate struct{ from *LocHandler }
 
 func (rl relocate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -606,16 +608,17 @@ func (rl relocate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSpecial(w, r, http.StatusNotFound)
 		return
 	}
-	if st != nil {
-		st.uriChanges++
-		if st.uriChanges > maxURIChanges {
-			if h := rl.from; h.log != nil {
-				h.log.Logf(errlog.Err, logConn(r, h.serverName), "rewrite or internal redirection cycle while processing \"%s\"", r.URL.Path)
-			}
-			writeSpecial(w, r, http.StatusInternalServerError)
-			return
+	// an internal request from now on (ngx.req.is_internal()), counted with the internal
+	// redirects as nginx counts URI changes
+	ctx, err := luabind.WithInternalRedirect(r.Context())
+	if err != nil {
+		if h := rl.from; h.log != nil {
+			h.log.Logf(errlog.Err, logConn(r, h.serverName), "rewrite or internal redirection cycle while processing \"%s\"", r.URL.Path)
 		}
+		writeSpecial(w, r, http.StatusInternalServerError)
+		return
 	}
+	r = r.WithContext(ctx)
 	l := FindLocation(v.Locations, r.URL.Path)
 	if l == nil || l.Handler == nil {
 		writeSpecial(w, r, http.StatusNotFound)
@@ -634,7 +637,9 @@ func (v *VServer) serverRewrite(w http.ResponseWriter, r *http.Request) *http.Re
 	if h == nil || h.Script == nil || len(h.Script.ops) == 0 {
 		return r
 	}
-	x := &rwRun{r: r, vars: requestVars(r), vs: h.Vars, log: h.log, serverName: h.serverName}
+	vars := requestVars(r)
+	r = r.WithContext(luabind.WithVars(r.Context(), vars)) // for set_by_lua*
+	x := &rwRun{r: r, vars: vars, vs: h.Vars, log: h.log, serverName: h.serverName, setLua: h.setLua}
 	if h.Script.exec(x) == rwAnswer {
 		h.serveAnswer(w, withErrorPages(x.r, h.ErrorPages), x.answer)
 		return nil
