@@ -547,7 +547,11 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	ngx.RawSetString("arg", lua.LNil)
 	v.baton.Unlock()
 	if err != nil {
-		r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to run set_by_lua*: %s", err.Error()))
+		msg := err.Error()
+		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil && ae.Object.Type() != lua.LTString && ae.Object.Type() != lua.LTNumber {
+			msg = "unknown reason" // error(nil), error({}), as lua-nginx-module words it
+		}
+		r.sc.log.Log(errlog.Err, &r.logc, "failed to run set_by_lua*: "+msg)
 		L.SetTop(top)
 		return nil, err
 	}
