@@ -519,12 +519,11 @@ func parseCond(d *ngxconf.Directive) (*cond, error) {
 		args[0] = args[0][1:]
 	}
 	last := len(args) - 1
-	if last < 0 || args[last] == "" || args[last][len(args[last])-1] != ')' {
-		what := ""
-		if last >= 0 {
-			what = args[last]
-		}
-		return nil, emerg(d, "invalid condition \"%s\"", what)
+	if last < 0 {
+		return nil, emerg(d, "invalid condition \"%s\"", d.Args[len(d.Args)-1])
+	}
+	if args[last] == "" || args[last][len(args[last])-1] != ')' {
+		return nil, emerg(d, "invalid condition \"%s\"", args[last])
 	}
 	if args[last] == ")" {
 		args = args[:last]

@@ -46,6 +46,8 @@ var rewriteCases = []struct {
 	{path: "/luaif", want: "200 n=1\n", header: "X-If: yes"},
 	{path: "/proxied", want: "200 x-conn=close\n"},
 	{path: "/proxied", hdrs: []string{"Upgrade: foo"}, want: "200 x-conn=upgrade\n"},
+	{path: "/ifproxy", want: "200 x-conn=via-if\n", header: "!X-If"},
+	{path: "/ifproxy?h=1", want: "200 x-conn=via-if\n", header: "X-If: 1"},
 	{path: "/toint", want: "200 true\n"},
 	{path: "/isint", want: "200 false\n"},
 	{path: "/srvlua", want: "200 L-server\n"},
@@ -190,4 +192,26 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestParseCondAny: every short combination of condition tokens gives a condition or an
+// emerg, never a panic.
+func TestParseCondAny(t *testing.T) {
+	toks := []string{"(", ")", "()", "($a", "$a)", "$a", "=", "!=", "~", "!~*", "-f", "!-x", "x)", "(x", "", "(", "-q"}
+	var args []string
+	var walk func(n int)
+	walk = func(n int) {
+		if len(args) > 0 {
+			parseCond(&ngxconf.Directive{Name: "if", Args: append([]string(nil), args...)})
+		}
+		if n == 0 {
+			return
+		}
+		for _, tk := range toks {
+			args = append(args, tk)
+			walk(n - 1)
+			args = args[:len(args)-1]
+		}
+	}
+	walk(4)
 }
