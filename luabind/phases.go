@@ -45,7 +45,7 @@ type SetByLua struct {
 // set_by_lua*, rewrite_by_lua*, access_by_lua*, content_by_lua*, then log_by_lua* after the
 // response. A nil phase is skipped.
 type Phases struct {
-	Set                           []SetByLua
+	Set                           []SetByLua // set_by_lua*, run by Script
 	Rewrite, Access, Content, Log *Chunk
 	// HeaderFilter is header_filter_by_lua*: it runs once, just before the response header
 	// goes out (Lua's output, an error page, or the Fallback's), and may change ngx.header
@@ -68,8 +68,8 @@ type Phases struct {
 	// returns the request the later phases see (its URI may have changed) and, when the
 	// script ended the request's course here, answer (a response served under the
 	// location's filters, then log_by_lua*: return, a redirect) or handoff (another
-	// configuration serves the request: "rewrite ... last", an "if" block). Nil: Set runs
-	// in order before rewrite_by_lua*.
+	// configuration serves the request: "rewrite ... last", an "if" block). Set runs only
+	// through it.
 	Script func(hr *http.Request, setLua func(hr *http.Request, i int) (string, error)) (next *http.Request, answer, handoff http.Handler)
 }
 
@@ -370,16 +370,6 @@ func (ph *PhaseHandler) serveWith(r *request) {
 			r.serveFallback(answer)
 			ph.finishAndLog(r, L, false)
 			return
-		}
-	} else {
-		for _, s := range ph.set {
-			r.phase = "set"
-			v, err := r.runSet(L, s)
-			if err != nil {
-				failed = true
-				break
-			}
-			r.setVar(s.name, v)
 		}
 	}
 	content := false
