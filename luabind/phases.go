@@ -254,6 +254,12 @@ func (r *request) serveFallback(h http.Handler) {
 	if r.hfilter != nil {
 		fw = &filterWriter{ResponseWriter: fw, r: r}
 	}
+	if len(r.header.fields) > 0 { // ngx.header set by an earlier phase: nginx's headers_out
+		hd := fw.Header()
+		for _, f := range r.header.fields {
+			hd[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
+		}
+	}
 	h.ServeHTTP(fw, r.withLuaVars(r.r))
 	if bw != nil {
 		bw.end()

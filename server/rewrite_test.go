@@ -48,6 +48,7 @@ var rewriteCases = []struct {
 	{path: "/proxied", hdrs: []string{"Upgrade: foo"}, want: "200 x-conn=upgrade\n"},
 	{path: "/ifproxy", want: "200 x-conn=via-if\n", header: "!X-If"},
 	{path: "/ifproxy?h=1", want: "200 x-conn=via-if\n", header: "X-If: 1"},
+	{path: "/luastatic", want: "200 exists\n", header: "X-Foo: /exists.txt"},
 	{path: "/toint", want: "200 true\n"},
 	{path: "/isint", want: "200 false\n"},
 	{path: "/srvlua", want: "200 L-server\n"},
