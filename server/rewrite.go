@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -333,20 +334,12 @@ func absoluteLocation(r *http.Request, loc string) string {
 	if host == "" {
 		host = firstName(ServerOf(r))
 	}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(interface{ String() string }); ok {
-		if _, p, found := strings.Cut(hostPort(a.String()), ":"); found && p != port {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(a.String()); err == nil && p != port {
 			host += ":" + p
 		}
 	}
 	return scheme + "://" + host + loc
-}
-
-// hostPort keeps the port of an address ("[::1]:80" → ":80").
-func hostPort(a string) string {
-	if i := strings.LastIndexByte(a, ':'); i >= 0 {
-		return a[i:]
-	}
-	return ""
 }
 
 // ---- compiling ---------------------------------------------------------------------------
