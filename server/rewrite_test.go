@@ -90,6 +90,10 @@ var rewriteCases = []struct {
 	{path: "/host", hdrs: []string{"Host: other.org"}, want: "200 dot\n"},
 	{path: "/host", hdrs: []string{"Host: x.other.org"}, want: "200 dot\n"},
 	{path: "/host", hdrs: []string{"Host: nothing.net"}, want: "200 none\n"},
+	{path: "/inc?inc=one", want: "200 first\n"},
+	{path: "/inc?inc=two", want: "200 t:wo\n"},
+	{path: "/inc", want: "200 none\n"},
+	{path: "/volatile?v=1&inc=two", want: "200 c:1 t:wo | c:1 first\n"},
 	{path: "/rwlog", want: "200 new uri=/new/log args= level=server\n",
 		log: `[notice] `},
 	{path: "/rwlog", want: "200 new uri=/new/log args= level=server\n", log: `"^/rw(log)$" matches "/rwlog", client: 127.0.0.1`},
@@ -97,7 +101,11 @@ var rewriteCases = []struct {
 }
 
 func rewriteConf(t *testing.T, port int) string {
-	src, err := os.ReadFile(filepath.Join("..", "compat", "conf", "rewrite", "rewrite.conf"))
+	dir, err := filepath.Abs(filepath.Join("..", "compat", "conf", "rewrite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "rewrite.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +113,7 @@ func rewriteConf(t *testing.T, port int) string {
 	if err := os.WriteFile(filepath.Join(root, "exists.txt"), []byte("exists\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return strings.NewReplacer("__PORT__", strconv.Itoa(port), "__ROOT__", root).Replace(string(src))
+	return strings.NewReplacer("__PORT__", strconv.Itoa(port), "__ROOT__", root, "__CONF__", dir).Replace(string(src))
 }
 
 func TestRewriteModule(t *testing.T) {
