@@ -135,6 +135,8 @@ type LocHandler struct {
 	log        *errlog.Logger
 	serverName string
 	setLua     func(*http.Request, int) (string, error) // a server level's set_by_lua*
+	// root or alias, and the location's prefix: $document_root, $request_filename
+	root, alias, locPath string
 	// ifConf builds the configuration of an "if" block inside this one.
 	ifConf func(ifd *ngxconf.Directive) (*LocHandler, error)
 }

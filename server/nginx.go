@@ -800,6 +800,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		return nil
 	}
 	lh.log, lh.serverName = sc.log, sc.serverName
+	lh.root, lh.alias, lh.locPath = sc.root, sc.alias, locPath
 	lh.ifConf = func(ifd *ngxconf.Directive) (*LocHandler, error) { return b.ifConfig(d, ifd, sc, locPath) }
 	var luaSets []*ngxconf.Directive
 	ifConf := lh.ifConf

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -52,14 +53,54 @@ type rwRun struct {
 	setLua     func(r *http.Request, i int) (string, error) // set_by_lua*, from the Lua phases
 	uriChanged bool                                         // a rewrite without break: search again
 	answer     http.Handler
+	owner      *LocHandler // the level whose script runs
 	conf       *LocHandler // the "if" block whose configuration the request now has (nil: none)
 }
 
 func (x *rwRun) expand(s string) string {
-	if stateOf(x.r) != nil {
-		return expandRequest(s, x.r, x.vs)
+	h := x.conf
+	if h == nil {
+		h = x.owner
 	}
-	return expand(s, x.r, x.vs, x.vars)
+	vs := fileVars{x.vs, h}
+	if stateOf(x.r) != nil {
+		return expandRequest(s, x.r, vs)
+	}
+	return expand(s, x.r, vs, x.vars)
+}
+
+// fileVars adds the variables of a location's files to vs: $document_root,
+// $realpath_root and $request_filename (the file the URI maps to, by root or alias).
+type fileVars struct {
+	vs Variables
+	h  *LocHandler
+}
+
+func (f fileVars) Variable(r *http.Request, name string) (string, bool) {
+	if h := f.h; h != nil {
+		root := h.root
+		if h.alias != "" {
+			root = h.alias
+		}
+		switch name {
+		case "document_root":
+			return root, true
+		case "realpath_root":
+			if p, err := filepath.EvalSymlinks(root); err == nil {
+				return p, true
+			}
+			return root, true
+		case "request_filename":
+			if h.alias != "" {
+				return h.alias + strings.TrimPrefix(r.URL.Path, h.locPath), true
+			}
+			return h.root + r.URL.Path, true
+		}
+	}
+	if f.vs == nil {
+		return "", false
+	}
+	return f.vs.Variable(r, name)
 }
 
 func (x *rwRun) logf(level int, format string, args ...any) {
@@ -565,7 +606,7 @@ func parseCond(d *ngxconf.Directive) (*cond, error) {
 // it returns the request the later phases see and, when the script ended the location's
 // part, answer (served by this location) or handoff (another configuration serves).
 func (h *LocHandler) runScript(r *http.Request, setLua func(*http.Request, int) (string, error)) (*http.Request, http.Handler, http.Handler) {
-	x := &rwRun{r: r, vars: requestVars(r), vs: h.Vars, log: h.log, serverName: h.serverName, setLua: setLua}
+	x := &rwRun{r: r, vars: requestVars(r), vs: h.Vars, log: h.log, serverName: h.serverName, setLua: setLua, owner: h}
 	n := h.Script.exec(x)
 	switch {
 	case n == rwAnswer && x.conf != nil: // under the configuration of the "if" that held
@@ -631,7 +672,7 @@ func (v *VServer) serverRewrite(w http.ResponseWriter, r *http.Request) *http.Re
 	}
 	vars := requestVars(r)
 	r = r.WithContext(luabind.WithVars(r.Context(), vars)) // for set_by_lua*
-	x := &rwRun{r: r, vars: vars, vs: h.Vars, log: h.log, serverName: h.serverName, setLua: h.setLua}
+	x := &rwRun{r: r, vars: vars, vs: h.Vars, log: h.log, serverName: h.serverName, setLua: h.setLua, owner: h}
 	if h.Script.exec(x) == rwAnswer {
 		h.serveAnswer(w, withErrorPages(x.r, h.ErrorPages), x.answer)
 		return nil
