@@ -780,7 +780,7 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 }
 
 // content builds the handler of a location (or, with server set, of a server's own level):
-// set and return, add_header, the Lua phases, static files.
+// its rewrite-module script (rewrite.go), add_header, the Lua phases, static files.
 func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (*LocHandler, error) {
 	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers}
 	var ph luabind.Phases
