@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,7 @@ type Config struct {
 // cache and the connection counter behind nginx's "*N" log prefix.
 type Host struct {
 	cfg       Config
+	moreVars  func(hr *http.Request, name string) (string, bool) // SetVariables
 	log       *errlog.Logger
 	luaPath   string
 	luaCPath  string
@@ -192,3 +194,9 @@ func (h *Host) Wait(ctx context.Context) error {
 
 // Log returns the host's error log.
 func (h *Host) Log() *errlog.Logger { return h.log }
+
+// SetVariables gives the host variables beyond nginx's built-in ones (the http level's map
+// variables): more computes $name for a request, or reports that it is not one of them.
+func (h *Host) SetVariables(more func(hr *http.Request, name string) (string, bool)) {
+	h.moreVars = more
+}

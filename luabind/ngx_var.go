@@ -267,6 +267,9 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return strings.Join(v, ", "), true
 	}
+	if r.host != nil && r.host.moreVars != nil {
+		return r.host.moreVars(hr, name)
+	}
 	return "", false
 }
 

@@ -45,7 +45,7 @@ type SetByLua struct {
 // set_by_lua*, rewrite_by_lua*, access_by_lua*, content_by_lua*, then log_by_lua* after the
 // response. A nil phase is skipped.
 type Phases struct {
-	Set                           []SetByLua
+	Set                           []SetByLua // set_by_lua*, run by Script
 	Rewrite, Access, Content, Log *Chunk
 	// HeaderFilter is header_filter_by_lua*: it runs once, just before the response header
 	// goes out (Lua's output, an error page, or the Fallback's), and may change ngx.header
@@ -63,6 +63,14 @@ type Phases struct {
 	// (403, 401, 503...) and the request ends there (the log phase still runs); skipAccess:
 	// "satisfy any" is already met, so access_by_lua* does not run.
 	Guard func(w http.ResponseWriter, r *http.Request) (done, skipAccess bool)
+	// Script runs the location's rewrite-module directives (set, rewrite, if, return, ...)
+	// first, in order with set_by_lua*: setLua(hr, i) runs Set[i] for hr and returns its value. It
+	// returns the request the later phases see (its URI may have changed) and, when the
+	// script ended the request's course here, answer (a response served under the
+	// location's filters, then log_by_lua*: return, a redirect) or handoff (another
+	// configuration serves the request: "rewrite ... last", an "if" block). Set runs only
+	// through it.
+	Script func(hr *http.Request, setLua func(hr *http.Request, i int) (string, error)) (next *http.Request, answer, handoff http.Handler)
 }
 
 // PhaseHandler serves a location's Phases.
@@ -75,12 +83,14 @@ type PhaseHandler struct {
 	bfilter  func(*request) (*lua.FunctionProto, error)
 	fallback http.Handler
 	guard    func(http.ResponseWriter, *http.Request) (bool, bool)
+	script   func(*http.Request, func(*http.Request, int) (string, error)) (*http.Request, http.Handler, http.Handler)
 }
 
 type setStep struct {
 	name  string
 	args  []string
 	proto func() (*lua.FunctionProto, error)
+	path  func(*http.Request) string // set_by_lua_file with variables in its path
 }
 
 type phaseStep struct {
@@ -171,13 +181,14 @@ func (h *Host) CheckChunk(c Chunk) error {
 
 // PhaseHandler compiles every chunk of p now and returns the location's handler.
 func (h *Host) PhaseHandler(p Phases) (*PhaseHandler, error) {
-	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard}
+	ph := &PhaseHandler{host: h, sc: h.scope(p.Settings), fallback: p.Fallback, guard: p.Guard,
+		script: p.Script}
 	for _, s := range p.Set {
 		proto, err := h.phaseProto(&s.Chunk)
 		if err != nil {
 			return nil, err
 		}
-		ph.set = append(ph.set, setStep{name: s.Var, args: s.Args, proto: proto})
+		ph.set = append(ph.set, setStep{name: s.Var, args: s.Args, proto: proto, path: s.Chunk.FilePath})
 	}
 	for i, c := range []*Chunk{p.Rewrite, p.Access, p.Content, p.Log} {
 		ph.phases[i].name = [...]string{"rewrite", "access", "content", "log"}[i]
@@ -228,7 +239,7 @@ func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
 
 // ServeHTTP runs the location's phases for one request, on a goroutine of its own so that
 // a websocket handler's ServeHTTP returns once it takes the connection over (see Handler).
-func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) { ph.start(w, hr, nil) }
+func (ph *PhaseHandler) ServeHTTP(w http.ResponseWriter, hr *http.Request) { ph.start(w, hr) }
 
 // serveFallback serves the response with a handler that is not Lua (static files, echo, a
 // return), under the location's header and body filters.
@@ -243,6 +254,12 @@ func (r *request) serveFallback(h http.Handler) {
 	if r.hfilter != nil {
 		fw = &filterWriter{ResponseWriter: fw, r: r}
 	}
+	if len(r.header.fields) > 0 { // ngx.header set by an earlier phase: nginx's headers_out
+		hd := fw.Header()
+		for _, f := range r.header.fields {
+			hd[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
+		}
+	}
 	h.ServeHTTP(fw, r.withLuaVars(r.r))
 	if bw != nil {
 		bw.end()
@@ -250,16 +267,8 @@ func (r *request) serveFallback(h http.Handler) {
 	r.headersSent = true
 }
 
-// ServeReturn serves a request that nginx's return answers in a location with Lua filters:
-// ret writes the response, under header_filter_by_lua* and body_filter_by_lua*, and
-// log_by_lua* runs after it; the location's other Lua phases do not run (return ends the
-// rewrite phase before them).
-func (ph *PhaseHandler) ServeReturn(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
-	ph.start(w, hr, ret)
-}
-
-// start serves the request on a goroutine of its own (see ServeHTTP); ret: see ServeReturn.
-func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.Handler) {
+// start serves the request on a goroutine of its own (see ServeHTTP).
+func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request) {
 	r := &request{host: ph.host, sc: ph.sc, w: w, r: hr, start: time.Now(), detached: make(chan struct{})}
 	done := make(chan struct{})
 	ph.host.active.Add(1)
@@ -267,7 +276,7 @@ func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.
 		defer ph.host.active.Done()
 		defer close(done)
 		defer r.survive("request")
-		ph.serveWith(r, ret)
+		ph.serveWith(r)
 	}()
 	select {
 	case <-done:
@@ -275,8 +284,10 @@ func (ph *PhaseHandler) start(w http.ResponseWriter, hr *http.Request, ret http.
 	}
 }
 
-func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
-	h, w, hr := ph.host, r.w, r.r
+// begin gives a request its log context and variables and binds it to its worker's Lua
+// state; the returned function lets go of it.
+func (r *request) begin() func() {
+	hr := r.r
 	r.logc = errlog.Conn{
 		ID:      connID(hr),
 		Client:  remoteIP(hr.RemoteAddr),
@@ -292,32 +303,80 @@ func (ph *PhaseHandler) serveWith(r *request, ret http.Handler) {
 		}
 	}
 	r.adoptInternal(hr)
-	v := h.workerFor(hr)
-	release := r.attach(context.Background(), v, nil)
+	return r.attach(context.Background(), r.host.workerFor(hr), nil)
+}
+
+// SetRunner compiles set_by_lua* chunks that run outside a location's phases (at server
+// level, in nginx's server-rewrite phase): the function returned runs the i-th for hr (with
+// the variables of WithVars) and returns its value.
+func (h *Host) SetRunner(sets []SetByLua, st *Settings) (func(hr *http.Request, i int) (string, error), error) {
+	var steps []setStep
+	for _, s := range sets {
+		proto, err := h.phaseProto(&s.Chunk)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, setStep{name: s.Var, args: s.Args, proto: proto, path: s.Chunk.FilePath})
+	}
+	sc := h.scope(st)
+	return func(hr *http.Request, i int) (string, error) {
+		r := &request{host: h, sc: sc, r: hr, start: time.Now()}
+		release := r.begin()
+		defer release()
+		if r.vm.own { // a fresh state (lua_code_cache off)
+			r.replayInit(r.L)
+		}
+		r.phase = "set"
+		v, err := r.runSet(r.L, steps[i])
+		r.releaseCtx()
+		if err != nil {
+			return "", err
+		}
+		return luaToString(v), nil
+	}, nil
+}
+
+func (ph *PhaseHandler) serveWith(r *request) {
+	w, hr := r.w, r.r
+	release := r.begin()
 	defer release()
 	L := r.L
 	r.hfilter = ph.hfilter
 	if ph.bfilter != nil {
 		r.bf = &bodyFilter{get: ph.bfilter}
 	}
-	if v == nil { // a fresh state (lua_code_cache off): replay the init code in it
+	if r.vm.own { // a fresh state (lua_code_cache off): replay the init code in it
 		r.replayInit(L)
 	}
 
 	failed := false
-	if ret != nil { // nginx's return: the rewrite phase ends there, before any Lua of it
-		r.serveFallback(ret)
-		ph.finishAndLog(r, L, false)
-		return
-	}
-	for _, s := range ph.set {
-		r.phase = "set"
-		v, err := r.runSet(L, s)
-		if err != nil {
-			failed = true
-			break
+	if ph.script != nil {
+		next, answer, handoff := ph.script(hr, func(cur *http.Request, i int) (string, error) {
+			r.phase, r.r = "set", cur
+			for k, v := range r.setVars { // what the script set so far
+				r.vars[k] = lua.LString(v)
+			}
+			v, err := r.runSet(L, ph.set[i])
+			if err != nil {
+				return "", err
+			}
+			r.setVar(ph.set[i].name, v)
+			return luaToString(v), nil
+		})
+		for k, v := range r.setVars {
+			r.vars[k] = lua.LString(v)
 		}
-		r.setVar(s.name, v)
+		r.r, hr = next, next
+		switch {
+		case handoff != nil: // another location or an "if" block's configuration serves
+			r.releaseCtx()
+			handoff.ServeHTTP(w, hr)
+			return
+		case answer != nil: // the rewrite phase ends there, before any Lua of it
+			r.serveFallback(answer)
+			ph.finishAndLog(r, L, false)
+			return
+		}
 	}
 	content := false
 	for i := 0; i < 3 && !failed; i++ {
@@ -452,8 +511,13 @@ func (r *request) runPhase(_ *lua.LState, proto *lua.FunctionProto) (bool, error
 
 // runSet runs a set_by_lua chunk with ngx.arg set and returns its first result as a string.
 func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
-	proto, err := s.proto()
-	if err != nil {
+	var proto *lua.FunctionProto
+	var err error
+	if s.path != nil {
+		if proto, err = r.host.requestFile(r, s.path(r.r)); err != nil {
+			return nil, err
+		}
+	} else if proto, err = s.proto(); err != nil {
 		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
 		return nil, err
 	}
@@ -479,7 +543,11 @@ func (r *request) runSet(L *lua.LState, s setStep) (lua.LValue, error) {
 	ngx.RawSetString("arg", lua.LNil)
 	v.baton.Unlock()
 	if err != nil {
-		r.sc.log.Log(errlog.Err, &r.logc, fmt.Sprintf("failed to run set_by_lua*: %s", err.Error()))
+		msg := err.Error()
+		if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil && ae.Object.Type() != lua.LTString && ae.Object.Type() != lua.LTNumber {
+			msg = "unknown reason" // error(nil), error({}), as lua-nginx-module words it
+		}
+		r.sc.log.Log(errlog.Err, &r.logc, "failed to run set_by_lua*: "+msg)
 		L.SetTop(top)
 		return nil, err
 	}

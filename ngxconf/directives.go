@@ -42,8 +42,8 @@ var (
 		"server_tokens",
 		// headers-more (bundled with OpenResty)
 		"more_set_headers", "more_clear_headers", "more_set_input_headers", "more_clear_input_headers",
-		// ngx_http_rewrite_module (set, return; the rest refused below)
-		"set", "return",
+		// ngx_http_rewrite_module, ngx_http_map_module (server/rewrite.go, server/map.go)
+		"set", "return", "rewrite", "if", "break", "rewrite_log", "map",
 		// ngx_http_headers_module, ngx_http_referer_module
 		"add_header", "valid_referers",
 		// ngx_http_ssl_module
@@ -108,7 +108,7 @@ var (
 		"etag", "if_modified_since", "ignore_invalid_headers", "underscores_in_headers",
 		"merge_slashes", "disable_symlinks", "max_ranges", "subrequest_output_buffer_size",
 		"limit_rate", "limit_rate_after", "charset", "source_charset", "charset_types",
-		"override_charset", "charset_map", "uninitialized_variable_warn", "rewrite_log",
+		"override_charset", "charset_map", "uninitialized_variable_warn",
 		"expires", "gzip", "gzip_buffers", "gzip_comp_level", "gzip_disable", "gzip_http_version",
 		"gzip_min_length", "gzip_proxied", "gzip_types", "gzip_vary", "gzip_static", "gunzip",
 		"gunzip_buffers", "http2", "http2_body_preread_size", "http2_chunk_size",
@@ -147,7 +147,7 @@ var (
 
 	refusedDirectives = []string{
 		// routing and rewriting
-		"rewrite", "if", "break", "map", "geo", "split_clients", "limit_except",
+		"geo", "split_clients", "limit_except",
 		"sub_filter", "sub_filter_once", "sub_filter_types",
 		"sub_filter_last_modified", "addition_types", "add_before_body", "add_after_body",
 		"add_trailer", "auth_request", "auth_request_set", "auth_delay", "secure_link",

@@ -152,15 +152,16 @@ type parser struct {
 // parse reads one file's directives; includes are read in place.
 func (p *parser) parse(file string, src []byte, _ int) ([]*Directive, error) {
 	lx := &lexer{file: file, src: src, line: 1}
-	ds, err := p.block(lx, false)
+	ds, err := p.block(lx, false, false)
 	if err != nil {
 		return nil, err
 	}
 	return ds, nil
 }
 
-// block reads directives up to the end of the file (top) or the "}" closing a block.
-func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
+// block reads directives up to the end of the file (top) or the "}" closing a block; in an
+// opaque block (map entries, ...) a name may be empty (” in a map).
+func (p *parser) block(lx *lexer, inBlock, opaque bool) ([]*Directive, error) {
 	ds := []*Directive{}
 	for {
 		t, err := lx.next()
@@ -181,7 +182,7 @@ func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
 		case tokSemi, tokOpen:
 			return nil, lx.errf(t.line, "unexpected \"%s\"", t.text)
 		}
-		if t.text == "" { // a quoted empty name: no directive has it
+		if t.text == "" && !opaque { // a quoted empty name: no directive has it
 			return nil, lx.errf(t.line, "unknown directive \"\"")
 		}
 		// nginx accepts a quoted directive name; it is kept as is.
@@ -212,7 +213,7 @@ func (p *parser) block(lx *lexer, inBlock bool) ([]*Directive, error) {
 					d.Quoted = append(d.Quoted, false)
 					break args
 				}
-				inner, err := p.block(lx, true)
+				inner, err := p.block(lx, true, opaqueBlocks[d.Name])
 				if err != nil {
 					return nil, err
 				}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"github.com/luaws/luaws/internal/varexpand"
 	"io/fs"
@@ -11,12 +12,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/luaws/luaws/errlog"
 	"github.com/luaws/luaws/internal/buildinfo"
 	"github.com/luaws/luaws/luabind"
+	"github.com/luaws/luaws/ngxconf"
 )
 
 // respWriter records the status and body size for the access log; it lets Hijack through.
@@ -160,31 +161,24 @@ func expand(s string, r *http.Request, vs Variables, set map[string]string) stri
 	})
 }
 
-// SetVar is "set $name value;".
-type SetVar struct{ Name, Value string }
-
 // Header is "add_header name value [always];".
 type Header struct {
 	Name, Value string
 	Always      bool
 }
 
-// Return is "return code [text|URL];".
-type Return struct {
-	Code int
-	Text string
-}
-
-// LocHandler runs a location's rewrite-module directives (set, return), adds its headers and
-// hands the request to its content (Lua phases or static files).
+// LocHandler runs a location's rewrite-module script (set, rewrite, if, return, ...), adds
+// its headers and hands the request to its content (Lua phases or static files).
 type LocHandler struct {
-	Sets        []SetVar
-	Referers    *referers // valid_referers: $invalid_referer
-	Return      *Return
-	Headers     []Header
-	DefaultType string
-	Vars        Variables
-	Next        http.Handler
+	// Script is the location's rewrite-module directives, in order; ScriptInNext says Next
+	// (the Lua phases) runs it, in order with set_by_lua* (see luabind.Phases.Script).
+	Script       *script
+	ScriptInNext bool
+	Referers     *referers // valid_referers: $invalid_referer
+	Headers      []Header
+	DefaultType  string
+	Vars         Variables
+	Next         http.Handler
 	// Guard is the location's limit_req, limit_conn, allow/deny and auth_basic; GuardInNext
 	// says Next (the Lua phases) runs it after rewrite_by_lua*, as nginx orders the phases.
 	Guard       *Guard
@@ -197,56 +191,56 @@ type LocHandler struct {
 	TryFiles *TryFiles
 	// More are the headers-more commands (the outer levels' first).
 	More []*moreCmd
-	// ReturnVia, when the location has header_filter_by_lua* or body_filter_by_lua*, serves
-	// Return's response under them (luabind.PhaseHandler.ServeReturn).
-	ReturnVia func(http.ResponseWriter, *http.Request, http.Handler)
+
+	log        *errlog.Logger
+	serverName string
+	setLua     func(*http.Request, int) (string, error) // a server level's set_by_lua*
+	// root or alias, and the location's prefix: $document_root, $request_filename
+	root, alias, locPath string
+	// ifConf builds the configuration of an "if" block inside this one.
+	ifConf func(ifd *ngxconf.Directive) (*LocHandler, error)
 }
 
 var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 301: true, 302: true,
 	303: true, 304: true, 307: true, 308: true}
 
 func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var vars map[string]string
-	if len(h.Sets) > 0 || h.Referers != nil {
-		vars = map[string]string{}
-		if h.Referers != nil {
-			vars["invalid_referer"] = h.Referers.invalid(r)
-		}
-		for _, s := range h.Sets {
-			vars[s.Name] = expand(s.Value, r, h.Vars, vars)
-		}
-		r = r.WithContext(luabind.WithVars(r.Context(), vars))
-		luabind.NoteVars(r.Context(), vars)
+	vars := requestVars(r)
+	if h.Referers != nil {
+		vars["invalid_referer"] = h.Referers.invalid(r)
 	}
+	r = r.WithContext(luabind.WithVars(r.Context(), vars))
 	if st := stateOf(r); st != nil && !isInternal(r) {
-		st.logs, st.set = h.Logs, vars
+		st.logs = h.Logs
 	}
+	r = withErrorPages(r, h.ErrorPages)
+	if !h.ScriptInNext && h.Script != nil && len(h.Script.ops) > 0 {
+		next, answer, handoff := h.runScript(r, nil)
+		luabind.NoteVars(r.Context(), vars)
+		if handoff != nil {
+			handoff.ServeHTTP(w, next)
+			return
+		}
+		if answer != nil {
+			h.serveAnswer(w, next, answer)
+			return
+		}
+		r = next
+	}
+	// headers-more's input commands run at the rewrite phase's tail, after the script
 	if len(h.More) > 0 {
 		rw, _ := w.(*respWriter)
-		if rw != nil && rw.site != nil && hasInput(h.More) {
-			rw.site.Log.Log(errlog.Debug, nil, "headers more rewrite handler, uri \""+r.URL.Path+"\"")
-		}
 		eval := func(s string) string { return expand(s, r, h.Vars, vars) }
-		if applyMoreIn(h.More, r, eval) {
-			r = r.WithContext(luabind.WithHeadersChanged(r.Context()))
+		if !h.ScriptInNext { // else luaScript runs them after the script
+			r = h.moreInput(r)
 		}
 		if rw != nil {
 			rw.more, rw.moreEval = h.More, eval
 		}
 	}
-	r = withErrorPages(r, h.ErrorPages)
 	if len(h.Headers) > 0 {
-		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
-	}
-	if h.Return != nil {
-		if h.ReturnVia != nil { // under the location's Lua filters
-			h.ReturnVia(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				h.serveReturn(w, r, vars)
-			}))
-			return
-		}
-		h.serveReturn(w, r, vars)
-		return
+		hw := &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
+		w, r = hw, r.WithContext(context.WithValue(r.Context(), headerWriterKey{}, hw))
 	}
 	if !h.GuardInNext && !h.Guard.empty() {
 		if done, _ := h.Guard.Check(w, r); done {
@@ -263,6 +257,48 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Next.ServeHTTP(w, r)
 }
+
+// serveAnswer serves a return (or a redirect) of the level's script, with its headers.
+func (h *LocHandler) serveAnswer(w http.ResponseWriter, r *http.Request, a http.Handler) {
+	if len(h.Headers) > 0 {
+		w = &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: requestVars(r)}
+	}
+	a.ServeHTTP(w, r)
+}
+
+// luaScript is the Lua phases' luabind.Phases.Script: the location's script, whose
+// handoff (another location, an "if" block's configuration) adds its own headers, not this
+// location's.
+func (h *LocHandler) luaScript(r *http.Request, setLua func(*http.Request, int) (string, error)) (*http.Request, http.Handler, http.Handler) {
+	next, answer, handoff := h.runScript(r, setLua)
+	luabind.NoteVars(r.Context(), requestVars(r))
+	if answer == nil && handoff == nil {
+		next = h.moreInput(next)
+	}
+	if handoff != nil {
+		if hw, ok := r.Context().Value(headerWriterKey{}).(*headerWriter); ok && hw.h == h {
+			hw.done = true
+		}
+	}
+	return next, answer, handoff
+}
+
+// moreInput runs the location's headers-more input commands (the rewrite phase's tail).
+func (h *LocHandler) moreInput(r *http.Request) *http.Request {
+	if !hasInput(h.More) {
+		return r
+	}
+	if h.log != nil {
+		h.log.Log(errlog.Debug, nil, "headers more rewrite handler, uri \""+r.URL.Path+"\"")
+	}
+	vars := requestVars(r)
+	if applyMoreIn(h.More, r, func(s string) string { return expand(s, r, h.Vars, vars) }) {
+		r = r.WithContext(luabind.WithHeadersChanged(r.Context()))
+	}
+	return r
+}
+
+type headerWriterKey struct{}
 
 func respWriterOf(w http.ResponseWriter) *respWriter {
 	if rw, ok := w.(*respWriter); ok {
@@ -313,31 +349,6 @@ func (w *headerWriter) SetLuaVars(m map[string]string) {
 		vars[k] = v
 	}
 	w.vars = vars
-}
-
-func (h *LocHandler) serveReturn(w http.ResponseWriter, r *http.Request, vars map[string]string) {
-	ret := h.Return
-	text := expand(ret.Text, r, h.Vars, vars)
-	switch ret.Code {
-	case 301, 302, 303, 307, 308:
-		if text != "" {
-			w.Header().Set("Location", text)
-		}
-		writeSpecial(w, r, ret.Code)
-		return
-	}
-	if ret.Text == "" {
-		writeSpecial(w, r, ret.Code)
-		return
-	}
-	w.Header().Set("Server", buildinfo.ServerToken)
-	w.Header().Set("Content-Type", h.DefaultType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(text)))
-	w.WriteHeader(ret.Code)
-	if r.Method != http.MethodHead {
-		luabind.HoldLastPiece(w) // one piece, marked last, for a body filter
-		_, _ = w.Write([]byte(text))
-	}
 }
 
 // Static serves files as nginx's static and index modules do, from Root (the URI appended)

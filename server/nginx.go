@@ -133,6 +133,7 @@ type builder struct {
 	upstreams  map[string]*Upstream
 	defaultLog []*AccessLog
 	vars       Variables
+	maps       maps // the map variables
 	lifecycleSettings
 }
 
@@ -553,6 +554,9 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 	}
 	b.hosts[key] = h
 	b.site.Hosts = append(b.site.Hosts, h)
+	if ms := b.maps; len(ms) > 0 {
+		h.SetVariables(func(r *http.Request, name string) (string, bool) { return ms.variable(r, name, h) })
+	}
 	return h, nil
 }
 
@@ -629,20 +633,16 @@ func (b *builder) server(d *ngxconf.Directive, sc scope) (*VServer, error) {
 		}
 		v.Locations = append(v.Locations, l)
 	}
-	// Server-level set/return run before any location (nginx's server rewrite phase); with
-	// no location matching, the server's own root serves.
+	// The server level's rewrite directives run before any location is searched (nginx's
+	// server-rewrite phase); with no location matching, the server's own root serves.
 	def, err := b.content(d, sc, "/", true)
 	if err != nil {
 		return nil, err
 	}
-	v.Locations = append(v.Locations, &Loc{Modifier: "", Path: "", Handler: def})
-	if ret := ngxconf.Find(d.Block, "return"); len(ret) > 0 {
-		h, err := b.content(d, sc, "/", true)
-		if err != nil {
-			return nil, err
-		}
-		v.Locations = []*Loc{{Modifier: "", Path: "", Handler: h}}
-	}
+	v.Rewrite = def
+	plain := *def
+	plain.Script = nil
+	v.Locations = append(v.Locations, &Loc{Modifier: "", Path: "", Handler: &plain})
 	return v, nil
 }
 
@@ -808,8 +808,8 @@ func (b *builder) chunk(d *ngxconf.Directive) (luabind.Chunk, error) {
 }
 
 // content builds the handler of a location (or, with server set, of a server's own level):
-// set and return, add_header, the Lua phases, static files.
-func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (http.Handler, error) {
+// its rewrite-module script (rewrite.go), add_header, the Lua phases, static files.
+func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server bool) (*LocHandler, error) {
 	lh := &LocHandler{Headers: sc.headers, DefaultType: sc.defaultType, Referers: sc.referers, More: sc.more}
 	var ph luabind.Phases
 	lua := false
@@ -827,54 +827,45 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		}
 		return nil
 	}
+	lh.log, lh.serverName = sc.log, sc.serverName
+	lh.root, lh.alias, lh.locPath = sc.root, sc.alias, locPath
+	lh.ifConf = func(ifd *ngxconf.Directive) (*LocHandler, error) { return b.ifConfig(d, ifd, sc, locPath) }
+	var luaSets []*ngxconf.Directive
+	ifConf := lh.ifConf
+	if server {
+		ifConf = nil
+	}
+	if lh.Script, err = b.compileScript(d.Block, lh, &luaSets, ifConf); err != nil {
+		return nil, err
+	}
+	var sets []luabind.SetByLua
+	for _, x := range luaSets {
+		c, err := b.chunk(x)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasSuffix(x.Name, "_file") && strings.Contains(c.File, "$") {
+			tmpl := c.File
+			c = luabind.Chunk{FilePath: func(r *http.Request) string { return b.path(expandRequest(tmpl, r, host)) }}
+		}
+		var args []string
+		if !x.Lua && len(x.Args) > 2 {
+			args = x.Args[2:]
+		}
+		if err := check(x, c); err != nil {
+			return nil, err
+		}
+		sets = append(sets, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
+	}
+	if server && len(sets) > 0 { // run by the server-rewrite phase, outside any location's phases
+		if lh.setLua, err = host.SetRunner(sets, b.luaSettings(sc, locPath)); err != nil {
+			return nil, emerg(d, "%v", err)
+		}
+	} else if len(sets) > 0 {
+		ph.Set, lua = sets, true
+	}
 	for _, x := range d.Block {
 		switch x.Name {
-		case "set":
-			if len(x.Args) != 2 {
-				return nil, nargs(x)
-			}
-			if !strings.HasPrefix(x.Args[0], "$") {
-				return nil, emerg(x, "invalid variable name \"%s\"", x.Args[0])
-			}
-			lh.Sets = append(lh.Sets, SetVar{Name: strings.ToLower(x.Args[0][1:]), Value: x.Args[1]})
-		case "return":
-			if len(x.Args) < 1 || len(x.Args) > 2 {
-				return nil, nargs(x)
-			}
-			code, err := strconv.Atoi(x.Args[0])
-			ret := &Return{Code: code}
-			switch {
-			case err != nil && len(x.Args) == 1 &&
-				(strings.HasPrefix(x.Args[0], "http://") || strings.HasPrefix(x.Args[0], "https://") || strings.HasPrefix(x.Args[0], "$scheme")):
-				ret = &Return{Code: 302, Text: x.Args[0]}
-			case err != nil || code < 0 || code > 999:
-				return nil, emerg(x, "invalid return code \"%s\"", x.Args[0])
-			case len(x.Args) == 2:
-				ret.Text = x.Args[1]
-			}
-			if lh.Return == nil {
-				lh.Return = ret
-			}
-		case "set_by_lua", "set_by_lua_block", "set_by_lua_file":
-			if server {
-				continue
-			}
-			c, err := b.chunk(x)
-			if err != nil {
-				return nil, err
-			}
-			if len(x.Args) < 2 || !strings.HasPrefix(x.Args[0], "$") {
-				return nil, emerg(x, "invalid variable name")
-			}
-			var args []string
-			if !x.Lua && len(x.Args) > 2 {
-				args = x.Args[2:]
-			}
-			if err := check(x, c); err != nil {
-				return nil, err
-			}
-			ph.Set = append(ph.Set, luabind.SetByLua{Var: strings.ToLower(x.Args[0][1:]), Chunk: c, Args: args})
-			lua = true
 		case "rewrite_by_lua", "rewrite_by_lua_block", "rewrite_by_lua_file",
 			"access_by_lua", "access_by_lua_block", "access_by_lua_file",
 			"content_by_lua", "content_by_lua_block", "content_by_lua_file",
@@ -972,28 +963,33 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 	}
 	if lua {
 		ph.Fallback = static
-		ph.Settings = &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
-			DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
-			CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
-			SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
-			Location: locPath, MaxRunningTime: sc.maxRun}
+		ph.Settings = b.luaSettings(sc, locPath)
 		if !lh.Guard.empty() {
 			ph.Guard = lh.Guard.Check
 			lh.GuardInNext = true
+		}
+		if len(lh.Script.ops) > 0 && !server {
+			ph.Script, lh.ScriptInNext = lh.luaScript, true
 		}
 		h, err := host.PhaseHandler(ph)
 		if err != nil {
 			return nil, emerg(d, "%v", err)
 		}
 		lh.Next = h
-		if ph.HeaderFilter != nil || ph.BodyFilter != nil {
-			lh.ReturnVia = h.ServeReturn
-		}
 	} else {
 		lh.Next = static
 	}
 	lh.Next = b.echoFilters(d, sc, host, lh.Next)
 	return lh, nil
+}
+
+// luaSettings are a location's (or a server level's) settings of its Lua code.
+func (b *builder) luaSettings(sc scope, locPath string) *luabind.Settings {
+	return &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
+		DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
+		CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
+		SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
+		Location: locPath, MaxRunningTime: sc.maxRun}
 }
 
 // logConn is the request context of a server-side log line.

@@ -16,6 +16,15 @@ import (
 // httpLevel reads the http-only declarations: zones, log formats, upstream blocks.
 func (b *builder) httpLevel(d *ngxconf.Directive) error {
 	switch d.Name {
+	case "map":
+		name, m, err := parseMap(d)
+		if err != nil {
+			return err
+		}
+		if b.maps == nil {
+			b.maps = maps{}
+		}
+		b.maps[name] = m
 	case "limit_req_zone":
 		z, err := parseLimitReqZone(d.Args)
 		if err != nil {
@@ -551,13 +560,14 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 // otherwise read silently (a location at http level, content_by_lua in a server, ...).
 var allowedIn = map[string]string{
 	"location": "server location", "listen": "server", "server_name": "server",
-	"proxy_pass": "location", "internal": "location", "alias": "location",
+	"proxy_pass": "location if", "internal": "location", "alias": "location",
 	"stub_status":    "server location",
 	"luaws_metrics":  "server location",
-	"content_by_lua": "location", "content_by_lua_block": "location", "content_by_lua_file": "location",
-	"set_by_lua": "server location", "set_by_lua_block": "server location", "set_by_lua_file": "server location",
-	"set": "server location", "return": "server location", "try_files": "server location",
-	"server": "http", "upstream": "http", "init_by_lua": "http", "init_by_lua_block": "http",
+	"content_by_lua": "location if", "content_by_lua_block": "location if", "content_by_lua_file": "location if",
+	"set_by_lua": "server location if", "set_by_lua_block": "server location if", "set_by_lua_file": "server location if",
+	"set": "server location if", "return": "server location if", "try_files": "server location",
+	"rewrite": "server location if", "break": "server location if", "if": "server location if",
+	"map": "http", "server": "http", "upstream": "http", "init_by_lua": "http", "init_by_lua_block": "http",
 	"init_by_lua_file": "http", "init_worker_by_lua": "http", "init_worker_by_lua_block": "http",
 	"init_worker_by_lua_file": "http",
 }

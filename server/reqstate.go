@@ -27,7 +27,10 @@ type reqState struct {
 	ended    bool
 	upstream *upstreamInfo
 	connReqs int
-	captures []string // the location regex's, for $1..$9
+	captures []string // the last regex match's (location, rewrite, if), for $1..$9
+	// mapped are the map variables computed (map.go); mapBusy those being computed
+	mapped  map[string]string
+	mapBusy map[string]bool
 }
 
 type reqStateKey struct{}

@@ -28,22 +28,24 @@ func (s *Site) dispatch(w http.ResponseWriter, r *http.Request) {
 			writeSpecial(w, r, http.StatusInternalServerError)
 			return
 		}
-	} else {
-		l = FindLocation(v.Locations, r.URL.Path)
-	}
-	if l == nil || l.Handler == nil {
-		writeSpecial(w, r, http.StatusNotFound)
-		return
 	}
 	if luabind.IsSubrequest(r.Context()) {
 		// a request state of its own: not logged (log_subrequest off), its own $1..$9
 		var st *reqState
 		r, st = withState(r, nil, v.Vars)
 		defer st.endSubrequest()
-		if l.re != nil {
-			st.captures = l.re.FindStringSubmatch(r.URL.Path)
+	}
+	if l == nil { // a URI: the server's rewrites first, as for any internal redirect
+		if r = v.serverRewrite(w, r); r == nil {
+			return
 		}
-	} else if st := stateOf(r); st != nil && l.re != nil {
+		l = FindLocation(v.Locations, r.URL.Path)
+	}
+	if l == nil || l.Handler == nil {
+		writeSpecial(w, r, http.StatusNotFound)
+		return
+	}
+	if st := stateOf(r); st != nil && l.re != nil {
 		st.captures = l.re.FindStringSubmatch(r.URL.Path)
 	}
 	l.Handler.ServeHTTP(w, r)

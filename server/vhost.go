@@ -72,6 +72,9 @@ type VServer struct {
 	// ServerTokensOff is "server_tokens off" at the server level: "Server: luaws" without
 	// the version in what the server itself answers.
 	ServerTokensOff bool
+	// Rewrite is the server level's configuration, whose Script runs before the location is
+	// searched (nil: none).
+	Rewrite *LocHandler
 
 	more    []*moreCmd // headers-more commands of the http and server levels
 	namesRe []*regexp.Regexp
@@ -663,6 +666,9 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), vserverKey{}, v)
 		r = r.WithContext(luabind.WithDispatcher(ctx, s.dispatch))
+		if r = v.serverRewrite(rw, r); r == nil {
+			return
+		}
 		l := FindLocation(v.Locations, r.URL.Path)
 		if l == nil || l.Handler == nil {
 			writeSpecial(rw, r, http.StatusNotFound)

@@ -115,3 +115,39 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// StartNginxHTTP runs the reference nginx (lua and echo modules loaded) in the foreground
+// with body as its http{} block, whose servers listen on 127.0.0.1:port; it returns the
+// base URL of that port and a reader of the error log (level notice).
+func StartNginxHTTP(t testing.TB, body string, port int) (baseURL string, errlog func() string) {
+	t.Helper()
+	RequireNginxReference(t)
+	dir := t.TempDir()
+	errLog := filepath.Join(dir, "error.log")
+	conf := filepath.Join(dir, "nginx.conf")
+	src := fmt.Sprintf(`load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+pid %s/nginx.pid;
+error_log %s notice;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path %s;
+%s
+}
+`, dir, errLog, dir, body)
+	if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProc(t, "/usr/sbin/nginx", "-p", dir+"/", "-c", conf, "-e", errLog)
+	errlog = func() string { data, _ := os.ReadFile(errLog); return string(data) }
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := waitListening(p, addr); err != nil {
+		t.Fatalf("nginx: %v\n%s\n%s", err, p.Output.String(), errlog())
+	}
+	return "http://" + addr, errlog
+}

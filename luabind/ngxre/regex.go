@@ -328,3 +328,23 @@ func (r *Regex) longest(sj *subject, ms, me int) int {
 	}
 	return me
 }
+
+// Match finds the first match of r in s: the byte offsets of the whole match and of each
+// capture group (pairs, -1 for a group that took no part), or nil when r does not match.
+func (r *Regex) Match(s string) ([]int, error) {
+	sj, err := newSubject(s, r.flags)
+	if err != nil {
+		return nil, err
+	}
+	defer sj.release()
+	return r.exec(sj, 0, nil)
+}
+
+// Names maps each named capture group to its number.
+func (r *Regex) Names() map[string]int {
+	m := make(map[string]int, len(r.names))
+	for _, n := range r.names {
+		m[n.name] = n.num
+	}
+	return m
+}
