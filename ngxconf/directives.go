@@ -47,7 +47,7 @@ var (
 		"ssl_certificate", "ssl_certificate_key", "ssl_client_certificate", "ssl_trusted_certificate",
 		"ssl_verify_client",
 		// access, auth_basic, limit_conn, limit_req, log, stub_status
-		"allow", "deny", "satisfy", "auth_basic", "auth_basic_user_file",
+		"allow", "deny", "satisfy", "auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set",
 		"limit_conn_zone", "limit_conn", "limit_conn_status", "limit_conn_log_level", "limit_conn_dry_run",
 		"limit_req_zone", "limit_req", "limit_req_status", "limit_req_log_level", "limit_req_dry_run",
 		"access_log", "log_format", "stub_status", "luaws_metrics",
@@ -147,7 +147,7 @@ var (
 		"rewrite", "if", "break", "map", "geo", "split_clients", "limit_except",
 		"sub_filter", "sub_filter_once", "sub_filter_types",
 		"sub_filter_last_modified", "addition_types", "add_before_body", "add_after_body",
-		"add_trailer", "auth_request", "auth_request_set", "auth_delay", "secure_link",
+		"add_trailer", "auth_delay", "secure_link",
 		"secure_link_md5", "secure_link_secret", "realip_header", "set_real_ip_from", "real_ip_header",
 		"real_ip_recursive", "autoindex", "autoindex_exact_size", "autoindex_format",
 		"autoindex_localtime", "random_index", "dav_methods", "dav_access", "create_full_put_path",

@@ -147,7 +147,7 @@ var addHeaderStatus = map[int]bool{200: true, 201: true, 204: true, 206: true, 3
 
 func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var vars map[string]string
-	if len(h.Sets) > 0 || h.Referers != nil {
+	if len(h.Sets) > 0 || h.Referers != nil || h.Guard != nil && h.Guard.authReq != nil && len(h.Guard.authReq.sets) > 0 {
 		vars = map[string]string{}
 		if h.Referers != nil {
 			vars["invalid_referer"] = h.Referers.invalid(r)

@@ -96,6 +96,9 @@ type scope struct {
 	// lua-nginx-module per-location flags (nil: the default)
 	checkAbort   *bool
 	codeCacheOff bool
+	// auth_request URI ("": off) and its auth_request_set
+	authRequest    string
+	authRequestSet []SetVar
 	// proxy
 	proxySet       []Header
 	proxyVersion   string
@@ -908,6 +911,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
 		reqDry: sc.limitReqDry, connDry: sc.limitConnDry,
 		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}
+	if sc.authRequest != "" {
+		lh.Guard.authReq = &authRequest{uri: sc.authRequest, sets: sc.authRequestSet, vars: host}
+	}
 	switch {
 	case sc.auth != nil && sc.auth.realm == "":
 		lh.Guard.auth = nil // auth_basic_user_file alone: auth_basic is off

@@ -189,6 +189,25 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.rules = nil
 		}
 		sc.rules = append(append([]accessRule(nil), sc.rules...), ru)
+	case "auth_request":
+		if len(d.Args) != 1 {
+			return nargs(d)
+		}
+		sc.authRequest = d.Args[0]
+		if d.Args[0] == "off" {
+			sc.authRequest = ""
+		}
+	case "auth_request_set":
+		if len(d.Args) != 2 {
+			return nargs(d)
+		}
+		if len(d.Args[0]) < 2 || d.Args[0][0] != '$' {
+			return emerg(d, "invalid variable name \"%s\"", d.Args[0])
+		}
+		if first("auth_request_set") {
+			sc.authRequestSet = nil
+		}
+		sc.authRequestSet = append(append([]SetVar(nil), sc.authRequestSet...), SetVar{Name: d.Args[0][1:], Value: d.Args[1]})
 	case "satisfy":
 		if len(d.Args) != 1 || (d.Args[0] != "all" && d.Args[0] != "any") {
 			return emerg(d, "invalid value \"%s\" in \"satisfy\" directive, it must be \"all\" or \"any\"", strings.Join(d.Args, " "))
@@ -524,7 +543,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 			}
 			if strings.Contains(x.Args[0], "$") { // evaluated per request (proxyvar.go)
 				out = &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: "http",
-					locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+					locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
 					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}}
 				continue
@@ -538,7 +557,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				return nil, emerg(x, "\"proxy_pass\" cannot have URI part in location given by regular expression, or inside named location, or inside \"if\" statement, or inside \"limit_except\" block")
 			}
 			p := &Proxy{upstream: u, scheme: "http", proxyHost: host, uri: uri, hasURI: hasURI,
-				locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+				locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 				passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
 				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}
 			out = p
