@@ -48,6 +48,8 @@ var (
 		"ssl_verify_client",
 		// access, auth_basic, limit_conn, limit_req, log, stub_status
 		"allow", "deny", "satisfy", "auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set",
+		// ngx_http_dav_module
+		"dav_methods", "dav_access", "create_full_put_path", "min_delete_depth",
 		"limit_conn_zone", "limit_conn", "limit_conn_status", "limit_conn_log_level", "limit_conn_dry_run",
 		"limit_req_zone", "limit_req", "limit_req_status", "limit_req_log_level", "limit_req_dry_run",
 		"access_log", "log_format", "stub_status", "luaws_metrics",
@@ -150,8 +152,7 @@ var (
 		"add_trailer", "auth_delay", "secure_link",
 		"secure_link_md5", "secure_link_secret", "realip_header", "set_real_ip_from", "real_ip_header",
 		"real_ip_recursive", "autoindex", "autoindex_exact_size", "autoindex_format",
-		"autoindex_localtime", "random_index", "dav_methods", "dav_access", "create_full_put_path",
-		"min_delete_depth", "mirror", "mirror_request_body", "empty_gif", "flv", "mp4",
+		"autoindex_localtime", "random_index", "mirror", "mirror_request_body", "empty_gif", "flv", "mp4",
 		"mp4_buffer_size", "mp4_max_buffer_size", "slice", "ssi", "ssi_last_modified",
 		"ssi_min_file_chunk", "ssi_silent_errors", "ssi_value_length", "userid", "userid_domain",
 		"userid_expires", "userid_mark", "userid_name", "userid_p3p", "userid_path",

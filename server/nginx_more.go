@@ -189,6 +189,48 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.rules = nil
 		}
 		sc.rules = append(append([]accessRule(nil), sc.rules...), ru)
+	case "dav_methods":
+		if len(d.Args) == 0 {
+			return nargs(d)
+		}
+		sc.davMethods = map[string]bool{}
+		for _, m := range d.Args {
+			switch m = strings.ToUpper(m); m {
+			case "OFF":
+				if len(d.Args) != 1 {
+					return emerg(d, "invalid value \"%s\"", "off")
+				}
+				sc.davMethods = nil
+			case "PUT", "DELETE", "MKCOL", "COPY", "MOVE":
+				sc.davMethods[m] = true
+			default:
+				return emerg(d, "invalid value \"%s\"", strings.ToLower(m))
+			}
+		}
+	case "dav_access":
+		if len(d.Args) == 0 || len(d.Args) > 3 {
+			return nargs(d)
+		}
+		m, err := parseDavAccess(d.Args)
+		if err != nil {
+			return emerg(d, "%v", err)
+		}
+		sc.davAccess = m
+	case "create_full_put_path":
+		on, err := onOff(d)
+		if err != nil {
+			return err
+		}
+		sc.davFullPath = on
+	case "min_delete_depth":
+		if len(d.Args) != 1 {
+			return nargs(d)
+		}
+		n, err := strconv.Atoi(d.Args[0])
+		if err != nil || n < 0 {
+			return emerg(d, "invalid number \"%s\"", d.Args[0])
+		}
+		sc.davMinDepth = n
 	case "auth_request":
 		if len(d.Args) != 1 {
 			return nargs(d)
