@@ -66,7 +66,7 @@ func (a *authRequest) check(w http.ResponseWriter, r *http.Request, g *Guard) in
 		return 0
 	case status == http.StatusUnauthorized:
 		if v := cw.Header().Values("WWW-Authenticate"); len(v) > 0 {
-			w.Header()[http.CanonicalHeaderKey("WWW-Authenticate")] = v
+			w.Header()["WWW-Authenticate"] = v // nginx's spelling
 		}
 		return status
 	case status == http.StatusForbidden:
