@@ -203,7 +203,7 @@ func ngxReqGetBodyData(L *lua.LState) int {
 func ngxReqSetHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
 	r.headersChanged = true
-	name := L.CheckString(1)
+	name := escapeHeader(L.CheckString(1), true) // unsafe bytes %-escaped, as lua-nginx-module
 	switch v := L.Get(2).(type) {
 	case *lua.LNilType:
 		r.setHeaderLine(name, "", true)
@@ -213,10 +213,10 @@ func ngxReqSetHeader(L *lua.LState) int {
 			r.setHeaderLine(name, "", true)
 		}
 		for i := 1; i <= n; i++ {
-			r.setHeaderLine(name, luaToString(v.RawGetInt(i)), i == 1)
+			r.setHeaderLine(name, escapeHeader(luaToString(v.RawGetInt(i)), false), i == 1)
 		}
 	default:
-		r.setHeaderLine(name, luaToString(v), true)
+		r.setHeaderLine(name, escapeHeader(luaToString(v), false), true)
 	}
 	if strings.EqualFold(name, "Content-Length") {
 		r.limitBody()
@@ -239,7 +239,7 @@ func (r *request) limitBody() {
 func ngxReqClearHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
 	r.headersChanged = true
-	r.setHeaderLine(L.CheckString(1), "", true)
+	r.setHeaderLine(escapeHeader(L.CheckString(1), true), "", true)
 	return 0
 }
 

@@ -86,6 +86,8 @@ func TestProxyRequestHead(t *testing.T) {
 		"location = /lua { rewrite_by_lua_block { ngx.req.clear_header('B') ngx.req.set_header('A', {'a1', 'a2'}) ngx.req.set_header('c', 'c2') ngx.req.set_header('foo_bar', 'u') } proxy_pass " + back + "; }\n" +
 		"location = /nohdr { proxy_pass_request_headers off; proxy_pass " + back + "; }\n" +
 		"location = /cl { rewrite_by_lua_block { ngx.req.set_header('Content-Length', 3) } proxy_pass " + back + "; }\n" +
+		"location = /esc { access_by_lua_block { ngx.req.set_header('Foo\\r', '123\\r\\n') ngx.req.set_header('Bar\\228\\184\\173', 'ab\\228\\184\\173\\0') } proxy_pass " + back + "; }\n" +
+		"location = /xff { proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_pass " + back + "; }\n" +
 		"} }\n"
 	base, _, _ := startConf(t, conf, nil)
 	addr := strings.TrimPrefix(base, "http://")
@@ -105,6 +107,10 @@ func TestProxyRequestHead(t *testing.T) {
 			"POST /back HTTP/1.0\r\n" + host + "Connection: close\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello"},
 		{"Content-Length lowered by Lua", "POST /cl HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
 			"POST /back HTTP/1.0\r\n" + host + "Connection: close\r\nContent-Length: 3\r\nX-A: 1\r\n\r\nhel"},
+		{"unsafe bytes escaped in names and values", "GET /esc HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+			"GET /back HTTP/1.0\r\n" + host + "Connection: close\r\nFoo%0D: 123%0D%0A\r\nBar%E4%B8%AD: ab\xe4\xb8\xad%00\r\n\r\n"},
+		{"proxy_add_x_forwarded_for", "GET /xff HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nConnection: close\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n",
+			"GET /back HTTP/1.0\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 127.0.0.1\r\n" + host + "Connection: close\r\n\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
