@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -104,6 +105,11 @@ func (d *Dav) put(w http.ResponseWriter, r *http.Request, uri string) int {
 		}
 	}
 	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); err != nil && !d.CreateFullPath {
+		// nginx's body is in a temporary file whose rename fails
+		d.errf(r, errlog.Crit, "rename() of the request body to \"%s\" failed (%s)", path, errnoText(err))
+		return http.StatusInternalServerError
+	}
 	if d.CreateFullPath {
 		if err := os.MkdirAll(dir, dirAccess(d.Access)); err != nil {
 			return d.davError(r, err, http.StatusConflict, "mkdir()", dir)
@@ -129,7 +135,7 @@ func (d *Dav) put(w http.ResponseWriter, r *http.Request, uri string) int {
 		return d.davError(r, err, http.StatusInternalServerError, "rename()", path)
 	}
 	if status == http.StatusCreated {
-		w.Header().Set("Location", (&url.URL{Path: uri}).EscapedPath())
+		w.Header().Set("Location", absoluteLocation(r, (&url.URL{Path: uri}).EscapedPath()))
 	}
 	return status
 }
@@ -197,7 +203,7 @@ func (d *Dav) mkcol(w http.ResponseWriter, r *http.Request, uri string) int {
 	if err := os.Mkdir(path, dirAccess(d.Access)); err != nil {
 		return d.davError(r, err, http.StatusConflict, "mkdir()", path)
 	}
-	w.Header().Set("Location", (&url.URL{Path: uri}).EscapedPath())
+	w.Header().Set("Location", absoluteLocation(r, (&url.URL{Path: uri}).EscapedPath()))
 	return http.StatusCreated
 }
 
@@ -397,4 +403,24 @@ func parseDavAccess(args []string) (os.FileMode, error) {
 		}
 	}
 	return m, nil
+}
+
+// absoluteLocation is a Location as nginx's header filter completes a relative one
+// (absolute_redirect, port_in_redirect on): the scheme, the Host's name, the port the
+// request came in on unless it is the scheme's default.
+func absoluteLocation(r *http.Request, uri string) string {
+	scheme, def := "http", "80"
+	if r.TLS != nil {
+		scheme, def = "https", "443"
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, port, err := net.SplitHostPort(a.String()); err == nil && port != def {
+			host = net.JoinHostPort(host, port)
+		}
+	}
+	return scheme + "://" + host + uri
 }
