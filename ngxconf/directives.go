@@ -48,6 +48,9 @@ var (
 		"ssl_verify_client",
 		// access, auth_basic, limit_conn, limit_req, log, stub_status
 		"allow", "deny", "satisfy", "auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set",
+		// ngx_http_gzip_filter_module (static files)
+		"gzip", "gzip_comp_level", "gzip_http_version", "gzip_min_length", "gzip_proxied",
+		"gzip_types", "gzip_vary",
 		// ngx_http_dav_module
 		"dav_methods", "dav_access", "create_full_put_path", "min_delete_depth",
 		"limit_conn_zone", "limit_conn", "limit_conn_status", "limit_conn_log_level", "limit_conn_dry_run",
@@ -108,8 +111,7 @@ var (
 		"merge_slashes", "disable_symlinks", "max_ranges", "subrequest_output_buffer_size",
 		"limit_rate", "limit_rate_after", "charset", "source_charset", "charset_types",
 		"override_charset", "charset_map", "uninitialized_variable_warn", "rewrite_log",
-		"expires", "gzip", "gzip_buffers", "gzip_comp_level", "gzip_disable", "gzip_http_version",
-		"gzip_min_length", "gzip_proxied", "gzip_types", "gzip_vary", "gzip_static", "gunzip",
+		"expires", "gzip_buffers", "gzip_disable", "gzip_static", "gunzip",
 		"gunzip_buffers", "http2", "http2_body_preread_size", "http2_chunk_size",
 		"http2_idle_timeout", "http2_max_concurrent_pushes", "http2_max_concurrent_streams",
 		"http2_max_field_size", "http2_max_header_size", "http2_max_requests", "http2_push",

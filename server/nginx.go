@@ -96,6 +96,7 @@ type scope struct {
 	// lua-nginx-module per-location flags (nil: the default)
 	checkAbort   *bool
 	codeCacheOff bool
+	gzip         *gzipConf // gzip and gzip_* (nil: never set)
 	// dav_methods (nil: off), dav_access, create_full_put_path, min_delete_depth
 	davMethods  map[string]bool
 	davAccess   os.FileMode
@@ -944,6 +945,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			static = &Dav{Static: st, Methods: sc.davMethods, Access: sc.davAccess,
 				CreateFullPath: sc.davFullPath, MinDeleteDepth: sc.davMinDepth}
 		}
+		static = sc.gzip.wrap(static)
 		for _, x := range ngxconf.Find(d.Block, "try_files") {
 			if len(x.Args) < 2 {
 				return nil, nargs(x)

@@ -189,6 +189,15 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.rules = nil
 		}
 		sc.rules = append(append([]accessRule(nil), sc.rules...), ru)
+	case "gzip", "gzip_types", "gzip_min_length", "gzip_comp_level", "gzip_http_version", "gzip_proxied", "gzip_vary":
+		g := gzipConf{level: 1, minLength: 20, httpVersion: 11}
+		if sc.gzip != nil {
+			g = *sc.gzip
+		}
+		if err := parseGzip(&g, d.Name, d.Args); err != nil {
+			return emerg(d, "%v", err)
+		}
+		sc.gzip = &g
 	case "dav_methods":
 		if len(d.Args) == 0 {
 			return nargs(d)
