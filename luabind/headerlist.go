@@ -1,7 +1,9 @@
 package luabind
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -142,6 +144,20 @@ func (r *request) syncHeader(name string) {
 			}
 		}
 	}
+}
+
+// withBody gives a non-Lua content handler (proxy_pass, echo_read_request_body) the body
+// the Lua phases read or replaced (ngx.req.read_body, set_body_data, set_body_file), as
+// nginx keeps it in r->request_body for them.
+func (r *request) withBody(hr *http.Request) *http.Request {
+	if !r.bodyRead && r.bodyData == nil {
+		return hr
+	}
+	c := hr.WithContext(hr.Context())
+	c.Body = io.NopCloser(bytes.NewReader(r.bodyData))
+	c.ContentLength = int64(len(r.bodyData))
+	c.TransferEncoding = nil
+	return c
 }
 
 // withHeaderList gives a non-Lua content handler (proxy_pass) the list Lua changed.

@@ -250,7 +250,7 @@ func (r *request) serveFallback(h http.Handler) {
 	if r.hfilter != nil {
 		fw = &filterWriter{ResponseWriter: fw, r: r}
 	}
-	h.ServeHTTP(fw, r.withHeaderList(r.withLuaVars(r.r)))
+	h.ServeHTTP(fw, r.withBody(r.withHeaderList(r.withLuaVars(r.r))))
 	if bw != nil {
 		bw.end()
 	}

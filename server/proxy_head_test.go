@@ -88,6 +88,8 @@ func TestProxyRequestHead(t *testing.T) {
 		"location = /cl { rewrite_by_lua_block { ngx.req.set_header('Content-Length', 3) } proxy_pass " + back + "; }\n" +
 		"location = /esc { access_by_lua_block { ngx.req.set_header('Foo\\r', '123\\r\\n') ngx.req.set_header('Bar\\228\\184\\173', 'ab\\228\\184\\173\\0') } proxy_pass " + back + "; }\n" +
 		"location = /xff { proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_pass " + back + "; }\n" +
+		"location = /rb { access_by_lua_block { ngx.req.read_body() } proxy_pass " + back + "; }\n" +
+		"location = /sb { access_by_lua_block { ngx.req.read_body() ngx.req.set_body_data('replaced!') } proxy_pass " + back + "; }\n" +
 		"} }\n"
 	base, _, _ := startConf(t, conf, nil)
 	addr := strings.TrimPrefix(base, "http://")
@@ -111,6 +113,10 @@ func TestProxyRequestHead(t *testing.T) {
 			"GET /back HTTP/1.0\r\n" + host + "Connection: close\r\nFoo%0D: 123%0D%0A\r\nBar%E4%B8%AD: ab\xe4\xb8\xad%00\r\n\r\n"},
 		{"proxy_add_x_forwarded_for", "GET /xff HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1\r\nConnection: close\r\nX-Forwarded-For: 2.2.2.2\r\n\r\n",
 			"GET /back HTTP/1.0\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 127.0.0.1\r\n" + host + "Connection: close\r\n\r\n"},
+		{"body read by Lua first", "POST /rb HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+			"POST /back HTTP/1.0\r\n" + host + "Connection: close\r\nContent-Length: 5\r\n\r\nhello"},
+		{"body replaced by Lua", "POST /sb HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+			"POST /back HTTP/1.0\r\n" + host + "Connection: close\r\nContent-Length: 9\r\n\r\nreplaced!"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
