@@ -115,7 +115,6 @@ func ngxReqSetBodyFile(L *lua.LState) int {
 // replaceBody makes data the request's body, as finish_body does.
 func (r *request) replaceBody(data []byte) {
 	r.bodyData, r.bodyFile = data, ""
-	r.r.ContentLength = int64(len(data))
-	r.r.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	r.setHeaderLine("Content-Length", strconv.Itoa(len(data)), true)
 	r.headersChanged = true
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -64,32 +63,12 @@ func headerKeyMeta(L *lua.LState) *lua.LTable {
 	return mt
 }
 
-// headerLines are the request's header fields as nginx lists them: in the client's order
-// and case while Lua changed none (rawHead), else Host first and the rest by name.
-// Names with underscores are left out, as nginx ignores them by default.
+// headerLines are the request's header fields as nginx lists them (headerlist.go).
 func (r *request) headerLines() []headerLine {
-	if !r.headersChanged && r.r.Context().Value(headersChangedKey{}) == nil {
-		if head := rawHead(r.r); head != nil {
-			return rawHeaderLines(head)
-		}
+	if r.inHeaders != nil {
+		return r.inHeaders
 	}
-	names := make([]string, 0, len(r.r.Header)+1)
-	for k := range r.r.Header {
-		if !strings.Contains(k, "_") {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	var lines []headerLine
-	if r.r.Host != "" {
-		lines = append(lines, headerLine{"Host", r.r.Host})
-	}
-	for _, name := range names {
-		for _, v := range r.r.Header[name] {
-			lines = append(lines, headerLine{name, v})
-		}
-	}
-	return lines
+	return clientHeaderLines(r.r)
 }
 
 // ngx.req.get_headers(max_headers?, raw?): lower-case names (original case with raw), repeated
@@ -219,29 +198,48 @@ func ngxReqGetBodyData(L *lua.LState) int {
 	return 1
 }
 
+// ngx.req.set_header(name, value): a table's first value replaces the field, the others
+// are added after the last field; nil or {} clears it (headerlist.go).
 func ngxReqSetHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
 	r.headersChanged = true
-	name := headerName(L.CheckString(1))
+	name := escapeHeader(L.CheckString(1), true) // unsafe bytes %-escaped, as lua-nginx-module
 	switch v := L.Get(2).(type) {
 	case *lua.LNilType:
-		r.r.Header.Del(name)
+		r.setHeaderLine(name, "", true)
 	case *lua.LTable:
-		r.r.Header.Del(name)
-		v.ForEach(func(_, e lua.LValue) { r.r.Header.Add(name, luaToString(e)) })
+		n := v.Len()
+		if n == 0 {
+			r.setHeaderLine(name, "", true)
+		}
+		for i := 1; i <= n; i++ {
+			r.setHeaderLine(name, escapeHeader(luaToString(v.RawGetInt(i)), false), i == 1)
+		}
 	default:
-		r.r.Header.Set(name, luaToString(v))
+		r.setHeaderLine(name, escapeHeader(luaToString(v), false), true)
 	}
-	if strings.EqualFold(name, "host") {
-		r.r.Host = r.r.Header.Get("Host")
+	if strings.EqualFold(name, "Content-Length") {
+		r.limitBody()
 	}
 	return 0
+}
+
+// limitBody makes a body not read yet end at a Content-Length Lua lowered, as nginx reads
+// only content_length_n bytes of it.
+func (r *request) limitBody() {
+	if r.bodyRead || r.r.Body == nil || r.r.ContentLength < 0 {
+		return
+	}
+	r.r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(r.r.Body, r.r.ContentLength), r.r.Body}
 }
 
 func ngxReqClearHeader(L *lua.LState) int {
 	r := httpRequestOf(L)
 	r.headersChanged = true
-	r.r.Header.Del(headerName(L.CheckString(1)))
+	r.setHeaderLine(escapeHeader(L.CheckString(1), true), "", true)
 	return 0
 }
 

@@ -250,6 +250,12 @@ func (r *request) variable(name string) (string, bool) {
 		return tlsVersionName(hr.TLS.Version), true
 	}
 	switch {
+	case name == "proxy_add_x_forwarded_for": // the client's X-Forwarded-For, then its address
+		ip := remoteIP(hr.RemoteAddr)
+		if xff := hr.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			return strings.Join(xff, ", ") + ", " + ip, true
+		}
+		return ip, true
 	case strings.HasPrefix(name, "http_"):
 		return header1(hr, strings.ReplaceAll(name[5:], "_", "-"))
 	case strings.HasPrefix(name, "arg_"):

@@ -230,6 +230,13 @@ func WithVars(ctx context.Context, vars map[string]string) context.Context {
 	return context.WithValue(ctx, varsKey{}, vars)
 }
 
+// SetVarsOf is the map of the request's "set" variables (WithVars), where the server's
+// access checks write theirs (auth_request_set); nil if none.
+func SetVarsOf(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(varsKey{}).(map[string]string)
+	return m
+}
+
 // Variable computes the built-in nginx variable $name for hr (as ngx.var.name would), for
 // the server's own use of variables in directive values.
 func (h *Host) Variable(hr *http.Request, name string) (string, bool) {
@@ -260,7 +267,7 @@ func (r *request) serveFallback(h http.Handler) {
 			hd[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
 		}
 	}
-	h.ServeHTTP(fw, r.withLuaVars(r.r))
+	h.ServeHTTP(fw, r.withBody(r.withHeaderList(r.withLuaVars(r.r))))
 	if bw != nil {
 		bw.end()
 	}
@@ -382,7 +389,10 @@ func (ph *PhaseHandler) serveWith(r *request) {
 	for i := 0; i < 3 && !failed; i++ {
 		st := ph.phases[i]
 		if i == 1 && ph.guard != nil {
-			done, skip := ph.guard(w, hr)
+			done, skip := ph.guard(w, r.withHeaderList(r.withLuaVars(hr)))
+			for k, v := range r.setVars { // auth_request_set's
+				r.vars[k] = lua.LString(v)
+			}
 			if done {
 				r.headersSent, content = true, true
 				break

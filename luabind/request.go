@@ -48,9 +48,10 @@ func (h *Host) InlineHandler(chunkname string, src []byte) (*Handler, error) {
 
 // request is one HTTP request while its Lua handler runs.
 type request struct {
-	cleanFiles     []string // set_body_file(path, true): removed when the request ends
-	bodyFile       string   // the file ngx.req.set_body_file made the body (its content is bodyData)
-	headersChanged bool     // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
+	cleanFiles     []string     // set_body_file(path, true): removed when the request ends
+	bodyFile       string       // the file ngx.req.set_body_file made the body (its content is bodyData)
+	headersChanged bool         // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
+	inHeaders      []headerLine // the header list once Lua changed it (headerlist.go); nil before
 	host           *Host
 	sc             *scope // the location's settings
 	w              http.ResponseWriter

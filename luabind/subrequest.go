@@ -195,6 +195,8 @@ type CaptureWriter struct {
 	special   bool // an error page: its body is not captured
 	headOnly  bool // a HEAD subrequest: no body
 	keepPages bool // see KeepErrorPages
+	// Upstream is the response head a proxy_pass handler got ($upstream_http_* after it)
+	Upstream http.Header
 }
 
 // NewCaptureWriter returns an empty CaptureWriter.
@@ -921,6 +923,10 @@ func (r *request) captureSpecial(status int) bool {
 		return false
 	}
 	c.Special(status)
+	for _, f := range r.header.fields { // ngx.header's fields stay in headers_out
+		c.header[http.CanonicalHeaderKey(f.name)] = f.values
+		c.setName(f.name)
+	}
 	if c.header.Get("Content-Type") == "" {
 		c.header.Set("Content-Type", r.sc.defaultType)
 	}
@@ -1031,5 +1037,13 @@ func (r *request) varsToHeaderFilter() {
 			return
 		}
 		w = u.Unwrap()
+	}
+}
+
+// ShareVars gives the subrequest sr (from NewSubrequest) vars as its parent's variables,
+// as a plain nginx subrequest (auth_request) shares them.
+func ShareVars(sr *http.Request, vars map[string]string) {
+	if in := internalOf(sr.Context()); in != nil && len(vars) > 0 {
+		in.vars = vars
 	}
 }

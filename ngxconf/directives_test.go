@@ -21,8 +21,8 @@ func TestDirectiveTables(t *testing.T) {
 func TestCheck(t *testing.T) {
 	tests := []struct{ src, want, tuning string }{
 		{"http { server { lua_shared_dic x 1m; } }", `unknown directive "lua_shared_dic" in f.conf:1`, ""},
-		{"events {}\nhttp {\n server {\n  location / { auth_request /a; }\n }\n}", `"auth_request" directive is not supported by luaws`, ""},
-		{"http { server { location / { proxy_cache off; gzip on; } } }", "", "gzip"},
+		{"events {}\nhttp {\n server {\n  location / { mirror /a; }\n }\n}", `"mirror" directive is not supported by luaws`, ""},
+		{"http { server { location / { proxy_cache off; gunzip on; } } }", "", "gunzip"},
 		{"http { types { text/html html; application/x-foo foo; } sendfile on; }", "", "sendfile"},
 		{"http { content_by_lua_block { local t = { bogus = 1 } } }", "", ""},
 		{"http { map $a $b { default 1; x 2; } }", "", ""},

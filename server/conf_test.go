@@ -568,7 +568,7 @@ func TestStubStatusAndLuaMerge(t *testing.T) {
 func TestConfRejects(t *testing.T) {
 	tests := []struct{ conf, want string }{
 		{`http { server { lua_shared_dic x 1m; } }`, `unknown directive "lua_shared_dic" in /x/conf/nginx.conf:1`},
-		{"http {\n server {\n  location /a { auth_request /auth; }\n }\n}", `"auth_request" directive is not supported by luaws`},
+		{"http {\n server {\n  location /a { mirror /m; }\n }\n}", `"mirror" directive is not supported by luaws`},
 		{"http {\n server {\n  location /a { }\n  location /a { }\n }\n}", `duplicate location "/a" in /x/conf/nginx.conf:4`},
 		{"http {\n server {\n  location /a { location /a/b {} location /a/b {} }\n }\n}", `duplicate location "/a/b" in /x/conf/nginx.conf:3`},
 		{"http {\n server {\n  location = /a { }\n  location /a { }\n  location = /a {}\n }\n}", `duplicate location "=/a" in /x/conf/nginx.conf:5`},

@@ -168,6 +168,9 @@ func (e *echoRun) expand(s string) string {
 		set["echo_cacheable_request_uri"] = uri
 		set["echo_timer_elapsed"] = strconv.FormatFloat(time.Since(e.start).Seconds(), 'f', 3, 64)
 		set["echo_request_body"] = string(e.body)
+		if strings.Contains(s, "echo_client_request_headers") {
+			set["echo_client_request_headers"] = clientRequestHeaders(main)
+		}
 	}
 	return expand(s, e.r, e.h.vars, set)
 }
@@ -446,3 +449,19 @@ func (w *echoFilterWriter) Write(p []byte) (int, error) {
 }
 
 func (w *echoFilterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// clientRequestHeaders is $echo_client_request_headers: the main request's head as the
+// client sent it, request line to empty line; rebuilt from the header list where the server
+// did not keep the bytes (TLS).
+func clientRequestHeaders(main *http.Request) string {
+	if head := luabind.ClientHead(main.Context()); head != nil {
+		return string(head)
+	}
+	var b strings.Builder
+	b.WriteString(main.Method + " " + main.RequestURI + " " + main.Proto + "\r\n")
+	for _, f := range luabind.RequestHeaders(main) {
+		b.WriteString(f.Name + ": " + f.Value + "\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}

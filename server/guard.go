@@ -10,7 +10,7 @@ import (
 )
 
 // Guard runs a location's preaccess and access phases as nginx does: limit_req, then
-// limit_conn, then allow/deny and auth_basic combined by satisfy.
+// limit_conn, then allow/deny, auth_basic and auth_request combined by satisfy.
 type Guard struct {
 	limitReqs       []*limitReq
 	limitReqStatus  int
@@ -21,6 +21,7 @@ type Guard struct {
 	reqDry, connDry bool // limit_req_dry_run, limit_conn_dry_run
 	rules           []accessRule
 	auth            *basicAuth
+	authReq         *authRequest // auth_request (authrequest.go)
 	satisfyAny      bool
 	vars            Variables
 	log             *errlog.Logger
@@ -29,7 +30,7 @@ type Guard struct {
 
 // empty reports whether g checks nothing.
 func (g *Guard) empty() bool {
-	return g == nil || len(g.limitReqs) == 0 && len(g.limitConns) == 0 && len(g.rules) == 0 && g.auth == nil
+	return g == nil || len(g.limitReqs) == 0 && len(g.limitConns) == 0 && len(g.rules) == 0 && g.auth == nil && g.authReq == nil
 }
 
 func (g *Guard) logf(r *http.Request, level int, format string, args ...any) {
@@ -125,7 +126,6 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request) (done, skipAccess 
 			if g.satisfyAny {
 				return false, true
 			}
-			return false, false
 		case authNone:
 			g.logf(r, errlog.Info, "no user/password was provided for basic authentication")
 		case authNoUser:
@@ -137,13 +137,37 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request) (done, skipAccess 
 			writeSpecial(w, r, http.StatusInternalServerError)
 			return true, false
 		}
-		w.Header().Set("WWW-Authenticate", "Basic realm=\""+g.auth.realm+"\"")
-		writeSpecial(w, r, http.StatusUnauthorized)
-		return true, false
+		if res != authOK {
+			w.Header().Set("WWW-Authenticate", "Basic realm=\""+g.auth.realm+"\"")
+			if !g.satisfyAny {
+				writeSpecial(w, r, http.StatusUnauthorized)
+				return true, false
+			}
+			code = http.StatusUnauthorized
+		}
 	}
-	if code != 0 {
-		// satisfy any, with nothing else to satisfy
-		g.logf(r, errlog.Err, "access forbidden by rule")
+	if g.authReq != nil {
+		c := g.authReq.check(w, r, g)
+		switch {
+		case c == 0 && g.satisfyAny:
+			return false, true
+		case c == http.StatusForbidden || c == http.StatusUnauthorized:
+			if !g.satisfyAny {
+				writeSpecial(w, r, c)
+				return true, false
+			}
+			if code != http.StatusUnauthorized { // nginx's access_code: a 401 stays
+				code = c
+			}
+		case c != 0:
+			writeSpecial(w, r, c)
+			return true, false
+		}
+	}
+	if code != 0 && g.satisfyAny { // satisfy any, and nothing was satisfied
+		if code == http.StatusForbidden {
+			g.logf(r, errlog.Err, "access forbidden by rule")
+		}
 		writeSpecial(w, r, code)
 		return true, false
 	}

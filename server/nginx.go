@@ -99,6 +99,15 @@ type scope struct {
 	// lua-nginx-module per-location flags (nil: the default)
 	checkAbort   *bool
 	codeCacheOff bool
+	gzip         *gzipConf // gzip and gzip_* (nil: never set)
+	// dav_methods (nil: off), dav_access, create_full_put_path, min_delete_depth
+	davMethods  map[string]bool
+	davAccess   os.FileMode
+	davFullPath bool
+	davMinDepth int
+	// auth_request URI ("": off) and its auth_request_set
+	authRequest    string
+	authRequestSet []SetVar
 	// proxy
 	proxySet       []Header
 	proxyVersion   string
@@ -151,7 +160,7 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 	}
 	sc := scope{root: o.Prefix + "html", index: []string{"index.html"}, defaultType: "text/plain",
 		log: o.Log, maxBody: 1 << 20, limitReqStatus: 503, limitReqLevel: errlog.Err,
-		limitConnStatus: 503, limitConnLevel: errlog.Err, proxyVersion: "1.0",
+		limitConnStatus: 503, limitConnLevel: errlog.Err, proxyVersion: "1.0", davAccess: 0600,
 		connectTimeout: 60 * time.Second, readTimeout: 60 * time.Second, sendTimeout: 60 * time.Second,
 		passHeaders: true, passBody: true}
 	combined, _ := ParseLogFormat("combined", combinedFormat, "default")
@@ -927,6 +936,9 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 		limitConns: sc.limitConns, limitConnStatus: sc.limitConnStatus, limitConnLevel: sc.limitConnLevel,
 		reqDry: sc.limitReqDry, connDry: sc.limitConnDry,
 		rules: sc.rules, auth: sc.auth, satisfyAny: sc.satisfyAny, vars: host, log: sc.log, serverName: sc.serverName}
+	if sc.authRequest != "" {
+		lh.Guard.authReq = &authRequest{uri: sc.authRequest, sets: sc.authRequestSet, vars: host}
+	}
 	switch {
 	case sc.auth != nil && sc.auth.realm == "":
 		lh.Guard.auth = nil // auth_basic_user_file alone: auth_basic is off
@@ -948,6 +960,11 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 			DefaultType: sc.defaultType, Types: sc.types, Log: sc.log}
 		st.LogConn = func(r *http.Request) *errlog.Conn { return logConn(r, sc.serverName) }
 		static = st
+		if sc.davMethods != nil {
+			static = &Dav{Static: st, Methods: sc.davMethods, Access: sc.davAccess,
+				CreateFullPath: sc.davFullPath, MinDeleteDepth: sc.davMinDepth}
+		}
+		static = sc.gzip.wrap(static)
 		for _, x := range ngxconf.Find(d.Block, "try_files") {
 			if len(x.Args) < 2 {
 				return nil, nargs(x)

@@ -198,6 +198,76 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.rules = nil
 		}
 		sc.rules = append(append([]accessRule(nil), sc.rules...), ru)
+	case "gzip", "gzip_types", "gzip_min_length", "gzip_comp_level", "gzip_http_version", "gzip_proxied", "gzip_vary":
+		g := gzipConf{level: 1, minLength: 20, httpVersion: 11}
+		if sc.gzip != nil {
+			g = *sc.gzip
+		}
+		if err := parseGzip(&g, d.Name, d.Args); err != nil {
+			return emerg(d, "%v", err)
+		}
+		sc.gzip = &g
+	case "dav_methods":
+		if len(d.Args) == 0 {
+			return nargs(d)
+		}
+		sc.davMethods = map[string]bool{}
+		for _, m := range d.Args {
+			switch m = strings.ToUpper(m); m {
+			case "OFF":
+				if len(d.Args) != 1 {
+					return emerg(d, "invalid value \"%s\"", "off")
+				}
+				sc.davMethods = nil
+			case "PUT", "DELETE", "MKCOL", "COPY", "MOVE":
+				sc.davMethods[m] = true
+			default:
+				return emerg(d, "invalid value \"%s\"", strings.ToLower(m))
+			}
+		}
+	case "dav_access":
+		if len(d.Args) == 0 || len(d.Args) > 3 {
+			return nargs(d)
+		}
+		m, err := parseDavAccess(d.Args)
+		if err != nil {
+			return emerg(d, "%v", err)
+		}
+		sc.davAccess = m
+	case "create_full_put_path":
+		on, err := onOff(d)
+		if err != nil {
+			return err
+		}
+		sc.davFullPath = on
+	case "min_delete_depth":
+		if len(d.Args) != 1 {
+			return nargs(d)
+		}
+		n, err := strconv.Atoi(d.Args[0])
+		if err != nil || n < 0 {
+			return emerg(d, "invalid number \"%s\"", d.Args[0])
+		}
+		sc.davMinDepth = n
+	case "auth_request":
+		if len(d.Args) != 1 {
+			return nargs(d)
+		}
+		sc.authRequest = d.Args[0]
+		if d.Args[0] == "off" {
+			sc.authRequest = ""
+		}
+	case "auth_request_set":
+		if len(d.Args) != 2 {
+			return nargs(d)
+		}
+		if len(d.Args[0]) < 2 || d.Args[0][0] != '$' {
+			return emerg(d, "invalid variable name \"%s\"", d.Args[0])
+		}
+		if first("auth_request_set") {
+			sc.authRequestSet = nil
+		}
+		sc.authRequestSet = append(append([]SetVar(nil), sc.authRequestSet...), SetVar{Name: d.Args[0][1:], Value: d.Args[1]})
 	case "satisfy":
 		if len(d.Args) != 1 || (d.Args[0] != "all" && d.Args[0] != "any") {
 			return emerg(d, "invalid value \"%s\" in \"satisfy\" directive, it must be \"all\" or \"any\"", strings.Join(d.Args, " "))
@@ -533,7 +603,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 			}
 			if strings.Contains(x.Args[0], "$") { // evaluated per request (proxyvar.go)
 				out = &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: "http",
-					locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+					locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
 					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}}
 				continue
@@ -547,7 +617,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				return nil, emerg(x, "\"proxy_pass\" cannot have URI part in location given by regular expression, or inside named location, or inside \"if\" statement, or inside \"limit_except\" block")
 			}
 			p := &Proxy{upstream: u, scheme: "http", proxyHost: host, uri: uri, hasURI: hasURI,
-				locPath: locPath, headers: proxyHeaders(sc.proxySet), passHeaders: sc.passHeaders,
+				locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 				passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
 				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}
 			out = p

@@ -8,11 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
@@ -58,7 +56,8 @@ type Upstream struct {
 	peers     []*peer
 	keepalive int
 	mu        sync.Mutex
-	implicit  bool // made from a proxy_pass URL
+	implicit  bool     // made from a proxy_pass URL
+	pool      connPool // idle connections, up to keepalive per server
 }
 
 // parseUpstreamServer reads "server address [weight=N] [max_fails=N] [fail_timeout=T]
@@ -171,7 +170,8 @@ type Proxy struct {
 	hasURI         bool
 	exactURI       bool // the URL had variables: its URI part is sent as it is
 	locPath        string
-	headers        []Header // proxy_set_header, nginx's defaults first
+	headers        []Header // proxy_set_header, then nginx's defaults
+	version        string   // proxy_http_version
 	passHeaders    bool
 	passBody       bool
 	connectTimeout time.Duration
@@ -180,13 +180,11 @@ type Proxy struct {
 	vars           Variables
 	log            *errlog.Logger
 	serverName     string
-
-	once      sync.Once
-	transport *http.Transport
 }
 
 // defaultProxyHeaders are nginx's proxy_set_header defaults (an empty value: not sent).
 var defaultProxyHeaders = []Header{{Name: "Host", Value: "$proxy_host"}, {Name: "Connection", Value: "close"},
+	{Name: "Content-Length", Value: "$proxy_internal_body_length"}, {Name: "Transfer-Encoding"},
 	{Name: "TE"}, {Name: "Keep-Alive"}, {Name: "Expect"}, {Name: "Upgrade"}}
 
 // proxyHeaders merges the configured proxy_set_header with nginx's defaults.
@@ -204,28 +202,6 @@ func proxyHeaders(set []Header) []Header {
 		}
 	}
 	return out
-}
-
-// client is the location's connections to its upstream: kept alive (up to the upstream's
-// keepalive per server) when the upstream has keepalive, else one per request.
-func (p *Proxy) client() *http.Transport {
-	p.once.Do(func() {
-		d := &net.Dialer{Timeout: p.connectTimeout}
-		p.transport = &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, &connectError{err}
-				}
-				return c, nil
-			},
-			ResponseHeaderTimeout: p.readTimeout,
-			DisableKeepAlives:     p.upstream.keepalive == 0,
-			MaxIdleConnsPerHost:   max(p.upstream.keepalive, 1),
-			DisableCompression:    true,
-		}
-	})
-	return p.transport
 }
 
 func (p *Proxy) logf(r *http.Request, level int, upstream, format string, args ...any) {
@@ -253,46 +229,19 @@ func (p *Proxy) target(r *http.Request) string {
 	return t
 }
 
-// outHeader builds the request head sent upstream, as nginx does.
-func (p *Proxy) outHeader(r *http.Request) (http.Header, string, bool) {
-	h := http.Header{}
-	set := map[string]bool{}
-	host := ""
-	upgrade := false
-	for _, sh := range p.headers {
-		set[http.CanonicalHeaderKey(sh.Name)] = true
-		v := expand(sh.Value, r, p.vars, map[string]string{"proxy_host": p.proxyHost})
-		if v == "" {
-			continue
-		}
-		if strings.EqualFold(sh.Name, "Host") {
-			host = v
-			continue
-		}
-		h[sh.Name] = append(h[sh.Name], v) // the name as written, as nginx sends it
-	}
-	if p.passHeaders {
-		for k, vs := range r.Header {
-			if set[k] || k == "Content-Length" || k == "Transfer-Encoding" {
-				continue
-			}
-			h[k] = append([]string(nil), vs...)
+// upgrades reports whether the head sent for r asks for a protocol upgrade (a websocket:
+// proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").
+func (p *Proxy) upgrades(r *http.Request) bool {
+	var upgrade, conn string
+	for _, h := range p.headers {
+		switch {
+		case strings.EqualFold(h.Name, "Upgrade"):
+			upgrade = expand(h.Value, r, p.vars, nil)
+		case strings.EqualFold(h.Name, "Connection"):
+			conn = expand(h.Value, r, p.vars, nil)
 		}
 	}
-	if headerValue(h, "Upgrade") != "" && strings.Contains(strings.ToLower(headerValue(h, "Connection")), "upgrade") {
-		upgrade = true
-	}
-	return h, host, upgrade
-}
-
-// headerValue looks a field up whatever the case of its name in h.
-func headerValue(h http.Header, name string) string {
-	for k, vs := range h {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0]
-		}
-	}
-	return ""
+	return upgrade != "" && strings.Contains(strings.ToLower(conn), "upgrade")
 }
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -301,7 +250,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st != nil {
 		st.upstream = info
 	}
-	hdr, host, upgrade := p.outHeader(r)
+	upgrade := p.upgrades(r)
 	tried := map[*peer]bool{}
 	for {
 		pe := p.upstream.pick(tried)
@@ -324,9 +273,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var status int
 		var err error
 		if upgrade {
-			status, err = p.tunnel(w, r, pe, hdr, host)
+			status, err = p.tunnel(w, r, pe)
 		} else {
-			status, err = p.forward(w, r, pe, hdr, host)
+			status, err = p.forward(w, r, pe)
 		}
 		info.addrs = append(info.addrs, pe.addr)
 		ms := time.Since(start).Milliseconds()
@@ -376,34 +325,31 @@ var hopByHop = map[string]bool{"Connection": true, "Keep-Alive": true, "Transfer
 	"X-Accel-Limit-Rate": true, "X-Accel-Buffering": true, "X-Accel-Charset": true, "Upgrade": true,
 	"Proxy-Connection": true, "Te": true, "Trailer": true}
 
-// forward proxies a plain HTTP request; a connect failure is a *connectError (nothing was
-// sent to the client yet).
-func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr http.Header, host string) (int, error) {
-	tr := p.client()
-	var body io.Reader
-	if p.passBody && r.Body != nil && r.ContentLength != 0 {
-		body = r.Body
-	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, r.Method, "http://"+pe.addr+"/", body)
+// forward proxies a plain HTTP request with the head nginx writes (proxyhead.go); a
+// connect failure is a *connectError (nothing was sent to the client yet).
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer) (int, error) {
+	body, bodyLen, err := p.requestBody(r)
 	if err != nil {
 		return 0, err
 	}
-	out.URL.Opaque = p.target(r) // sent as it is, escapes and all
-	out.Header = hdr.Clone()
-	out.Host = host
-	if body != nil {
-		out.ContentLength = r.ContentLength
-	}
-	if strings.EqualFold(headerValue(hdr, "Connection"), "close") {
-		out.Close = true
-	}
-	resp, err := tr.RoundTrip(out)
+	head := p.proxyHead(r, bodyLen)
+	c, resp, err := p.roundTrip(r, pe, head, body)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	keep := false
+	defer func() {
+		if keep && p.upstream.keepalive > 0 {
+			p.upstream.pool.put(pe.addr, c, p.upstream.keepalive)
+		} else {
+			c.Close()
+		}
+	}()
+	stop := context.AfterFunc(r.Context(), func() { c.Close() }) // the client went away
+	defer stop()
+	if cw := luabind.CaptureOf(w); cw != nil {
+		cw.Upstream = resp.Header
+	}
 	for k, vs := range resp.Header {
 		if hopByHop[k] {
 			continue
@@ -428,11 +374,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 	if readTimeout <= 0 {
 		readTimeout = 60 * time.Second
 	}
-	var timedOut atomic.Bool
-	idle := time.AfterFunc(readTimeout, func() { timedOut.Store(true); cancel() })
-	defer idle.Stop()
 	for {
-		idle.Reset(readTimeout)
+		_ = c.SetReadDeadline(time.Now().Add(readTimeout))
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
@@ -440,43 +383,106 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, pe *peer, hdr ht
 			}
 			_ = rc.Flush()
 		}
+		if rerr == io.EOF {
+			keep = !resp.Close && c.br.Buffered() == 0 && r.Context().Err() == nil
+			return resp.StatusCode, nil
+		}
 		if rerr != nil {
-			if rerr != io.EOF {
-				msg := "upstream prematurely closed connection while reading upstream"
-				if timedOut.Load() {
-					msg = "upstream timed out (110: Connection timed out) while reading upstream"
-				}
-				p.logf(r, errlog.Err, "http://"+pe.addr+p.target(r), "%s", msg)
-				if c := luabind.CaptureOf(w); c != nil { // a subrequest's body cut short
-					c.Truncate()
-				}
+			msg := "upstream prematurely closed connection while reading upstream"
+			var ne net.Error
+			if errors.As(rerr, &ne) && ne.Timeout() {
+				msg = "upstream timed out (110: Connection timed out) while reading upstream"
+			}
+			p.logf(r, errlog.Err, "http://"+pe.addr+p.target(r), "%s", msg)
+			if c := luabind.CaptureOf(w); c != nil { // a subrequest's body cut short
+				c.Truncate()
 			}
 			return resp.StatusCode, nil
 		}
 	}
 }
 
+// roundTrip sends head and body to pe on a kept-alive connection of the upstream or a new
+// one, and reads the response head (1xx interim responses skipped). A kept-alive connection
+// the server closed meanwhile is replaced by a new one once.
+func (p *Proxy) roundTrip(r *http.Request, pe *peer, head []byte, body io.Reader) (*upConn, *http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		c := p.upstream.pool.get(pe.addr)
+		reused := c != nil && attempt == 0
+		if !reused {
+			nc, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", pe.addr)
+			if err != nil {
+				return nil, nil, &connectError{err}
+			}
+			c = &upConn{Conn: nc, br: bufio.NewReader(nc)}
+		}
+		resp, err := p.exchange(c, r.Method, head, body)
+		if err == nil {
+			return c, resp, nil
+		}
+		c.Close()
+		if !reused || body != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// exchange writes the request on c and reads the response head within the timeouts.
+func (p *Proxy) exchange(c *upConn, method string, head []byte, body io.Reader) (*http.Response, error) {
+	if p.sendTimeout > 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(p.sendTimeout))
+	}
+	if _, err := c.Write(head); err != nil {
+		return nil, fmt.Errorf("send request head: %w", err)
+	}
+	if body != nil {
+		if _, err := io.Copy(c, body); err != nil {
+			return nil, fmt.Errorf("send request body: %w", err)
+		}
+	}
+	_ = c.SetWriteDeadline(time.Time{})
+	for {
+		if p.readTimeout > 0 {
+			_ = c.SetReadDeadline(time.Now().Add(p.readTimeout))
+		}
+		resp, err := http.ReadResponse(c.br, &http.Request{Method: method})
+		if err != nil {
+			return nil, fmt.Errorf("read response header: %w", err)
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+		resp.Body.Close()
+	}
+}
+
 // tunnel proxies a request that asks for a protocol upgrade (a websocket): on 101 both
 // connections are joined until either side closes or nothing moves for proxy_read_timeout.
-func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, pe *peer, hdr http.Header, host string) (int, error) {
+func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, pe *peer) (int, error) {
 	up, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", pe.addr)
 	if err != nil {
 		return 0, &connectError{err}
 	}
-	out := &http.Request{Method: r.Method, URL: &url.URL{Opaque: p.target(r)}, Header: hdr,
-		Host: host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	if p.passBody && r.ContentLength > 0 {
-		out.Body, out.ContentLength = r.Body, r.ContentLength
-	}
-	_ = up.SetWriteDeadline(time.Now().Add(p.sendTimeout))
-	if err := out.Write(up); err != nil {
+	body, bodyLen, err := p.requestBody(r)
+	if err != nil {
 		up.Close()
 		return 0, err
+	}
+	_ = up.SetWriteDeadline(time.Now().Add(p.sendTimeout))
+	if _, err := up.Write(p.proxyHead(r, bodyLen)); err != nil {
+		up.Close()
+		return 0, fmt.Errorf("send request head: %w", err)
+	}
+	if body != nil {
+		if _, err := io.Copy(up, body); err != nil {
+			up.Close()
+			return 0, fmt.Errorf("send request body: %w", err)
+		}
 	}
 	_ = up.SetWriteDeadline(time.Time{})
 	_ = up.SetReadDeadline(time.Now().Add(p.readTimeout))
 	br := bufio.NewReader(up)
-	resp, err := http.ReadResponse(br, out)
+	resp, err := http.ReadResponse(br, &http.Request{Method: r.Method})
 	if err != nil {
 		up.Close()
 		return 0, err

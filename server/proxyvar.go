@@ -41,7 +41,7 @@ func (v *varProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		b := v.proto
 		p = &Proxy{upstream: u, scheme: b.scheme, proxyHost: host, uri: uri, hasURI: hasURI,
-			exactURI: hasURI, locPath: b.locPath, headers: b.headers, passHeaders: b.passHeaders,
+			exactURI: hasURI, locPath: b.locPath, headers: b.headers, version: b.version, passHeaders: b.passHeaders,
 			passBody: b.passBody, connectTimeout: b.connectTimeout, readTimeout: b.readTimeout,
 			sendTimeout: b.sendTimeout, vars: b.vars, log: b.log, serverName: b.serverName}
 		v.mu.Lock()

@@ -250,7 +250,7 @@ func TestCommandLine(t *testing.T) {
 	missingHandler := write("bad4h.conf", "http { server {\n location / { content_by_lua_file nope.lua; }\n } }\n")
 	// as Debian's nginx 1.22 words them (compared by running it on the same files)
 	unknown := write("bad5.conf", "events {}\nhttp {\n  server {\n    lua_shared_dic x 1m;\n  }\n}\n")
-	refused := write("bad6.conf", "events {}\nhttp {\n  server {\n    location /a { auth_request /auth; }\n  }\n}\n")
+	refused := write("bad6.conf", "events {}\nhttp {\n  server {\n    location /a { mirror /m; }\n  }\n}\n")
 	dupLoc := write("bad7.conf", "events {}\nhttp {\n  server { listen 127.0.0.1:1; location /x {} location /x {} }\n}\n")
 	dupName := write("warn1.conf", "events {}\nhttp {\n  server { listen 127.0.0.1:1; server_name a; }\n  server { listen 127.0.0.1:1; server_name a; }\n}\n")
 	tuning := write("tuning.conf", "events { worker_connections 64; }\nhttp {\n  sendfile on; tcp_nopush on; sendfile off;\n  server { listen 127.0.0.1:1; }\n}\n")
@@ -280,7 +280,7 @@ func TestCommandLine(t *testing.T) {
 		{"unknown directive at start", []string{"-p", dir, "-c", unknown, "-g", "daemon off;"}, 1,
 			`^luaws: \[emerg\] unknown directive "lua_shared_dic" in .*bad5.conf:4\n$`},
 		{"refused directive", []string{"-t", "-p", dir, "-c", refused}, 1,
-			`^luaws: \[emerg\] "auth_request" directive is not supported by luaws .* in .*bad6.conf:4\n.*test failed\n$`},
+			`^luaws: \[emerg\] "mirror" directive is not supported by luaws .* in .*bad6.conf:4\n.*test failed\n$`},
 		{"duplicate location", []string{"-t", "-p", dir, "-c", dupLoc}, 1,
 			`^luaws: \[emerg\] duplicate location "/x" in .*bad7.conf:3\n.*test failed\n$`},
 		{"conflicting server name", []string{"-t", "-p", dir, "-c", dupName}, 0,
