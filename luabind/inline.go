@@ -167,15 +167,18 @@ func (t *lthread) blockInline(L *lua.LState, s *socket, f func()) {
 	if t.ctx.Err() == nil {
 		f()
 	}
-	in.t = nil
-	t.inlineL = nil
-	if t.yielded {
+	waited := t.yielded
+	if waited {
 		t.yielded = false
 		t.req.vm.baton.Lock()
 		t.req.vm.baton.claim(t)
 		t.waitL = nil
 		L.G.CurrentThread = L
-	} else {
+	}
+	// cleared with the baton held: the other threads read in.t (inlineOK) under it
+	in.t = nil
+	t.inlineL = nil
+	if !waited {
 		// An I/O operation is a yield point for lua_max_running_time's watchdog (budget.go)
 		// whether or not it had to wait: a handler echoing a client that keeps sending is
 		// not a thread spinning without yielding.
