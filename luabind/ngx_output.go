@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -98,38 +99,27 @@ func (r *request) rawHead(contentLength int) error {
 		r.status = st
 	}
 	// the head in nginx's order: Server, Date, Content-Type, Content-Length, the handler's
-	h := http.Header{"Server": {token}, "Date": {time.Now().UTC().Format(http.TimeFormat)}}
-	order := []string{"Server", "Date", "Content-Type", "Content-Length"}
-	if r.header.index("Content-Type") < 0 {
-		h["Content-Type"] = []string{r.sc.defaultType}
+	var hd orderedHead
+	hd.add("Server", token)
+	hd.add("Date", time.Now().UTC().Format(http.TimeFormat))
+	if ct := r.header.get("Content-Type"); len(ct) > 0 {
+		hd.add("Content-Type", ct...)
+	} else {
+		hd.add("Content-Type", r.sc.defaultType)
 	}
 	if contentLength >= 0 {
-		h["Content-Length"] = []string{strconv.Itoa(contentLength)}
+		hd.add("Content-Length", strconv.Itoa(contentLength))
+	} else {
+		hd.add("Content-Length", r.header.get("Content-Length")...)
 	}
 	for _, f := range r.header.fields {
-		k := http.CanonicalHeaderKey(f.name)
-		if _, seen := h[k]; !seen {
-			order = append(order, k)
-		}
-		h[k] = append(h[k], f.values...)
-	}
-	if finisher != nil { // headers-more, server_tokens
-		finisher.FinishHead(h, st)
-		for k := range h {
-			if !slices.Contains(order, k) {
-				order = append(order, k)
-			}
+		if k := http.CanonicalHeaderKey(f.name); k != "Content-Type" && k != "Content-Length" && k != "Connection" {
+			hd.add(k, f.values...)
 		}
 	}
+	hd.finish(finisher, st) // headers-more, server_tokens
 	b := append(make([]byte, 0, 256), "HTTP/1.1 "+strconv.Itoa(st)+" "+nginxReason(st)+"\r\n"...)
-	for _, k := range order {
-		if k == "Connection" {
-			continue
-		}
-		for _, v := range h[k] {
-			b = append(b, k+": "+v+"\r\n"...)
-		}
-	}
+	b = hd.appendFields(b, "Connection")
 	b = append(b, "Connection: close\r\n\r\n"...)
 	_ = conn.SetWriteDeadline(deadline(defaultSocketTimeout))
 	n, err := conn.Write(b)
@@ -252,36 +242,72 @@ func (r *request) sendSpecial(status int) {
 
 // pageHeaders are the headers Lua set that nginx sends with its page for a status (it
 // replaces the type and length, and drops the validators).
-// finishRawHead runs a HeadFinisher over a response head luaws wrote itself: the fields keep
-// their order, those it adds come last (Connection stays last but one, as nginx writes it).
-func finishRawHead(head []byte, f HeadFinisher, status int) []byte {
-	status0, rest, _ := bytes.Cut(head, []byte("\r\n"))
-	h := http.Header{}
-	var order []string
-	for _, l := range bytes.Split(rest, []byte("\r\n")) {
-		name, value, ok := bytes.Cut(l, []byte(": "))
-		if !ok {
+// orderedHead is a response head luaws writes itself: its fields by name, in the order
+// their names first came.
+type orderedHead struct {
+	h     http.Header
+	order []string
+}
+
+// add appends values to the field name (canonical); no values, no field.
+func (o *orderedHead) add(name string, values ...string) {
+	if len(values) == 0 {
+		return
+	}
+	if o.h == nil {
+		o.h = http.Header{}
+	}
+	if _, seen := o.h[name]; !seen {
+		o.order = append(o.order, name)
+	}
+	o.h[name] = append(o.h[name], values...)
+}
+
+// finish runs f (nil: none) over the head: the fields it adds come last, by name.
+func (o *orderedHead) finish(f HeadFinisher, status int) {
+	if f == nil {
+		return
+	}
+	if o.h == nil {
+		o.h = http.Header{}
+	}
+	f.FinishHead(o.h, status)
+	var added []string
+	for k := range o.h {
+		if !slices.Contains(o.order, k) {
+			added = append(added, k)
+		}
+	}
+	sort.Strings(added)
+	o.order = append(o.order, added...)
+}
+
+// appendFields writes the fields ("Name: value" lines), leaving out the field skip.
+func (o *orderedHead) appendFields(b []byte, skip string) []byte {
+	for _, k := range o.order {
+		if k == skip {
 			continue
 		}
-		k := http.CanonicalHeaderKey(string(name))
-		if _, seen := h[k]; !seen {
-			order = append(order, k)
-		}
-		h[k] = append(h[k], string(value))
-	}
-	f.FinishHead(h, status)
-	for k := range h {
-		if !slices.Contains(order, k) {
-			order = append(order, k)
+		for _, v := range o.h[k] {
+			b = append(b, k+": "+v+"\r\n"...)
 		}
 	}
-	out := append(append(make([]byte, 0, len(head)+64), status0...), "\r\n"...)
-	for _, k := range order {
-		for _, v := range h[k] {
-			out = append(out, k+": "+v+"\r\n"...)
+	return b
+}
+
+// finishRawHead runs a HeadFinisher over a response head luaws wrote itself (errpage's):
+// the fields keep their order, those it adds come last.
+func finishRawHead(head []byte, f HeadFinisher, status int) []byte {
+	statusLine, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	var hd orderedHead
+	for _, l := range bytes.Split(rest, []byte("\r\n")) {
+		if name, value, ok := bytes.Cut(l, []byte(": ")); ok {
+			hd.add(http.CanonicalHeaderKey(string(name)), string(value))
 		}
 	}
-	return append(out, "\r\n"...)
+	hd.finish(f, status)
+	out := append(append(make([]byte, 0, len(head)+64), statusLine...), "\r\n"...)
+	return append(hd.appendFields(out, ""), "\r\n"...)
 }
 
 func (r *request) pageHeaders() []string {
