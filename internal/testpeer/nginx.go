@@ -91,15 +91,7 @@ http {
 	}
 	b.WriteString("    }\n}\n")
 	conf := filepath.Join(dir, "conf", "nginx.conf")
-	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := startProc(t, "/usr/sbin/nginx", "-p", dir+"/", "-c", conf, "-e", errLog)
-	errlog = func() string { data, _ := os.ReadFile(errLog); return string(data) }
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitListening(p, addr); err != nil {
-		t.Fatalf("nginx: %v\n%s\n%s", err, p.Output.String(), errlog())
-	}
+	addr, errlog := runNginx(t, dir, conf, b.String(), errLog, port)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("nginx error log (tail):\n%s", tail(errlog(), 60))
@@ -140,14 +132,23 @@ http {
 %s
 }
 `, dir, errLog, dir, body)
+	addr, errlog := runNginx(t, dir, conf, src, errLog, port)
+	return "http://" + addr, errlog
+}
+
+// runNginx writes src to conf and runs Debian's nginx on it with prefix dir until the test
+// ends; it returns the address it listens on (127.0.0.1:port) once it does, and a reader of
+// its error log errLog.
+func runNginx(t testing.TB, dir, conf, src, errLog string, port int) (addr string, errlog func() string) {
+	t.Helper()
 	if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := startProc(t, "/usr/sbin/nginx", "-p", dir+"/", "-c", conf, "-e", errLog)
 	errlog = func() string { data, _ := os.ReadFile(errLog); return string(data) }
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+	addr = "127.0.0.1:" + strconv.Itoa(port)
 	if err := waitListening(p, addr); err != nil {
 		t.Fatalf("nginx: %v\n%s\n%s", err, p.Output.String(), errlog())
 	}
-	return "http://" + addr, errlog
+	return addr, errlog
 }
