@@ -470,9 +470,13 @@ func sockSetClientCert(L *lua.LState) int {
 }
 
 // debugLog logs lua-nginx-module's debug lines of the socket: with the request's connection
-// context, or (inRequest false, for what happens after the request may have ended) without.
-func (s *socket) debugLog(inRequest bool) func(string) {
+// context, or (inRequest false, for what happens after the request may have ended) without;
+// nil when the error log leaves debug out.
+func (s *socket) debugLog(inRequest bool) debugLine {
 	log, lc := s.req.sc.log, &s.req.logc
+	if !log.Enabled(errlog.Debug) {
+		return nil
+	}
 	if !inRequest {
 		lc = nil
 	}
@@ -518,14 +522,18 @@ func sockSetKeepalive(L *lua.LState) int {
 	_ = s.conn.SetDeadline(time.Time{})
 	s.forgetDeadlines()
 	log := s.debugLog(true)
-	log("lua tcp socket set keepalive: saving connection " + ngxPointer(s))
-	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size, s.debugLog(false)) {
+	if log != nil {
+		log("lua tcp socket set keepalive: saving connection " + ngxPointer(s))
+	}
+	if s.req.host.pools.put(s.poolName, s.conn, s.reused, timeout, size, s.debugLog(false)) && log != nil {
 		log("lua tcp socket connection pool size: " + strconv.Itoa(size) + ", backlog: -1")
 		log("lua tcp socket keepalive create connection pool for key \"" + s.poolName + "\"")
 	}
-	if timeout <= 0 {
+	switch {
+	case log == nil:
+	case timeout <= 0:
 		log("lua tcp socket keepalive timeout: unlimited")
-	} else {
+	default:
 		log("lua tcp socket keepalive timeout: " + strconv.FormatInt(timeout.Milliseconds(), 10) + " ms")
 	}
 	s.conn, s.closed, s.counted = nil, true, false

@@ -62,14 +62,14 @@ func (p *connPools) pool(name string, size, backlog int) *connPool {
 // take returns a live idle connection of the pool (and whether it counts against the pool's
 // backlog limit), or nil. Each idle connection's watcher is stopped first: one that saw the
 // peer close, or bytes nobody asked for, is closed and the next one is tried.
-func (p *connPools) take(name string, log func(string)) (net.Conn, int, bool) {
+func (p *connPools) take(name string, log debugLine) (net.Conn, int, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp := p.pools[name]
 	if cp == nil {
 		return nil, 0, false
 	}
-	log("lua tcp socket pool get keepalive peer")
+	log.line("lua tcp socket pool get keepalive peer")
 	for len(cp.idle) > 0 {
 		ic := cp.idle[len(cp.idle)-1]
 		cp.idle = cp.idle[:len(cp.idle)-1]
@@ -81,13 +81,15 @@ func (p *connPools) take(name string, log func(string)) (net.Conn, int, bool) {
 		p.mu.Lock()
 		if !ic.stale {
 			_ = ic.conn.SetReadDeadline(time.Time{})
-			log("lua tcp socket get keepalive peer: using connection " + ngxPointer(ic) + ", fd:" + strconv.Itoa(ic.fd))
+			if log != nil {
+				log("lua tcp socket get keepalive peer: using connection " + ngxPointer(ic) + ", fd:" + strconv.Itoa(ic.fd))
+			}
 			return ic.conn, ic.reused + 1, cp.backlog >= 0
 		}
 		_ = ic.conn.Close()
 		cp.release()
 	}
-	log("lua tcp socket keepalive: connection pool empty")
+	log.line("lua tcp socket keepalive: connection pool empty")
 	p.dropIfEmpty(name, cp)
 	return nil, 0, false
 }
@@ -182,7 +184,7 @@ func (cp *connPool) release() {
 // keepalive close handler does: the peer closing it (or sending bytes nobody asked for)
 // closes it at once, and log gets lua-nginx-module's debug lines for that and for the idle
 // timeout.
-func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int, log func(string)) bool {
+func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Duration, size int, log debugLine) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	created := p.pools[name] == nil
@@ -207,7 +209,7 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.drop(cp, ic) {
-			log("lua tcp socket keepalive max idle timeout")
+			log.line("lua tcp socket keepalive max idle timeout")
 			p.closeIdle(name, cp, ic, log)
 		}
 	})
@@ -218,7 +220,7 @@ func (p *connPools) put(name string, conn net.Conn, reused int, timeout time.Dur
 
 // watch is an idle connection's close handler: it waits for a byte or the end of the
 // connection, unless take stops it first (with a past read deadline).
-func (p *connPools) watch(name string, cp *connPool, ic *idleConn, log func(string)) {
+func (p *connPools) watch(name string, cp *connPool, ic *idleConn, log debugLine) {
 	var b [1]byte
 	n, err := ic.conn.Read(b[:])
 	p.mu.Lock()
@@ -230,7 +232,7 @@ func (p *connPools) watch(name string, cp *connPool, ic *idleConn, log func(stri
 	}
 	if p.drop(cp, ic) {
 		ic.timer.Stop()
-		log("lua tcp socket keepalive close handler check stale events")
+		log.line("lua tcp socket keepalive close handler check stale events")
 		p.closeIdle(name, cp, ic, log)
 	}
 }
@@ -248,11 +250,23 @@ func (p *connPools) drop(cp *connPool, ic *idleConn) bool {
 
 // closeIdle closes an idle connection dropped from its pool, and the pool when it was the
 // last one.
-func (p *connPools) closeIdle(name string, cp *connPool, ic *idleConn, log func(string)) {
-	log("lua tcp socket keepalive close handler: fd:" + strconv.Itoa(ic.fd))
+func (p *connPools) closeIdle(name string, cp *connPool, ic *idleConn, log debugLine) {
+	if log != nil {
+		log("lua tcp socket keepalive close handler: fd:" + strconv.Itoa(ic.fd))
+	}
 	_ = ic.conn.Close()
 	cp.release()
 	if p.dropIfEmpty(name, cp) {
-		log("lua tcp socket keepalive: free connection pool for \"" + name + "\"")
+		log.line("lua tcp socket keepalive: free connection pool for \"" + name + "\"")
+	}
+}
+
+// debugLine writes one debug line of the pool; nil when the error log leaves debug out
+// (messages that take work to build are then not built).
+type debugLine func(string)
+
+func (d debugLine) line(msg string) {
+	if d != nil {
+		d(msg)
 	}
 }
