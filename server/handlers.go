@@ -62,7 +62,7 @@ func (w *respWriter) applyMore(h http.Header, status int) {
 	if len(w.more) == 0 || w.moreDone {
 		return
 	}
-	if hasOutput(w.more) && w.site != nil && w.req != nil {
+	if w.site != nil && w.req != nil && w.site.Log.Enabled(errlog.Debug) && hasOutput(w.more) {
 		w.site.Log.Log(errlog.Debug, nil, "headers more header filter, uri \""+w.req.URL.Path+"\"")
 	}
 	eval := w.moreEval
@@ -288,7 +288,7 @@ func (h *LocHandler) moreInput(r *http.Request) *http.Request {
 	if !hasInput(h.More) {
 		return r
 	}
-	if h.log != nil {
+	if h.log != nil && h.log.Enabled(errlog.Debug) {
 		h.log.Log(errlog.Debug, nil, "headers more rewrite handler, uri \""+r.URL.Path+"\"")
 	}
 	vars := requestVars(r)
