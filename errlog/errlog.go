@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,6 +59,8 @@ type Logger struct {
 	pid   string
 	now   func() time.Time
 	buf   []byte
+	sys   *syslogPeer // error_log syslog:...; lines also go to w (stderr) up to warn
+	sysb  []byte
 }
 
 // New returns a logger writing lines of the given level or more severe to w.
@@ -66,10 +69,20 @@ func New(w io.Writer, level int) *Logger {
 	return &Logger{w: w, level: level, pid: pid + "#" + pid, now: time.Now}
 }
 
-// Open returns a logger appending to the file at path ("stderr" means standard error).
+// Open returns a logger appending to the file at path ("stderr" means standard error;
+// "syslog:server=ADDR,..." sends each line to a syslog server, as nginx does).
 func Open(path string, level int) (*Logger, error) {
 	if path == "" || path == "stderr" {
 		return New(os.Stderr, level), nil
+	}
+	if params, ok := strings.CutPrefix(path, "syslog:"); ok {
+		p, err := openSyslog(params)
+		if err != nil {
+			return nil, err
+		}
+		l := New(os.Stderr, level)
+		l.sys = p
+		return l, nil
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
@@ -98,6 +111,9 @@ func (l *Logger) Reopen() error {
 
 // Close closes the file the logger opened, if any.
 func (l *Logger) Close() error {
+	if l.sys != nil {
+		return l.sys.conn.Close()
+	}
 	if l.file == nil {
 		return nil
 	}
@@ -133,7 +149,8 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buf[:0]
-	b = l.now().AppendFormat(b, "2006/01/02 15:04:05")
+	now := l.now()
+	b = now.AppendFormat(b, "2006/01/02 15:04:05")
 	b = append(b, " ["...)
 	b = append(b, LevelName(level)...)
 	b = append(b, "] "...)
@@ -179,7 +196,14 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 		}
 	}
 	b = append(b, '\n')
-	_, _ = l.w.Write(b) // one write per line: nothing is buffered in the process
+	if l.sys != nil {
+		l.sysb = l.sys.send(l.sysb[:0], level, now, b[:len(b)-1])
+		if level <= Warn { // nginx copies these to its stderr, which is no log file here
+			_, _ = l.w.Write(b)
+		}
+	} else {
+		_, _ = l.w.Write(b) // one write per line: nothing is buffered in the process
+	}
 	if cap(b) <= 64<<10 {
 		l.buf = b
 	}

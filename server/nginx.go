@@ -515,7 +515,7 @@ func (b *builder) openLog(d *ngxconf.Directive) (*errlog.Logger, error) {
 		level = l
 	}
 	p := d.Args[0]
-	if p != "stderr" {
+	if p != "stderr" && !strings.HasPrefix(p, "syslog:") {
 		p = b.path(p)
 	}
 	lg, err := errlog.Open(p, level)

@@ -104,7 +104,7 @@ func buildNext(a *nginxArgs, cfg *ngxconf.Config, prev *loaded) (*loaded, error)
 			return nil, &ngxconf.Error{Msg: "invalid number of arguments in \"error_log\" directive", File: d.File, Line: d.Line}
 		}
 		logPath = d.Args[0]
-		if logPath != "stderr" && !filepath.IsAbs(logPath) {
+		if logPath != "stderr" && !strings.HasPrefix(logPath, "syslog:") && !filepath.IsAbs(logPath) {
 			logPath = a.prefix + logPath
 		}
 		if len(d.Args) == 2 {
