@@ -109,11 +109,15 @@ func startTimer(L *lua.LState, every bool) int {
 	if !v.own {
 		ref = v.threads.take(h.log, nil, L)
 	}
+	turn := v.timerq.arm(time.Now().Add(d))
 	go func() {
 		defer tm.wg.Done()
 		defer v.drop()
 		defer r.survive("timer")
 		for {
+			if turn == nil { // a later run of ngx.timer.every
+				turn = v.timerq.arm(time.Now().Add(d))
+			}
 			premature := false
 			if d > 0 {
 				t := time.NewTimer(d)
@@ -133,7 +137,9 @@ func startTimer(L *lua.LState, every bool) int {
 				h.log.Log(errlog.Debug, nil, "lua ngx.timer expired")
 			}
 			started := false
+			v.timerq.awaitTurn(turn)
 			_, _ = cb.run(context.Background(), v, func(L *lua.LState) (*lua.LFunction, []lua.LValue) {
+				v.timerq.started(turn)
 				tm.mu.Lock()
 				defer tm.mu.Unlock()
 				tm.pending--
@@ -145,6 +151,8 @@ func startTimer(L *lua.LState, every bool) int {
 				started = true
 				return fn, append([]lua.LValue{lua.LBool(premature)}, args...)
 			}, nil)
+			v.timerq.started(turn) // in case the callback never got the baton
+			turn = nil
 
 			if debug {
 				cb.sc.log.Log(errlog.Debug, &cb.logc, "http lua close fake http connection "+ngxPointer(cb))

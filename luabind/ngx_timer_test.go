@@ -129,6 +129,14 @@ func TestTimer(t *testing.T) {
 			 end)`,
 			"", []string{"ctx table phase timer", "say false API disabled in the context of ngx.timer",
 				"var false API disabled in the current context", "req false API disabled in the current context"}, nil},
+		{"timers that expire together start in the order they were created (lua-nginx-module's 106-timer TEST 22)",
+			`local s = ""
+			 for i = 1, 20 do
+			   ngx.timer.at(0.01, function() s = s .. "[" .. i .. "]" if i == 20 then ngx.log(ngx.WARN, "trace: ", s) end end)
+			 end
+			 ngx.timer.at(0, function() s = s .. "[z]" end)
+			 s = "[m]"`,
+			"", []string{"trace: [m][z][1][2][3][4][5][6][7][8][9][10][11][12][13][14][15][16][17][18][19][20]"}, nil},
 		{"too many pending timers (lua_max_pending_timers 1024)",
 			`local n, last, lerr = 0
 			 for i = 1, 1100 do

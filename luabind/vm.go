@@ -29,6 +29,7 @@ type vm struct {
 	// threads is the bookkeeping of nginx's entry-thread cache, for its debug log
 	threads threadCache
 	ctxRefs ctxRefs // ngx.ctx refs (ctxref.go)
+	timerq  timerOrder
 
 	// spare are Lua threads of finished requests, ready for the next ones: gopher-lua's
 	// NewThread builds (and throws away) a global table set of its own for every thread,
