@@ -250,8 +250,11 @@ func ngxSleep(L *lua.LState) int {
 	}
 	t.sleep(L, time.Duration(delay)*time.Millisecond)
 	if debug && t.ctx.Err() == nil {
-		uri, _ := r.variable("uri")
-		args, _ := r.variable("args")
+		var uri, args string // a timer's fake request has neither
+		if r.r != nil {
+			uri, _ = r.variable("uri")
+			args, _ = r.variable("args")
+		}
 		r.sc.log.Log(errlog.Debug, &r.logc, "lua sleep timer expired: \""+uri+"?"+args+"\"")
 	}
 	return 0

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/luaws/luaws/errlog"
 )
 
 // waitLog polls the error log until it holds every string of want, failing after a generous
@@ -255,5 +257,36 @@ func TestLuaJITInHandlers(t *testing.T) {
 				t.Errorf("body = %q, want %q\nlog:\n%s", got, tc.want, logs)
 			}
 		})
+	}
+}
+
+// With the debug log on, ngx.exit(0) in a timer's user thread ends the timer while its entry
+// thread sleeps (lua-nginx-module's 106-timer TEST 19): the sleep's debug line names the fake
+// request's empty URI instead of failing on it, and the entry thread never goes on.
+func TestTimerUserThreadExitDebug(t *testing.T) {
+	logs := &lockedBuffer{}
+	base, h, _ := rtServer(t, Config{Log: errlog.New(logs, errlog.Debug)}, nil, map[string]string{"/t": `
+		ngx.timer.at(0.01, function()
+		  ngx.thread.spawn(function() ngx.sleep(0.05) ngx.exit(0) end)
+		  ngx.sleep(0.02)
+		  ngx.log(ngx.WARN, "entry woke")
+		  ngx.sleep(1)
+		  ngx.log(ngx.WARN, "entry thread END")
+		end)
+		ngx.say("registered timer")`})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Shutdown(ctx)
+	})
+	if got := get(t, http.DefaultClient, base+"/t"); got != "registered timer\n" {
+		t.Fatalf("body %q", got)
+	}
+	waitLog(t, logs, `lua sleep timer expired: "?"`, "entry woke", "http lua close fake http connection")
+	time.Sleep(50 * time.Millisecond)
+	for _, bad := range []string{"entry thread END", "[error]", "runtime error"} {
+		if strings.Contains(logs.String(), bad) {
+			t.Errorf("log has %q:\n%s", bad, logs)
+		}
 	}
 }
