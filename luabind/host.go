@@ -78,6 +78,9 @@ type Config struct {
 	// MaxRunningTime is lua_max_running_time: a request whose Lua runs longer than this
 	// without yielding (blocking I/O, sleeps and waits yield) is aborted; 0 means no bound.
 	MaxRunningTime time.Duration
+	// MaxPendingTimers and MaxRunningTimers are lua_max_pending_timers and
+	// lua_max_running_timers (0: nginx's defaults, 1024 and 256).
+	MaxPendingTimers, MaxRunningTimers int
 	// AllowedOrigins, when not empty, are the origins ("https://example.com", or "*") a
 	// websocket handshake that carries an Origin header may come from: another gets a 403,
 	// against cross-site WebSocket hijacking. server:new{ allowed_origins = {...} } overrides.
@@ -134,7 +137,7 @@ func NewHost(cfg Config) (*Host, error) {
 	h.luaPath = expandLuaPath(cfg.LuaPath)
 	h.luaCPath = expandLuaCPath(cfg.LuaCPath)
 	h.pools = newConnPools()
-	h.timers = newTimers()
+	h.timers = newTimers(cfg.MaxPendingTimers, cfg.MaxRunningTimers)
 	h.poolSize = cfg.SocketPoolSize
 	if h.poolSize <= 0 {
 		h.poolSize = 30

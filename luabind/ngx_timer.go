@@ -3,12 +3,14 @@ package luabind
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind/luajit"
 )
 
 // ngx.timer: callbacks run later as their own "request-less" entry threads in the Lua state
@@ -24,14 +26,20 @@ type timers struct {
 	exiting bool
 	stop    chan struct{} // closed on shutdown: pending timers fire prematurely
 	wg      sync.WaitGroup
+
+	maxPending, maxRunning int
 }
 
-const (
-	maxPendingTimers = 1024
-	maxRunningTimers = 256
-)
-
-func newTimers() *timers { return &timers{stop: make(chan struct{})} }
+// newTimers makes a host's timer bookkeeping; limits of 0 are nginx's defaults.
+func newTimers(maxPending, maxRunning int) *timers {
+	if maxPending <= 0 {
+		maxPending = 1024
+	}
+	if maxRunning <= 0 {
+		maxRunning = 256
+	}
+	return &timers{stop: make(chan struct{}), maxPending: maxPending, maxRunning: maxRunning}
+}
 
 func newTimerTable(L *lua.LState) *lua.LTable {
 	t := L.CreateTable(0, 4)
@@ -90,7 +98,7 @@ func startTimer(L *lua.LState, every bool) int {
 		L.Push(lua.LString("process exiting"))
 		return 2
 	}
-	if tm.pending >= maxPendingTimers {
+	if tm.pending >= tm.maxPending {
 		tm.mu.Unlock()
 		L.Push(lua.LNil)
 		L.Push(lua.LString("too many pending timers"))
@@ -143,8 +151,9 @@ func startTimer(L *lua.LState, every bool) int {
 				tm.mu.Lock()
 				defer tm.mu.Unlock()
 				tm.pending--
-				if tm.running >= maxRunningTimers && !premature {
-					cb.sc.log.Log(errlog.Alert, &cb.logc, "256 lua_max_running_timers are not enough")
+				if tm.running >= tm.maxRunning && !premature {
+					cb.sc.log.Log(errlog.Alert, &cb.logc, "lua failed to run timer with function defined at "+
+						luajit.FunctionSource(L, fn)+": "+strconv.Itoa(tm.maxRunning)+" lua_max_running_timers are not enough")
 					return L.NewFunction(func(*lua.LState) int { return 0 }), nil
 				}
 				tm.running++

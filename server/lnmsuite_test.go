@@ -12,12 +12,41 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 	tests := []struct {
 		name     string
 		debug    bool   // error log at debug level
+		http     string // http{}-level directives
 		location string // one or more location blocks
 		files    map[string]string
 		reqs     []confReq
 		logs     []string // regexps the error log must match, in any order
 		nologs   []string // regexps it must not match
 	}{
+		{
+			// 106-timer TEST 27, 33-34: a timer that finds lua_max_running_timers callbacks
+			// running is not run; the alert names the function's chunk and first line
+			name: "lua_max_running_timers",
+			http: "lua_max_running_timers 1;",
+			location: `location /t { content_by_lua_block {
+                local function f() ngx.sleep(0.05) end
+                ngx.timer.at(0, f)
+                ngx.timer.at(0, function()
+                end)
+                ngx.say("ok")
+            } }`,
+			reqs:   []confReq{{path: "/t", want: 200, wantBody: "ok\n"}},
+			logs:   []string{`\[alert\] \d+#\d+: \*\d+ lua failed to run timer with function defined at =content_by_lua\(nginx.conf:\d+\):4: 1 lua_max_running_timers are not enough, context: ngx.timer`},
+			nologs: []string{`\[error\]`},
+		},
+		{
+			// 106-timer TEST 23: lua_max_pending_timers
+			name: "lua_max_pending_timers",
+			http: "lua_max_pending_timers 1;",
+			location: `location /t { content_by_lua_block {
+                local ok, err = ngx.timer.at(0.01, function() end)
+                ngx.say(ok, " ", err)
+                ok, err = ngx.timer.at(0.01, function() end)
+                ngx.say(ok, " ", err)
+            } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "1 nil\nnil too many pending timers\n"}},
+		},
 		{
 			// 034-match TEST 3: nginx starts; the first request that runs the chunk fails
 			name: "inline chunk with a bad escape fails at request time",
@@ -394,11 +423,12 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			level := errlog.Info
 			if tt.debug {
 				level = errlog.Debug
 			}
-			base, logs, _ := startConfLevel(t, "http {\n access_log off;\n lua_package_path \"$prefix/html/?.lua;;\";\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
+			base, logs, _ := startConfLevel(t, "http {\n access_log off; "+tt.http+"\n lua_package_path \"$prefix/html/?.lua;;\";\n server {\n listen 127.0.0.1:0;\n"+tt.location+"\n }\n}\n", tt.files, level)
 			runReqs(t, base, tt.reqs)
 			checkLogs(t, logs, tt.logs, tt.nologs)
 		})

@@ -132,8 +132,10 @@ type builder struct {
 	dicts    *shdict.Registry
 	luaPath  string
 	luaCPath string
-	hosts    map[string]*luabind.Host
-	ignored  map[string]bool
+	// lua_max_pending_timers, lua_max_running_timers (0: nginx's defaults)
+	maxPendingTimers, maxRunningTimers int
+	hosts                              map[string]*luabind.Host
+	ignored                            map[string]bool
 
 	reqZones   map[string]*limitReqZone
 	connZones  map[string]*limitConnZone
@@ -179,6 +181,19 @@ func FromNginx(http *ngxconf.Directive, o NginxOptions) (*NginxSite, error) {
 				return nil, nargs(d)
 			}
 			b.luaCPath = strings.NewReplacer("${prefix}", b.o.Prefix, "$prefix", b.o.Prefix).Replace(d.Args[0])
+		case "lua_max_pending_timers", "lua_max_running_timers":
+			if len(d.Args) != 1 {
+				return nil, nargs(d)
+			}
+			n, err := strconv.Atoi(d.Args[0])
+			if err != nil || n < 0 {
+				return nil, emerg(d, "\"%s\" directive invalid number", d.Name)
+			}
+			if d.Name == "lua_max_pending_timers" {
+				b.maxPendingTimers = n
+			} else {
+				b.maxRunningTimers = n
+			}
 		case "lua_shared_dict":
 			if len(d.Args) != 2 {
 				return nil, nargs(d)
@@ -557,6 +572,8 @@ func (b *builder) host(sc scope) (*luabind.Host, error) {
 		CodeCacheOff:           sc.codeCacheOff || b.codeCacheOff,
 		ResolverTimeout:        sc.resolverTime,
 		Stats:                  b.stats,
+		MaxPendingTimers:       b.maxPendingTimers,
+		MaxRunningTimers:       b.maxRunningTimers,
 	})
 	if err != nil {
 		return nil, err

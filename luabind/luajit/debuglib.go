@@ -3,6 +3,8 @@ package luajit
 import (
 	"bufio"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -141,7 +143,22 @@ func chunkSource(L *lua.LState, display string) string {
 	if s, ok := strings.CutPrefix(display, `[string "`); ok {
 		return strings.TrimSuffix(s, `"]`)
 	}
+	if inlineChunk.MatchString(display) {
+		return "=" + display // nginx names its inline *_by_lua* chunks "=content_by_lua(nginx.conf:12)"
+	}
 	return "@" + display
+}
+
+// inlineChunk matches the names luaws gives inline *_by_lua* chunks, as nginx names them.
+var inlineChunk = regexp.MustCompile(`^[a-z_]+_by_lua(\([^()]*\))?$`)
+
+// FunctionSource is "source:linedefined" of a Lua function as lua-nginx-module names one in
+// its log lines ("=content_by_lua(nginx.conf:12):3", "@/path/f.lua:5").
+func FunctionSource(L *lua.LState, fn *lua.LFunction) string {
+	if fn.Proto == nil {
+		return "=[C]:-1"
+	}
+	return chunkSource(L, fn.Proto.SourceName) + ":" + strconv.Itoa(fn.Proto.LineDefined)
 }
 
 // metaEvents is the metamethod an instruction calls when its operands need one.
