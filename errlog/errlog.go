@@ -59,8 +59,11 @@ type Logger struct {
 	pid   string
 	now   func() time.Time
 	buf   []byte
-	sys   *syslogPeer // error_log syslog:...; lines also go to w (stderr) up to warn
-	sysb  []byte
+	// sys is a syslog error log (error_log syslog:...): lines up to level go there, and
+	// lines up to wlevel to w, nginx's default error log when no error log is a file.
+	sys    *syslogPeer
+	sysb   []byte
+	wlevel int
 }
 
 // New returns a logger writing lines of the given level or more severe to w.
@@ -80,8 +83,8 @@ func Open(path string, level int) (*Logger, error) {
 		if err != nil {
 			return nil, err
 		}
-		l := New(os.Stderr, level)
-		l.sys = p
+		l := New(io.Discard, level)
+		l.sys, l.wlevel = p, -1
 		return l, nil
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -91,6 +94,27 @@ func Open(path string, level int) (*Logger, error) {
 	l := New(f, level)
 	l.path, l.file = path, f
 	return l, nil
+}
+
+// SetDefault makes a syslog logger also append lines of level error and more severe to the
+// file at path, as nginx writes its default error log (-e, or logs/error.log) when none of
+// the main error logs is a file.
+func (l *Logger) SetDefault(path string) error {
+	if l.sys == nil {
+		return nil
+	}
+	w := io.Writer(os.Stderr)
+	if path != "" && path != "stderr" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("open error log: %w", err)
+		}
+		l.path, l.file, w = path, f, f
+	}
+	l.mu.Lock()
+	l.w, l.wlevel = w, Err
+	l.mu.Unlock()
+	return nil
 }
 
 // Reopen reopens the log file (nginx's USR1), so that rotated logs are released.
@@ -112,7 +136,7 @@ func (l *Logger) Reopen() error {
 // Close closes the file the logger opened, if any.
 func (l *Logger) Close() error {
 	if l.sys != nil {
-		return l.sys.conn.Close()
+		_ = l.sys.conn.Close()
 	}
 	if l.file == nil {
 		return nil
@@ -124,7 +148,9 @@ func (l *Logger) Close() error {
 func (l *Logger) Level() int { return l.level }
 
 // Enabled reports whether lines of this level are written.
-func (l *Logger) Enabled(level int) bool { return level <= l.level }
+func (l *Logger) Enabled(level int) bool {
+	return level <= l.level || l.sys != nil && level <= l.wlevel
+}
 
 // Conn is the request context of a log line: nginx's "*N" connection number and the
 // ", client: ..." suffix. The zero Conn means no request context.
@@ -143,7 +169,7 @@ type Conn struct {
 
 // Log writes one line. The message is written as is; nginx's layout is added around it.
 func (l *Logger) Log(level int, c *Conn, msg string) {
-	if level > l.level {
+	if !l.Enabled(level) {
 		return
 	}
 	l.mu.Lock()
@@ -197,8 +223,10 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 	}
 	b = append(b, '\n')
 	if l.sys != nil {
-		l.sysb = l.sys.send(l.sysb[:0], level, now, b[:len(b)-1])
-		if level <= Warn { // nginx copies these to its stderr, which is no log file here
+		if level <= l.level {
+			l.sysb = l.sys.send(l.sysb[:0], level, now, b[:len(b)-1])
+		}
+		if level <= l.wlevel {
 			_, _ = l.w.Write(b)
 		}
 	} else {
@@ -211,7 +239,7 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 
 // Logf formats and writes one line.
 func (l *Logger) Logf(level int, c *Conn, format string, args ...any) {
-	if level > l.level {
+	if !l.Enabled(level) {
 		return
 	}
 	l.Log(level, c, fmt.Sprintf(format, args...))

@@ -116,8 +116,22 @@ func buildNext(a *nginxArgs, cfg *ngxconf.Config, prev *loaded) (*loaded, error)
 		}
 	}
 	lg, err := errlog.Open(logPath, level)
+	if err != nil && strings.HasPrefix(logPath, "syslog:") {
+		d := firstMain(cfg, "error_log")
+		return nil, &ngxconf.Error{Msg: err.Error(), File: d.File, Line: d.Line}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open() \"%s\" failed (%s)", logPath, errnoOf(unwrapAll(err)))
+	}
+	if strings.HasPrefix(logPath, "syslog:") {
+		// no error log is a file: nginx opens its default one too (-e, else logs/error.log)
+		def := a.errLog
+		if def == "" {
+			def = a.prefix + "logs/error.log"
+		}
+		if err := lg.SetDefault(def); err != nil {
+			return nil, fmt.Errorf("open() \"%s\" failed (%s)", def, errnoOf(unwrapAll(err)))
+		}
 	}
 	l.log = lg
 	l.closers = append(l.closers, lg)
