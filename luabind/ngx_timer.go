@@ -162,6 +162,7 @@ func startTimer(L *lua.LState, every bool) int {
 			}, nil)
 			v.timerq.started(turn) // in case the callback never got the baton
 			turn = nil
+			cb.releaseCtx() // the fake request's cleanup, before its connection closes
 
 			if debug {
 				cb.sc.log.Log(errlog.Debug, &cb.logc, "http lua close fake http connection "+ngxPointer(cb))

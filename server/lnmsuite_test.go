@@ -36,6 +36,18 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			nologs: []string{`\[error\]`},
 		},
 		{
+			// 106-timer TEST 31: a timer that used ngx.ctx releases its ref as its fake request
+			// ends, before the fake connection closes
+			name:  "ngx.ctx in a timer",
+			debug: true,
+			location: `location /t { content_by_lua_block {
+                ngx.timer.at(0, function(premature) ngx.ctx.s = "hello" print("timer prematurely expired: ", premature) end)
+                ngx.say("registered timer")
+            } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "registered timer\n"}},
+			logs: []string{`timer prematurely expired: false.*lua release ngx.ctx at ref \d+.*http lua close fake http connection`},
+		},
+		{
 			// 106-timer TEST 23: lua_max_pending_timers
 			name: "lua_max_pending_timers",
 			http: "lua_max_pending_timers 1;",
