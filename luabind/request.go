@@ -452,7 +452,11 @@ func (r *request) finish(failed bool) {
 func (r *request) flushLast() {
 	if r.headerPending && r.w != nil && r.bf == nil && r.r.ProtoMajor == 1 && r.r.ProtoMinor == 0 {
 		r.headerPending = false
-		if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil && r.r.Method != http.MethodHead {
+		n := len(r.pending)
+		if r.r.Method == http.MethodHead {
+			n = -1 // a head only: lua-nginx-module sends it without counting the body
+		}
+		if err := r.rawHead(n); err == nil && r.rawOut != nil && r.r.Method != http.MethodHead {
 			n, _ := r.rawOut.Write(r.pending)
 			r.rawBytes += int64(n)
 		}

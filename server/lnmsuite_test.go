@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/luaws/luaws/errlog"
@@ -444,5 +445,33 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			runReqs(t, base, tt.reqs)
 			checkLogs(t, logs, tt.logs, tt.nologs)
 		})
+	}
+}
+
+// An HTTP/1.0 answer of a Lua handler is buffered (lua_http10_buffering) and gets its
+// Content-Length at the end; a HEAD gets its head without one (002-content TEST 32).
+func TestHTTP10Buffering(t *testing.T) {
+	base, _, _ := startConf(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+
+		"location /lua { content_by_lua_block { ngx.print(\"Hello, Lua!\\n\") } }\n }\n}\n", nil)
+	addr := strings.TrimPrefix(base, "http://")
+	tests := []struct {
+		req        string
+		has, hasnt []string
+	}{
+		{"GET /lua HTTP/1.0\r\n\r\n", []string{"HTTP/1.1 200 OK\r\n", "\r\nContent-Length: 12\r\n", "\r\n\r\nHello, Lua!\n"}, nil},
+		{"HEAD /lua HTTP/1.0\r\n\r\n", []string{"HTTP/1.1 200 OK\r\n", "\r\nContent-Type: text/plain\r\n"}, []string{"Content-Length", "Hello"}},
+	}
+	for _, tt := range tests {
+		got := rawExchange(t, addr, tt.req)
+		for _, s := range tt.has {
+			if !strings.Contains(got, s) {
+				t.Errorf("%q: answer lacks %q:\n%s", tt.req, s, got)
+			}
+		}
+		for _, s := range tt.hasnt {
+			if strings.Contains(got, s) {
+				t.Errorf("%q: answer has %q:\n%s", tt.req, s, got)
+			}
+		}
 	}
 }
