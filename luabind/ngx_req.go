@@ -163,17 +163,22 @@ func ngxReqReadBody(L *lua.LState) int {
 	if err := r.bodyErr; err != nil {
 		// nginx ends the request with 400, as ngx.exit(400) would
 		r.bodyErr = nil
-		var ne net.Error
-		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			r.sc.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
-		} else {
-			r.sc.log.Log(errlog.Err, &r.logc, "client sent invalid chunked body")
-		}
+		r.logBodyError(err)
 		L.SetTop(0)
 		L.Push(lua.LNumber(http.StatusBadRequest))
 		return ngxExit(L)
 	}
 	return 0
+}
+
+// logBodyError logs a failed read of the request body as nginx does.
+func (r *request) logBodyError(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		r.sc.log.Log(errlog.Info, &r.logc, "client prematurely closed connection")
+	} else {
+		r.sc.log.Log(errlog.Err, &r.logc, "client sent invalid chunked body")
+	}
 }
 
 func ngxReqDiscardBody(L *lua.LState) int {
@@ -340,7 +345,7 @@ func ngxReqSetURI(L *lua.LState) int {
 	r := httpRequestOf(L)
 	uri := L.CheckString(1)
 	if uri == "" {
-		argError(L, 1, "attempt to use zero-length uri")
+		luaError(L, "attempt to use zero-length uri")
 	}
 	if L.ToBool(2) && r.phase != "rewrite" {
 		ph := r.phase

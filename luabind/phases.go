@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/luaws/luaws/internal/varexpand"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/luaws/luaws/internal/varexpand"
 	"github.com/luaws/luaws/luabind/luajit"
 
 	"github.com/luaws/luaws/errlog"
@@ -421,6 +421,10 @@ func (ph *PhaseHandler) serveWith(r *request) {
 			break
 		}
 		r.phase = st.name
+		if r.sc.needBody && !r.readNeededBody() {
+			content = true
+			break
+		}
 		failed, _ = r.runPhase(L, proto)
 		if failed || r.exec != nil {
 			break
@@ -450,6 +454,25 @@ func (ph *PhaseHandler) serveWith(r *request) {
 		return
 	}
 	ph.finishAndLog(r, L, failed)
+}
+
+// readNeededBody reads the request body before the first Lua phase of a location with
+// lua_need_request_body on; a client that sends a bad body or goes away ends the request
+// with 400, as under nginx. It reports whether the phases go on.
+func (r *request) readNeededBody() bool {
+	if r.bodyRead || r.bodyGone() {
+		return true
+	}
+	r.readBodyCuttable(r.bodyCutter(), func() { r.body() })
+	err := r.bodyErr
+	if err == nil {
+		return true
+	}
+	r.bodyErr = nil
+	r.logBodyError(err)
+	r.exited, r.exitStatus = true, http.StatusBadRequest
+	r.sendSpecial(http.StatusBadRequest)
+	return false
 }
 
 // finishAndLog completes the response and runs log_by_lua*.

@@ -23,6 +23,7 @@ type Settings struct {
 	NoResolver       bool
 	ResolverTimeout  time.Duration
 	CheckClientAbort *bool // lua_check_client_abort
+	NeedRequestBody  bool  // lua_need_request_body
 	// Location names the location in metrics (its path as written in the config).
 	Location string
 	// SocketConnectTimeout, SocketSendTimeout and SocketReadTimeout are
@@ -43,6 +44,7 @@ type scope struct {
 	noResolver      bool
 	resolverTimeout time.Duration
 	checkAbort      bool
+	needBody        bool
 	location        string
 	// cosocket timeouts (0: the default)
 	connectTimeout, sendTimeout, readTimeout time.Duration
@@ -85,6 +87,7 @@ func (h *Host) scope(s *Settings) *scope {
 	if s.MaxRunningTime > 0 {
 		sc.maxRun = s.MaxRunningTime
 	}
+	sc.needBody = s.NeedRequestBody
 	if s.CheckClientAbort != nil {
 		sc.checkAbort = *s.CheckClientAbort
 	}

@@ -70,6 +70,7 @@ var (
 		"lua_socket_log_errors", "lua_ssl_trusted_certificate", "lua_ssl_verify_depth",
 		"lua_socket_pool_size", "lua_socket_keepalive_timeout", "lua_socket_connect_timeout",
 		"lua_socket_send_timeout", "lua_socket_read_timeout", "lua_max_running_time",
+		"lua_max_pending_timers", "lua_max_running_timers", "lua_need_request_body",
 		"init_by_lua", "init_by_lua_block", "init_by_lua_file",
 		"init_worker_by_lua", "init_worker_by_lua_block", "init_worker_by_lua_file",
 		"set_by_lua", "set_by_lua_block", "set_by_lua_file",
@@ -140,11 +141,10 @@ var (
 		"referer_hash_bucket_size", "referer_hash_max_size",
 		// lua-nginx-module tuning
 		"lua_regex_cache_max_entries", "lua_regex_match_limit",
-		"lua_socket_buffer_size", "lua_max_pending_timers",
-		"lua_max_running_timers", "lua_http10_buffering", "lua_transform_underscores_in_response_headers",
+		"lua_socket_buffer_size", "lua_http10_buffering", "lua_transform_underscores_in_response_headers",
 		"lua_thread_cache_max_entries", "lua_worker_thread_vm_pool_size", "lua_sa_restart",
 		"lua_malloc_trim", "lua_load_resty_core", "zone", "lua_capture_error_log",
-		"lua_use_default_type", "lua_need_request_body", "lua_ssl_protocols", "lua_ssl_ciphers",
+		"lua_use_default_type", "lua_ssl_protocols", "lua_ssl_ciphers",
 		"lua_ssl_crl", "lua_ssl_conf_command", "lua_ssl_certificate", "lua_ssl_certificate_key",
 		"lua_fake_shm",
 	}

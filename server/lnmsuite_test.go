@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -474,4 +476,27 @@ func TestHTTP10Buffering(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lua_need_request_body on reads the body before the first Lua phase, so that
+// ngx.req.get_body_data() has it without ngx.req.read_body() (030-uri-args TEST 49);
+// ngx.req.set_uri("") raises lua-nginx-module's bare message (030-uri-args TEST 16).
+func TestNeedRequestBody(t *testing.T) {
+	base, logs, _ := startConf(t, "http {\n access_log off;\n server {\n listen 127.0.0.1:0;\n"+
+		"location /need { lua_need_request_body on; content_by_lua_block { ngx.say(ngx.req.get_body_data()) } }\n"+
+		"location /lazy { content_by_lua_block { ngx.say(ngx.req.get_body_data()) } }\n"+
+		"location /uri { rewrite_by_lua_block { local ok, err = pcall(ngx.req.set_uri, \"\") ngx.log(ngx.WARN, \"rewrite: err: \", err) }\n"+
+		" content_by_lua_block { ngx.say(ngx.var.uri) } }\n }\n}\n", nil)
+	for _, tt := range []struct{ path, want string }{{"/need", "a=1&b=2\n"}, {"/lazy", "nil\n"}, {"/uri", "/uri\n"}} {
+		resp, err := http.Post(base+tt.path, "application/x-www-form-urlencoded", strings.NewReader("a=1&b=2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != tt.want {
+			t.Errorf("%s: body %q, want %q", tt.path, b, tt.want)
+		}
+	}
+	checkLogs(t, logs, []string{`\[warn\] \d+#\d+: \*\d+ \[lua\] rewrite_by_lua\(nginx.conf:\d+\):1: rewrite: err: attempt to use zero-length uri, client`}, nil)
 }

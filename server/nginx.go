@@ -98,6 +98,7 @@ type scope struct {
 	accessSet  bool
 	// lua-nginx-module per-location flags (nil: the default)
 	checkAbort   *bool
+	needBody     bool // lua_need_request_body
 	codeCacheOff bool
 	gzip         *gzipConf // gzip and gzip_* (nil: never set)
 	// dav_methods (nil: off), dav_access, create_full_put_path, min_delete_depth
@@ -1021,7 +1022,7 @@ func (b *builder) content(d *ngxconf.Directive, sc scope, locPath string, server
 func (b *builder) luaSettings(sc scope, locPath string) *luabind.Settings {
 	return &luabind.Settings{ServerName: sc.serverName, Log: sc.log, SocketLogErrors: sc.sockLog,
 		DefaultType: sc.defaultType, Resolver: sc.resolver, NoResolver: sc.resolver == "",
-		CheckClientAbort: sc.checkAbort, ResolverTimeout: sc.resolverTime,
+		CheckClientAbort: sc.checkAbort, NeedRequestBody: sc.needBody, ResolverTimeout: sc.resolverTime,
 		SocketConnectTimeout: sc.luaConnect, SocketSendTimeout: sc.luaSend, SocketReadTimeout: sc.luaRead,
 		Location: locPath, MaxRunningTime: sc.maxRun}
 }

@@ -420,6 +420,12 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			return emerg(d, "%v", err)
 		}
 		sc.accessLogs = append(append([]*AccessLog(nil), sc.accessLogs...), &AccessLog{file: f, format: format})
+	case "lua_need_request_body":
+		on, err := onOff(d)
+		if err != nil {
+			return err
+		}
+		sc.needBody = on
 	case "lua_check_client_abort":
 		on, err := onOff(d)
 		if err != nil {
