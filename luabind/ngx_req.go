@@ -345,7 +345,17 @@ func ngxReqSetURI(L *lua.LState) int {
 	r := httpRequestOf(L)
 	uri := L.CheckString(1)
 	if uri == "" {
-		luaError(L, "attempt to use zero-length uri")
+		ngxStrError(L, 1, "attempt to use zero-length uri")
+	}
+	if L.GetTop() >= 3 {
+		L.CheckTypes(3, lua.LTBool)
+		if !L.ToBool(3) { // binary = false: control bytes are refused, as redirect URIs
+			for i := 0; i < len(uri); i++ {
+				if c := uri[i]; c < 0x20 || c == 0x7f {
+					ngxStrError(L, 1, fmt.Sprintf("unsafe byte \"0x%02x\" in uri \"%s\" (maybe you want to set the 'binary' argument?)", c, escapeUnsafe(uri)))
+				}
+			}
+		}
 	}
 	if L.ToBool(2) && r.phase != "rewrite" {
 		ph := r.phase

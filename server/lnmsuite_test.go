@@ -51,6 +51,16 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs: []string{`timer prematurely expired: false.*lua release ngx.ctx at ref \d+.*http lua close fake http connection`},
 		},
 		{
+			// 030-uri-args TEST 64-65, 58: set_uri's binary argument false refuses control bytes
+			// (with the caller's position); without it they pass
+			name: "set_uri binary argument",
+			location: `location /f { rewrite_by_lua_block { ngx.req.set_uri("/foo\r\nbar", false, false) } content_by_lua_block { ngx.say("not here") } }
+            location /b { rewrite_by_lua_block { ngx.req.set_uri("/foo\tbar", false, true) } content_by_lua_block { ngx.say(ngx.var.uri) } }
+            location /n { content_by_lua_block { ngx.req.set_uri("/foo\tbar") ngx.say(ngx.var.uri) } }`,
+			reqs: []confReq{{path: "/f", want: 500}, {path: "/b", want: 200, wantBody: "/foo\tbar\n"}, {path: "/n", want: 200, wantBody: "/foo\tbar\n"}},
+			logs: []string{`\[error\] \d+#\d+: \*\d+ lua entry thread aborted: runtime error: rewrite_by_lua\(nginx.conf:\d+\):1: unsafe byte "0x0d" in uri "/foo\\x0D\\x0Abar" \(maybe you want to set the 'binary' argument\?\)`},
+		},
+		{
 			// 106-timer TEST 23: lua_max_pending_timers
 			name: "lua_max_pending_timers",
 			http: "lua_max_pending_timers 1;",
