@@ -113,20 +113,26 @@ func sockConnect(L *lua.LState) int {
 	}
 	size, backlog := s.req.host.poolSize, -1
 	if opts, ok := L.Get(optIdx).(*lua.LTable); ok {
-		if v, ok := opts.RawGetString("pool").(lua.LString); ok {
+		switch v := opts.RawGetString("pool").(type) {
+		case lua.LString:
 			poolName = string(v)
+		case lua.LNumber:
+			poolName = luaToString(v)
+		case *lua.LNilType:
+		default:
+			argError(L, optIdx, "bad \"pool\" option type: "+v.Type().String())
 		}
-		if v, ok := opts.RawGetString("pool_size").(lua.LNumber); ok {
+		if v, ok := poolOption(L, opts, optIdx, "pool_size"); ok {
 			if v <= 0 {
-				argError(L, optIdx, "bad \"pool_size\" option value: "+fmtNumber(float64(v)))
+				argError(L, optIdx, "bad \"pool_size\" option value: "+strconv.Itoa(v))
 			}
-			size = int(v)
+			size = v
 		}
-		if v, ok := opts.RawGetString("backlog").(lua.LNumber); ok {
+		if v, ok := poolOption(L, opts, optIdx, "backlog"); ok {
 			if v < 0 {
-				argError(L, optIdx, "bad \"backlog\" option value: "+fmtNumber(float64(v)))
+				argError(L, optIdx, "bad \"backlog\" option value: "+strconv.Itoa(v))
 			}
-			backlog = int(v)
+			backlog = v
 		}
 	}
 
@@ -644,4 +650,21 @@ func sockReceiveUntil(L *lua.LState) int {
 		}
 	}))
 	return 1
+}
+
+// poolOption reads an integer option of connect's table (a number or a numeric string, as
+// lua_isnumber takes it); any other type but nil raises lua-nginx-module's argument error.
+func poolOption(L *lua.LState, opts *lua.LTable, idx int, name string) (int, bool) {
+	switch v := opts.RawGetString(name).(type) {
+	case *lua.LNilType:
+		return 0, false
+	case lua.LNumber:
+		return int(v), true
+	case lua.LString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
+			return int(f), true
+		}
+	}
+	argError(L, idx, "bad \""+name+"\" option type: "+opts.RawGetString(name).Type().String())
+	return 0, false
 }

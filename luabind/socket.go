@@ -411,8 +411,8 @@ func (s *socket) sendFrameInline(L *lua.LState, t *lthread, fin bool, op byte, p
 
 func timeoutArg(L *lua.LState, n int) time.Duration {
 	ms := float64(L.CheckNumber(n))
-	if ms < 0 {
-		luaError(L, "bad timeout value")
+	if ms < 0 || int64(ms)>>31 != 0 { // lua-nginx-module keeps timeouts in 31 bits
+		ngxStrError(L, 1, "bad timeout value")
 	}
 	return time.Duration(ms * float64(time.Millisecond))
 }

@@ -61,6 +61,26 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 			logs: []string{`\[error\] \d+#\d+: \*\d+ lua entry thread aborted: runtime error: rewrite_by_lua\(nginx.conf:\d+\):1: unsafe byte "0x0d" in uri "/foo\\x0D\\x0Abar" \(maybe you want to set the 'binary' argument\?\)`},
 		},
 		{
+			// 065-tcp-socket-timeout TEST 23, 068-socket-keepalive TEST 21-22, 26: timeouts
+			// beyond 31 bits and connect options of the wrong type are refused
+			name: "settimeout overflow, connect option types",
+			location: `location /t { content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                ngx.say(pcall(sock.settimeout, sock, (2 ^ 31) - 1))
+                ngx.say(pcall(sock.settimeout, sock, 2 ^ 31))
+                for _, o in ipairs{ {pool = {}}, {pool = true}, {pool_size = "a"}, {pool_size = 0}, {pool_size = "0"}, {backlog = -1} } do
+                    ngx.say(select(2, pcall(function() sock:connect("127.0.0.1", 1, o) end)))
+                end
+            } }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "true\nfalsebad timeout value\n" +
+				"bad argument #3 to 'connect' (bad \"pool\" option type: table)\n" +
+				"bad argument #3 to 'connect' (bad \"pool\" option type: boolean)\n" +
+				"bad argument #3 to 'connect' (bad \"pool_size\" option type: string)\n" +
+				"bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
+				"bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
+				"bad argument #3 to 'connect' (bad \"backlog\" option value: -1)\n"}},
+		},
+		{
 			// 106-timer TEST 23: lua_max_pending_timers
 			name: "lua_max_pending_timers",
 			http: "lua_max_pending_timers 1;",
