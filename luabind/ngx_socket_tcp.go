@@ -153,6 +153,7 @@ func sockConnect(L *lua.LState) int {
 	var err error
 	var conn net.Conn
 	dialAddr := addr
+	s.debugTimeout("connect", s.connectTimeout)
 	// Admission happens before the connect yields, so that a later connect of another
 	// thread cannot overtake this one in the pool's backlog queue.
 	for {
@@ -489,6 +490,14 @@ func (s *socket) debugLog(inRequest bool) debugLine {
 	return func(msg string) { log.Log(errlog.Debug, lc, msg) }
 }
 
+// debugTimeout writes lua-nginx-module's "lua tcp socket read timeout: 100" line that
+// each connect, send and receive starts with.
+func (s *socket) debugTimeout(op string, d time.Duration) {
+	if log := s.debugLog(true); log != nil {
+		log("lua tcp socket " + op + " timeout: " + strconv.FormatInt(d.Milliseconds(), 10))
+	}
+}
+
 // sock:setkeepalive(timeout_ms?, size?) puts the connection into the pool -> 1 | nil, err
 func sockSetKeepalive(L *lua.LState) int {
 	s := checkSocket(L, 1)
@@ -612,6 +621,7 @@ func sockReceiveUntil(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
+		s.debugTimeout("read", s.readTimeout)
 		if s.reading {
 			L.Push(lua.LNil)
 			L.Push(lua.LString("socket busy reading"))

@@ -216,6 +216,7 @@ func sockReceive(L *lua.LState) int {
 		return pushErr(L, why)
 	}
 	t := threadOf(L)
+	s.debugTimeout("read", s.readTimeout)
 	s.reading = true
 	defer func() { s.reading = false }()
 	s.pullFrameBuffer()
@@ -298,6 +299,7 @@ func sockReceiveAny(L *lua.LState) int {
 	if why := s.unusable(true); why != "" {
 		return pushErr(L, why)
 	}
+	s.debugTimeout("read", s.readTimeout)
 	s.reading = true
 	defer func() { s.reading = false }()
 	s.pullFrameBuffer()
@@ -341,6 +343,7 @@ func sockSend(L *lua.LState) int {
 	if why := s.unusable(false); why != "" {
 		return pushErr(L, why)
 	}
+	s.debugTimeout("send", s.sendTimeout)
 	var data []byte
 	if str, ok := L.Get(2).(lua.LString); ok {
 		data = []byte(str)

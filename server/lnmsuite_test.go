@@ -81,6 +81,26 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				"bad argument #3 to 'connect' (bad \"backlog\" option value: -1)\n"}},
 		},
 		{
+			// 065-tcp-socket-timeout TEST 6-20: each connect, send and receive logs its timeout
+			// (lua_socket_*_timeout, or settimeouts') at debug level
+			name:  "cosocket timeout debug lines",
+			debug: true,
+			location: `location /t { content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                sock:settimeouts(102, 103, 150)
+                local ok, err = sock:connect("127.0.0.1", ngx.var.server_port)
+                sock:send("GET /x HTTP/1.0\r\n\r\n")
+                sock:receive()
+                sock:receiveany(10)
+                sock:receiveuntil("\r\n")()
+                ngx.say(ok)
+            } }
+            location /x { return 200 "hello\r\nworld\r\n"; }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "1\n"}},
+			logs: []string{`lua tcp socket connect timeout: 102\n`, `lua tcp socket send timeout: 103\n`,
+				`(?s)lua tcp socket read timeout: 150\n.*lua tcp socket read timeout: 150\n.*lua tcp socket read timeout: 150\n`},
+		},
+		{
 			// 106-timer TEST 23: lua_max_pending_timers
 			name: "lua_max_pending_timers",
 			http: "lua_max_pending_timers 1;",
