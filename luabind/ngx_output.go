@@ -506,14 +506,12 @@ func ngxEOF(L *lua.LState) int {
 			// the body does not end here: the connection is cut, or the client waits
 		} else if r.headerPending && r.w != nil {
 			// Nothing went out yet, so the whole response is known: complete it now, as
-			// nginx does at eof, so the client has it while the handler goes on working.
+			// nginx does at eof, so the client has it while the handler goes on working. The
+			// connection stays open until the request ends (finish closes it), as nginx's.
 			r.headerPending = false
-			if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil {
-				if r.r.Method != http.MethodHead {
-					n, _ := r.rawOut.Write(r.pending)
-					r.rawBytes += int64(n)
-				}
-				_ = r.rawOut.Close()
+			if err := r.rawHead(len(r.pending)); err == nil && r.rawOut != nil && r.r.Method != http.MethodHead {
+				n, _ := r.rawOut.Write(r.pending)
+				r.rawBytes += int64(n)
 			}
 			r.pending = nil
 		} else if r.flushOut() == nil && r.rawOut == nil && r.w != nil {
