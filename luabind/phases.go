@@ -636,12 +636,21 @@ func (h *Host) RunInit() error {
 		for _, proto := range h.initProtos {
 			r := &request{host: h, sc: h.scope(nil), start: time.Now(), phase: "init"}
 			if _, err := r.run(context.Background(), v, chunkMain(proto), nil); err != nil {
-				return fmt.Errorf("init_by_lua error: %s", luaErrorText(err))
+				if r.initErr != "" {
+					return &InitError{Msg: r.initErr}
+				}
+				return &InitError{Msg: luaErrorText(err)}
 			}
 		}
 	}
 	return nil
 }
+
+// InitError is an init_by_lua* chunk's error, which stops start-up; nginx logs it at the
+// error level (not emerg), with the chunk's stack traceback.
+type InitError struct{ Msg string }
+
+func (e *InitError) Error() string { return "init_by_lua error: " + e.Msg }
 
 func luaErrorText(err error) string {
 	if ae, ok := err.(*lua.ApiError); ok {

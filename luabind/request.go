@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ func (h *Host) InlineHandler(chunkname string, src []byte) (*Handler, error) {
 
 // request is one HTTP request while its Lua handler runs.
 type request struct {
+	initErr        string       // init_by_lua*'s error with its traceback, for RunInit
 	cleanFiles     []string     // set_body_file(path, true): removed when the request ends
 	bodyFile       string       // the file ngx.req.set_body_file made the body (its content is bodyData)
 	headersChanged bool         // ngx.req.set_header/clear_header ran: the raw head no longer lists the headers
@@ -363,9 +365,13 @@ func (r *request) readBodyCuttable(rc readCutter, read func()) {
 // threadAborted logs a thread's runtime error as lua-nginx-module does.
 func (r *request) threadAborted(kind string, t *lthread, err error) {
 	err = t.abortError(err)
-	if r.phase == "log" && kind == "entry" { // log_by_lua* runs as a plain protected call
+	switch {
+	case r.phase == "log" && kind == "entry": // log_by_lua* runs as a plain protected call
 		r.sc.log.Log(errlog.Err, &r.logc, "failed to run log_by_lua*: "+errorWithTrace(err))
-	} else {
+	case r.phase == "init" && kind == "entry":
+		// init_by_lua* too: its error stops start-up, reported once by RunInit's caller
+		r.initErr = strings.Replace(errorWithTrace(err), "stack traceback:\ncoroutine 0:\n", "stack traceback:\n", 1)
+	default:
 		r.sc.log.Log(errlog.Err, &r.logc, "lua "+kind+" thread aborted: runtime error: "+errorWithTrace(err))
 	}
 	if st := r.host.cfg.Stats; st != nil {

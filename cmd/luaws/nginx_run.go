@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/luaws/luaws/errlog"
+	"github.com/luaws/luaws/luabind"
 	"github.com/luaws/luaws/ngxconf"
 	"github.com/luaws/luaws/server"
 )
@@ -148,7 +150,7 @@ func buildNext(a *nginxArgs, cfg *ngxconf.Config, prev *loaded) (*loaded, error)
 		Lifecycle: server.Lifecycle{Workers: l.workers, PrevDicts: prevDicts(prev)},
 	})
 	if err != nil {
-		lg.Logf(errlog.Emerg, nil, "%v", err) // nginx writes it to the error log as well
+		lg.Logf(startupLevel(err), nil, "%v", err) // nginx writes it to the error log as well
 		l.close()
 		return nil, err
 	}
@@ -186,11 +188,21 @@ func firstMain(cfg *ngxconf.Config, name string) *ngxconf.Directive {
 	return nil
 }
 
+// startupLevel is the level nginx reports a start-up failure at: emerg, but error for an
+// init_by_lua* chunk's error.
+func startupLevel(err error) int {
+	var ie *luabind.InitError
+	if errors.As(err, &ie) {
+		return errlog.Err
+	}
+	return errlog.Emerg
+}
+
 // testConfig is -t / -T.
 func testConfig(a *nginxArgs, cfg *ngxconf.Config, stdout, stderr io.Writer) int {
 	l, err := build(a, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "luaws: [emerg] %v\n", err)
+		fmt.Fprintf(stderr, "luaws: [%s] %v\n", errlog.LevelName(startupLevel(err)), err)
 		fmt.Fprintf(stderr, "luaws: configuration file %s test failed\n", a.conf)
 		return 1
 	}
@@ -308,9 +320,10 @@ func runDaemonChild(a *nginxArgs, cfg *ngxconf.Config, _ io.Writer) int {
 func serveNginx(a *nginxArgs, cfg *ngxconf.Config, stderr io.Writer, started func()) int {
 	l, err := build(a, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "luaws: [emerg] %v\n", err)
+		level := startupLevel(err)
+		fmt.Fprintf(stderr, "luaws: [%s] %v\n", errlog.LevelName(level), err)
 		if l != nil {
-			l.log.Logf(errlog.Emerg, nil, "%v", err)
+			l.log.Logf(level, nil, "%v", err)
 		}
 		return 1
 	}
@@ -375,7 +388,7 @@ func serveNginx(a *nginxArgs, cfg *ngxconf.Config, stderr io.Writer, started fun
 				cur.log.Log(errlog.Notice, nil, "signal 1 (SIGHUP) received, reconfiguring")
 				next, err := reload(a, cur)
 				if err != nil {
-					cur.log.Logf(errlog.Emerg, nil, "%v", err)
+					cur.log.Logf(startupLevel(err), nil, "%v", err)
 					continue
 				}
 				cur = next

@@ -246,6 +246,7 @@ func TestCommandLine(t *testing.T) {
 	badLua := write("bad2.conf", "http { server {\n location / {\n content_by_lua_block {\n local x = = 1\n }\n }\n } }\n")
 	badValue := write("bad3.conf", "http { server {\n lua_socket_log_errors maybe;\n } }\n")
 	missingFile := write("bad4.conf", "http {\n init_by_lua_file nope.lua; server {\n location / { return 200; }\n } }\n")
+	initErr := write("bad4i.conf", "http {\n init_by_lua_block {\n local co = coroutine.wrap(function() error(\"something went wrong\") end)\n co()\n }\n server { location / { return 200; }\n } }\n")
 	// nginx opens a handler's file at request time (a 404 then); -t succeeds
 	missingHandler := write("bad4h.conf", "http { server {\n location / { content_by_lua_file nope.lua; }\n } }\n")
 	// as Debian's nginx 1.22 words them (compared by running it on the same files)
@@ -271,6 +272,9 @@ func TestCommandLine(t *testing.T) {
 		{"bad value", []string{"-t", "-p", dir, "-c", badValue}, 1,
 			`\[emerg\] invalid value "maybe" in "lua_socket_log_errors" directive, it must be "on" or "off" in .*bad3.conf:2`},
 		{"missing lua file", []string{"-t", "-p", dir, "-c", missingFile}, 1, `\[emerg\] failed to load Lua file ".*nope.lua".* in .*bad4.conf:2`},
+		// 091-coroutine TEST 45: reported once, at the error level, with a plain traceback
+		{"init_by_lua error", []string{"-t", "-p", dir, "-c", initErr}, 1,
+			`^luaws: \[error\] init_by_lua error: init_by_lua\(bad4i.conf:2\):3: init_by_lua\(bad4i.conf:2\):2: something went wrong\nstack traceback:\n\t\[C\]: in function 'co'\n\tinit_by_lua\(bad4i.conf:2\):3: in main chunk\n.*test failed\n$`},
 		{"missing handler file", []string{"-t", "-p", dir, "-c", missingHandler}, 0, `test is successful`},
 		{"missing conf", []string{"-t", "-p", dir, "-c", "nope.conf"}, 1, `\[emerg\] open\(\) ".*nope.conf" failed \(2: No such file or directory\)`},
 		{"signal without daemon", []string{"-p", dir, "-c", good, "-s", "quit"}, 1, `nginx.pid" failed \(2: No such file or directory\)`},
