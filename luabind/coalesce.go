@@ -21,14 +21,14 @@ const lazyDelay = 300 * time.Millisecond
 // thousands of idle websockets fire in batches, and each batch's pings are written and their
 // pongs read in one wake-up. Deadlines at distinct instants cost a wake-up of the process (and
 // of the peer) per timeout: at 10,000 idle websockets with 5 s timeouts that was about half of
-// luaws's idle CPU.
-func coarseDeadline(want time.Time, d time.Duration) time.Time {
+// luaws's idle CPU. The deadline is given, and returned, as its offset from monoStart.
+func coarseDeadline(want, d time.Duration) time.Duration {
 	g := min(d/16, readGranuleMax)
 	if g <= 0 {
 		return want
 	}
-	if r := want.Sub(monoStart) % g; r > 0 {
-		want = want.Add(g - r)
+	if r := want % g; r > 0 {
+		want += g - r
 	}
 	return want
 }
@@ -38,40 +38,49 @@ const readGranuleMax = 250 * time.Millisecond
 
 // armedDeadline is the deadline last set on a socket's connection for one direction.
 type armedDeadline struct {
-	at    time.Time
-	epoch uint32 // the request's kill epoch when set: a kill expires deadlines behind our back
+	at    time.Duration // the deadline as an offset from monoStart on the monotonic clock, 0 for none
+	epoch uint32        // the request's kill epoch when set: a kill expires deadlines behind our back
 	set   bool
 }
 
+// maxTimeout bounds a timeout so that now + timeout stays an offset (146 years: none fires).
+const maxTimeout = time.Duration(1 << 62)
+
 // armDeadline sets the read (or write) deadline to now + d (none for d <= 0), unless the
-// armed one is already within the lazy delay of that.
+// armed one is already within the lazy delay of that. "now" is one read of the monotonic
+// clock (the deadline Go's poller compares against), not time.Now's wall and monotonic pair:
+// this runs before every frame a websocket reads or writes.
 func (s *socket) armDeadline(write bool, d time.Duration) {
 	a := &s.rdl
 	if write {
 		a = &s.wdl
 	}
 	epoch := s.req.killEpoch.Load()
-	var want time.Time
+	var want time.Duration
 	if d > 0 {
-		want = time.Now().Add(d)
+		want = time.Since(monoStart) + min(d, maxTimeout)
 		if !write {
 			want = coarseDeadline(want, d)
 		}
 	}
 	if a.set && a.epoch == epoch {
-		if d <= 0 && a.at.IsZero() {
+		if want == 0 && a.at == 0 {
 			return
 		}
-		if d > 0 && !a.at.IsZero() {
-			if diff := want.Sub(a.at); diff >= 0 && diff < min(lazyDelay, d/8) {
+		if want != 0 && a.at != 0 {
+			if diff := want - a.at; diff >= 0 && diff < min(lazyDelay, d/8) {
 				return
 			}
 		}
 	}
+	var at time.Time // the zero time: no deadline
+	if want != 0 {
+		at = monoStart.Add(want)
+	}
 	if write {
-		_ = s.conn.SetWriteDeadline(want)
+		_ = s.conn.SetWriteDeadline(at)
 	} else {
-		_ = s.conn.SetReadDeadline(want)
+		_ = s.conn.SetReadDeadline(at)
 	}
 	*a = armedDeadline{at: want, epoch: epoch, set: true}
 }

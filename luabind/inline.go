@@ -174,6 +174,7 @@ func (t *lthread) blockInline(L *lua.LState, s *socket, f func()) {
 		t.req.vm.baton.claim(t)
 		t.waitL = nil
 		L.G.CurrentThread = L
+		t.req.vm.clock.update() // nginx refreshes its cached time on every event-loop turn
 	}
 	// cleared with the baton held: the other threads read in.t (inlineOK) under it
 	in.t = nil
@@ -182,9 +183,10 @@ func (t *lthread) blockInline(L *lua.LState, s *socket, f func()) {
 		// An I/O operation is a yield point for lua_max_running_time's watchdog (budget.go)
 		// whether or not it had to wait: a handler echoing a client that keeps sending is
 		// not a thread spinning without yielding.
+		// An operation that completed at once is no event-loop turn: nginx's cached time
+		// (ngx.now) stays as it was, and no clock is read.
 		t.req.vm.baton.handTo(t)
 	}
-	t.req.vm.clock.update()
 	t.mu.Lock()
 	t.blocked = nil
 	t.mu.Unlock()

@@ -26,9 +26,11 @@ var websocketFuncs = map[string]lua.LGFunction{
 	// instead of is_native's and the codec's.
 	"session_recv": wsSessionRecv,
 	"session_send": wsSessionSend,
-	"build_frame":  wsBuildFrame,
-	"check_send":   wsCheckSend,
-	"unmask":       wsUnmask,
+	// session_methods: the server's recv_frame and send_* in Go (websocket_session.go)
+	"session_methods": wsSessionMethods,
+	"build_frame":     wsBuildFrame,
+	"check_send":      wsCheckSend,
+	"unmask":          wsUnmask,
 	// check_response(head, key): nil, or why the handshake response is not acceptable.
 	"check_response": wsCheckResponse,
 	// client_extensions(sock, head): nil, or why the server's extension answer is refused.

@@ -14,6 +14,9 @@ import (
 // Benchmarks of scripts/echo.lua served by luaws against a pure-gorilla echo server, both on
 // loopback with a gorilla client, in the same run. The luaws sub-benchmark reports
 // "x_gorilla": its ns/op divided by the gorilla baseline's (lower is better, 1 = as fast).
+// The Echo64 benchmarks also report the process's user and system CPU time per op
+// (user-ns/op, sys-ns/op): the client is the same gorilla client for both servers, so a
+// change in them is the server's, and on a shared machine they vary less than the wall time.
 //
 //	go test ./luabind/ -run '^$' -bench . -benchmem
 
@@ -67,6 +70,13 @@ func report(b *testing.B, server string) {
 	}
 }
 
+// reportCPU reports the CPU time per op since (u0, s0).
+func reportCPU(b *testing.B, u0, s0 time.Duration) {
+	u, s := userSysCPU()
+	b.ReportMetric(float64((u-u0).Nanoseconds())/float64(b.N), "user-ns/op")
+	b.ReportMetric(float64((s-s0).Nanoseconds())/float64(b.N), "sys-ns/op")
+}
+
 func roundTrip(b *testing.B, c *websocket.Conn, msg []byte) {
 	if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
 		b.Fatal(err)
@@ -95,15 +105,18 @@ func benchEcho(b *testing.B, size, conns int) {
 				defer c.Close()
 				roundTrip(b, c, msg)
 				b.ResetTimer()
+				u0, s0 := userSysCPU()
 				for range b.N {
 					roundTrip(b, c, msg)
 				}
 				b.StopTimer()
+				reportCPU(b, u0, s0)
 				report(b, s.name)
 				return
 			}
 			b.SetParallelism((conns + 1) / 2) // GOMAXPROCS x this many connections
 			b.ResetTimer()
+			u0, s0 := userSysCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				c, _, err := dialer.Dial(url, nil)
 				if err != nil {
@@ -116,6 +129,7 @@ func benchEcho(b *testing.B, size, conns int) {
 				}
 			})
 			b.StopTimer()
+			reportCPU(b, u0, s0)
 			report(b, s.name)
 		})
 	}
@@ -172,6 +186,7 @@ func BenchmarkEcho64Pipelined(b *testing.B) {
 			defer c.Close()
 			roundTrip(b, c, msg)
 			b.ResetTimer()
+			u0, s0 := userSysCPU()
 			for done := 0; done < b.N; done += depth {
 				n := min(depth, b.N-done)
 				for range n {
@@ -186,6 +201,7 @@ func BenchmarkEcho64Pipelined(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, u0, s0)
 			report(b, s.name)
 		})
 	}

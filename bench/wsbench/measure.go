@@ -13,6 +13,8 @@ type result struct {
 	Ops      int64   `json:"ops"`
 	Seconds  float64 `json:"seconds"`
 	CPUus    float64 `json:"cpu_us_per_op"`     // server CPU per operation
+	UserUS   float64 `json:"user_us_per_op"`    // the server's user-space share of it
+	SysUS    float64 `json:"sys_us_per_op"`     // and its kernel share (from the tick counts)
 	GenCPUus float64 `json:"gen_cpu_us_per_op"` // the generator's own CPU per operation
 	P50us    float64 `json:"p50_us"`
 	P99us    float64 `json:"p99_us"`
@@ -40,17 +42,23 @@ func measureLoad(cfg *genConfig, pid int, worker func(*genConfig, int, *counters
 	}
 	ready.Wait()
 	time.Sleep(cfg.Warmup)
+	u0, k0 := userSysTicks(pid)
 	s0, g0, t0 := cpuTime(pid), selfCPU(), time.Now()
 	ct.measuring.Store(true)
 	time.Sleep(cfg.Window)
 	ct.measuring.Store(false)
 	s1, g1, t1 := cpuTime(pid), selfCPU(), time.Now()
+	u1, k1 := userSysTicks(pid)
 	close(stop)
 	waitTimeout(&all, 10*time.Second, ct)
 	r := result{Ops: ct.ops.Load(), Seconds: t1.Sub(t0).Seconds(), Errors: ct.errs.Load()}
 	if r.Ops > 0 {
 		r.CPUus = float64((s1 - s0).Microseconds()) / float64(r.Ops)
 		r.GenCPUus = float64((g1 - g0).Microseconds()) / float64(r.Ops)
+		if du, dk := u1-u0, k1-k0; du+dk > 0 {
+			r.UserUS = r.CPUus * float64(du) / float64(du+dk)
+			r.SysUS = r.CPUus - r.UserUS
+		}
 	}
 	r.P50us = float64(ct.hist.quantile(0.50).Microseconds())
 	r.P99us = float64(ct.hist.quantile(0.99).Microseconds())

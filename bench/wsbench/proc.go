@@ -49,6 +49,37 @@ func cpuTime(pid int) time.Duration {
 	return total
 }
 
+// userSysTicks is the user and system time of the process tree of pid in clock ticks (the
+// 10 ms units of /proc/PID/task/TID/stat, fields 14 and 15): coarse, but it splits the
+// schedstat total of cpuTime into user and kernel time.
+func userSysTicks(pid int) (user, sys int64) {
+	for _, p := range procTree(pid) {
+		dir := "/proc/" + strconv.Itoa(p) + "/task"
+		tasks, _ := os.ReadDir(dir)
+		for _, t := range tasks {
+			b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// the command (field 2) is in parentheses and may hold spaces: count after it
+			s := string(b)
+			i := strings.LastIndexByte(s, ')')
+			if i < 0 {
+				continue
+			}
+			f := strings.Fields(s[i+1:])
+			if len(f) < 13 {
+				continue
+			}
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			k, _ := strconv.ParseInt(f[12], 10, 64)
+			user += u
+			sys += k
+		}
+	}
+	return user, sys
+}
+
 // rssBytes is the resident set of the process tree of pid.
 func rssBytes(pid int) int64 {
 	var total int64

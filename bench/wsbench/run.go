@@ -131,8 +131,8 @@ func brief(r result) string {
 	case r.RSSPer != 0 || r.IdleCPU != 0:
 		s = fmt.Sprintf("%.1f KB/conn, idle CPU %.2f%%", r.RSSPer/1000, r.IdleCPU)
 	default:
-		s = fmt.Sprintf("%.0f ops/s, %.2f µs/op server, %.2f µs/op generator, p50 %.0f µs, p99 %.0f µs",
-			r.opsPerSec(), r.CPUus, r.GenCPUus, r.P50us, r.P99us)
+		s = fmt.Sprintf("%.0f ops/s, %.2f µs/op server (user %.2f, system %.2f), %.2f µs/op generator, p50 %.0f µs, p99 %.0f µs",
+			r.opsPerSec(), r.CPUus, r.UserUS, r.SysUS, r.GenCPUus, r.P50us, r.P99us)
 	}
 	if r.Errors > 0 {
 		s += fmt.Sprintf("  [%d errors: %s]", r.Errors, r.FirstErr)

@@ -1,6 +1,8 @@
 package luajit
 
 import (
+	"sync/atomic"
+
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -15,8 +17,14 @@ const ErrYieldAcrossC = "attempt to yield across C-call boundary"
 
 const cBoundaryKey = "luaws.luajit.cboundary"
 
+// cCalls counts the calls between enterC and leaveC under way in the whole process, every
+// state's together: while it is zero no thread can be inside one, and CannotYield (asked
+// before every blocking operation, twice per echoed frame) answers without a table lookup.
+var cCalls atomic.Int64
+
 // enterC and leaveC bracket a call that cannot be yielded across, on thread L.
 func enterC(L *lua.LState) {
+	cCalls.Add(1)
 	reg := L.G.Registry
 	t, ok := reg.RawGetString(cBoundaryKey).(*lua.LTable)
 	if !ok {
@@ -28,6 +36,7 @@ func enterC(L *lua.LState) {
 }
 
 func leaveC(L *lua.LState) {
+	cCalls.Add(-1)
 	t, ok := L.G.Registry.RawGetString(cBoundaryKey).(*lua.LTable)
 	if !ok {
 		return
@@ -43,6 +52,9 @@ func leaveC(L *lua.LState) {
 // CannotYield reports whether a yield from L up to (and including) the thread top, the
 // threads that resumed L in turn, would cross a C call (top nil: L alone).
 func CannotYield(L, top *lua.LState) bool {
+	if cCalls.Load() == 0 {
+		return false
+	}
 	t, ok := L.G.Registry.RawGetString(cBoundaryKey).(*lua.LTable)
 	if !ok {
 		return false

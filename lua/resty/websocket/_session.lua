@@ -129,5 +129,13 @@ return function(_M, is_client)
         return bytes, err
     end
 
+    if not is_client then
+        -- the server's recv_frame and send_text/binary/ping/pong in Go, the same steps as
+        -- the functions above (which it calls when self is not a table), without their Lua
+        -- calls and instructions per frame
+        native.session_methods(_M, recv_frame, raw_send_frame, first2_timeout, find, rand,
+                               session_recv, session_send, is_native, native_send)
+    end
+
     return send_frame
 end
