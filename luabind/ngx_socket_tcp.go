@@ -120,17 +120,17 @@ func sockConnect(L *lua.LState) int {
 			poolName = luaToString(v)
 		case *lua.LNilType:
 		default:
-			argError(L, optIdx, "bad \"pool\" option type: "+v.Type().String())
+			L.ArgError(optIdx, "bad \"pool\" option type: "+v.Type().String())
 		}
 		if v, ok := poolOption(L, opts, optIdx, "pool_size"); ok {
 			if v <= 0 {
-				argError(L, optIdx, "bad \"pool_size\" option value: "+strconv.Itoa(v))
+				L.ArgError(optIdx, "bad \"pool_size\" option value: "+strconv.Itoa(v))
 			}
 			size = v
 		}
 		if v, ok := poolOption(L, opts, optIdx, "backlog"); ok {
 			if v < 0 {
-				argError(L, optIdx, "bad \"backlog\" option value: "+strconv.Itoa(v))
+				L.ArgError(optIdx, "bad \"backlog\" option value: "+strconv.Itoa(v))
 			}
 			backlog = v
 		}
@@ -675,6 +675,6 @@ func poolOption(L *lua.LState, opts *lua.LTable, idx int, name string) (int, boo
 			return int(f), true
 		}
 	}
-	argError(L, idx, "bad \""+name+"\" option type: "+opts.RawGetString(name).Type().String())
+	L.ArgError(idx, "bad \""+name+"\" option type: "+opts.RawGetString(name).Type().String())
 	return 0, false
 }

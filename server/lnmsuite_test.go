@@ -62,7 +62,8 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 		},
 		{
 			// 065-tcp-socket-timeout TEST 23, 068-socket-keepalive TEST 21-22, 26: timeouts
-			// beyond 31 bits and connect options of the wrong type are refused
+			// beyond 31 bits and connect options of the wrong type are refused (with
+			// the caller's position, as luaL_argerror gives it)
 			name: "settimeout overflow, connect option types",
 			location: `location /t { content_by_lua_block {
                 local sock = ngx.socket.tcp()
@@ -73,12 +74,12 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
                 end
             } }`,
 			reqs: []confReq{{path: "/t", want: 200, wantBody: "true\nfalsebad timeout value\n" +
-				"bad argument #3 to 'connect' (bad \"pool\" option type: table)\n" +
-				"bad argument #3 to 'connect' (bad \"pool\" option type: boolean)\n" +
-				"bad argument #3 to 'connect' (bad \"pool_size\" option type: string)\n" +
-				"bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
-				"bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
-				"bad argument #3 to 'connect' (bad \"backlog\" option value: -1)\n"}},
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"pool\" option type: table)\n" +
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"pool\" option type: boolean)\n" +
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"pool_size\" option type: string)\n" +
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"pool_size\" option value: 0)\n" +
+				"content_by_lua(nginx.conf:6):6: bad argument #3 to 'connect' (bad \"backlog\" option value: -1)\n"}},
 		},
 		{
 			// 065-tcp-socket-timeout TEST 6-20: each connect, send and receive logs its timeout
