@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,7 +215,7 @@ func (s *socket) fill(L *lua.LState, t *lthread) error {
 func sockReceive(L *lua.LState) int {
 	s := checkSocket(L, 1)
 	if why := s.unusable(true); why != "" {
-		return pushErr(L, why)
+		return s.refuse(L, "receive", why)
 	}
 	t := threadOf(L)
 	s.debugTimeout("read", s.readTimeout)
@@ -224,6 +226,11 @@ func sockReceive(L *lua.LState) int {
 	pattern := L.Get(2)
 	if pattern == lua.LNil {
 		pattern = lua.LString("*l")
+	} else if str, ok := pattern.(lua.LString); ok {
+		// a numeric string is a size, as lua_isnumber takes it ("10")
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(str)), 64); err == nil {
+			pattern = lua.LNumber(f)
+		}
 	}
 	switch p := pattern.(type) {
 	case lua.LNumber:
@@ -297,7 +304,7 @@ func sockReceiveAny(L *lua.LState) int {
 		argError(L, 2, "bad max argument")
 	}
 	if why := s.unusable(true); why != "" {
-		return pushErr(L, why)
+		return s.refuse(L, "receive", why)
 	}
 	s.debugTimeout("read", s.readTimeout)
 	s.reading = true
@@ -341,7 +348,7 @@ func appendSendData(L *lua.LState, b []byte, v lua.LValue, top bool) []byte {
 func sockSend(L *lua.LState) int {
 	s := checkSocket(L, 1)
 	if why := s.unusable(false); why != "" {
-		return pushErr(L, why)
+		return s.refuse(L, "send", why)
 	}
 	s.debugTimeout("send", s.sendTimeout)
 	var data []byte
@@ -562,6 +569,21 @@ func (s *socket) unusable(reading bool) string {
 		return "socket busy reading"
 	}
 	return ""
+}
+
+// refuse answers a send or receive (op) the socket cannot take; on a closed one it logs
+// lua-nginx-module's "attempt to send data on a closed socket" line (lua_socket_log_errors).
+func (s *socket) refuse(L *lua.LState, op, why string) int {
+	if why == "closed" && s.req != nil && s.req.sc.sockLog {
+		eof := "0"
+		if s.readClosed {
+			eof = "1"
+		}
+		// a closed socket has no connection (c:NULL); luaws keeps no failure type (ft)
+		s.req.sc.log.Log(errlog.Err, &s.req.logc, "attempt to "+op+" data on a closed socket: u:"+ngxPointer(s)+
+			", c:0000000000000000, ft:0 eof:"+eof)
+	}
+	return pushErr(L, why)
 }
 
 // pushErr returns nil, msg to Lua: the soft error of every socket method.

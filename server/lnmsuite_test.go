@@ -102,6 +102,23 @@ func TestLuaNginxModuleSuiteBehaviours(t *testing.T) {
 				`(?s)lua tcp socket read timeout: 150\n.*lua tcp socket read timeout: 150\n.*lua tcp socket read timeout: 150\n`},
 		},
 		{
+			// 058-tcp-socket TEST 18, 3: receive("10") reads 10 bytes; sending or receiving on a
+			// socket that is not connected is logged (lua_socket_log_errors)
+			name: "receive with a numeric string, closed-socket lines",
+			location: `location /t { content_by_lua_block {
+                local sock = ngx.socket.tcp()
+                ngx.say(sock:send("x"))
+                ngx.say(sock:receive())
+                assert(sock:connect("127.0.0.1", ngx.var.server_port))
+                sock:send("GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                ngx.say(sock:receive("10"))
+            } }
+            location /x { return 200 "hello"; }`,
+			reqs: []confReq{{path: "/t", want: 200, wantBody: "nilclosed\nnilclosed\nHTTP/1.1 2\n"}},
+			logs: []string{`\[error\] \d+#\d+: \*\d+ attempt to send data on a closed socket: u:[0-9A-F]{16}, c:0000000000000000, ft:\d+ eof:\d+, client`,
+				`\[error\] \d+#\d+: \*\d+ attempt to receive data on a closed socket: u:[0-9A-F]{16}, c:0000000000000000, ft:\d+ eof:\d+, client`},
+		},
+		{
 			// 106-timer TEST 23: lua_max_pending_timers
 			name: "lua_max_pending_timers",
 			http: "lua_max_pending_timers 1;",
