@@ -89,6 +89,7 @@ func (w *watchdog) loop() {
 		w.mu.Lock()
 		tick := w.tick
 		w.mu.Unlock()
+		before := time.Now()
 		time.Sleep(tick)
 		w.mu.Lock()
 		if len(w.vms) == 0 {
@@ -97,12 +98,15 @@ func (w *watchdog) loop() {
 			return
 		}
 		now := time.Now()
+		// A watchdog that woke far too late saw a starved process (a loaded host, a pause):
+		// that stretch is not held against the holders, whose goroutines were starved too.
+		starved := now.Sub(before) > 2*tick
 		for v, st := range w.vms {
 			owner, gen := v.baton.owner.Load(), v.baton.turn.Load()
 			if v.baton.ownerTurn.Load() != gen {
 				owner = nil // not claimed since the last hand-over
 			}
-			if owner == nil || owner != st.owner || gen != st.gen {
+			if owner == nil || owner != st.owner || gen != st.gen || starved {
 				st.owner, st.gen, st.since, st.fired = owner, gen, now, false
 				continue
 			}
