@@ -31,6 +31,16 @@ func RequestHeaders(hr *http.Request) []HeaderField {
 	return fields(clientHeaderLines(hr))
 }
 
+// WithRequestHeaders makes fields hr's header list for the phases and handlers after
+// (headers-more's input commands change it before Lua runs).
+func WithRequestHeaders(hr *http.Request, fields []HeaderField) *http.Request {
+	l := make([]headerLine, len(fields))
+	for i, f := range fields {
+		l[i] = headerLine{f.Name, f.Value}
+	}
+	return hr.WithContext(context.WithValue(hr.Context(), headerListKey{}, l))
+}
+
 func fields(l []headerLine) []HeaderField {
 	out := make([]HeaderField, len(l))
 	for i, h := range l {

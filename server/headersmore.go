@@ -2,10 +2,12 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/luaws/luaws/luabind"
 	"github.com/luaws/luaws/ngxconf"
 )
 
@@ -28,6 +30,7 @@ type moreCmd struct {
 // moreHeader is one "Name: value" (value "" clears; a name ending in '*' clears by prefix).
 type moreHeader struct {
 	name  string // canonical
+	raw   string // as the directive writes it (the name of an input field it adds)
 	wild  bool
 	value string // may hold variables
 }
@@ -116,12 +119,22 @@ func parseMoreHeader(cmdName, raw string, clear bool) (moreHeader, error) {
 		}
 		h.wild, name = true, name[:len(name)-1]
 	}
-	h.name = http.CanonicalHeaderKey(name)
+	h.name, h.raw = http.CanonicalHeaderKey(name), name
 	return h, nil
 }
 
 // applyMoreOut runs the output commands on a response head about to be written.
 func applyMoreOut(cmds []*moreCmd, h http.Header, status int, eval func(string) string) {
+	// nginx's chunked filter runs after this one: a response these commands give a length
+	// is not chunked, one whose length they clear is
+	te := h["Transfer-Encoding"]
+	defer func() {
+		if len(h["Content-Length"]) > 0 {
+			delete(h, "Transfer-Encoding")
+		} else if te != nil {
+			h["Transfer-Encoding"] = te
+		}
+	}()
 	for _, c := range cmds {
 		if c.input || !c.statusMatches(status) || !c.typeMatches(h.Get("Content-Type")) {
 			continue
@@ -145,39 +158,100 @@ func applyMoreOut(cmds []*moreCmd, h http.Header, status int, eval func(string) 
 			default:
 				h[mh.name] = []string{v}
 			}
+
 		}
 	}
 }
 
-// applyMoreIn runs the input commands on a request's headers; it reports whether any ran.
-func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) bool {
+// applyMoreIn runs the input commands on a request's header list, as the module changes
+// nginx's headers_in list: a set value replaces the first field of its name and removes the
+// others, a new field (named as the directive writes it) goes to the end, "" and a wildcard
+// remove. It returns the request with the list changed, and whether any command ran.
+func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*http.Request, bool) {
+	var list []luabind.HeaderField
 	ran := false
 	for _, c := range cmds {
 		if !c.input || (len(c.types) > 0 && !c.inputTypeMatches(r.Header.Get("Content-Type"))) {
 			continue
 		}
-		ran = true
+		if !ran {
+			list, ran = luabind.RequestHeaders(r), true
+		}
 		for _, mh := range c.headers {
+			v := ""
+			if !mh.wild {
+				v = eval(mh.value)
+			}
+			out, matched := list[:0], false
+			for _, f := range list {
+				if !mh.matches(f.Name) {
+					out = append(out, f)
+					continue
+				}
+				if v == "" || matched {
+					continue
+				}
+				f.Value, matched = v, true
+				out = append(out, f)
+			}
+			list = out
+			if !matched && v != "" && !c.replace {
+				list = append(list, luabind.HeaderField{Name: mh.raw, Value: v})
+			}
 			if mh.wild {
 				clearPrefix(r.Header, mh.name)
-				continue
-			}
-			_, exists := r.Header[mh.name]
-			if c.replace && !exists {
-				continue
-			}
-			v := eval(mh.value)
-			if v == "" {
-				delete(r.Header, mh.name)
 			} else {
-				r.Header[mh.name] = []string{v}
-			}
-			if mh.name == "Host" {
-				r.Host = v
+				syncInputHeader(r, list, mh.name)
 			}
 		}
 	}
-	return ran
+	if !ran {
+		return r, false
+	}
+	r = luabind.WithRequestHeaders(r, list)
+	if cl := r.Header.Get("Content-Length"); cl != "" {
+		// the body read from now on is the length the header says, when shorter
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 && r.Body != nil &&
+			r.Body != http.NoBody && (r.ContentLength < 0 || n < r.ContentLength) {
+			r.Body = limitedBody{io.LimitReader(r.Body, n), r.Body}
+			r.ContentLength = n
+		}
+	}
+	return r, true
+}
+
+// limitedBody reads the first bytes of a request body and closes all of it.
+type limitedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// matches reports whether a field named name is this header's (a wildcard's: by prefix).
+func (mh moreHeader) matches(name string) bool {
+	if mh.wild {
+		return len(name) >= len(mh.name) && strings.EqualFold(name[:len(mh.name)], mh.name)
+	}
+	return strings.EqualFold(name, mh.name)
+}
+
+// syncInputHeader brings r.Header (and r.Host) in line with the list for key.
+func syncInputHeader(r *http.Request, list []luabind.HeaderField, key string) {
+	delete(r.Header, key)
+	var vals []string
+	for _, f := range list {
+		if strings.EqualFold(f.Name, key) {
+			vals = append(vals, f.Value)
+		}
+	}
+	if len(vals) > 0 {
+		r.Header[key] = vals
+	}
+	if key == "Host" {
+		r.Host = ""
+		if len(vals) > 0 {
+			r.Host = vals[0]
+		}
+	}
 }
 
 func hasInput(cmds []*moreCmd) bool {
