@@ -30,7 +30,7 @@ type moreCmd struct {
 // moreHeader is one "Name: value" (value "" clears; a name ending in '*' clears by prefix).
 type moreHeader struct {
 	name  string // canonical
-	raw   string // as the directive writes it (the name of an input field it adds)
+	raw   string // as the directive writes it, '*' included (the name of an input field it adds)
 	wild  bool
 	value string // may hold variables
 }
@@ -102,25 +102,43 @@ func parseMore(d *ngxconf.Directive) (*moreCmd, error) {
 	return cmd, nil
 }
 
+// parseMoreHeader reads "Name: value" as the module does: the name ends at a colon or a
+// space, the value starts after the colons and spaces that follow and runs to the end
+// (trailing spaces kept).
 func parseMoreHeader(cmdName, raw string, clear bool) (moreHeader, error) {
-	name, value, _ := strings.Cut(raw, ":")
-	name = strings.TrimSpace(name)
-	value = strings.TrimSpace(value)
+	i := 0
+	for i < len(raw) && isCSpace(raw[i]) {
+		i++
+	}
+	k := i
+	for k < len(raw) && raw[k] != ':' && !isCSpace(raw[k]) {
+		k++
+	}
+	name := raw[i:k]
+	for k < len(raw) && (raw[k] == ':' || isCSpace(raw[k])) {
+		k++
+	}
+	value := raw[k:]
 	if clear {
 		value = ""
 	}
 	if name == "" {
 		return moreHeader{}, fmt.Errorf("%s: no key found in the header argument: %s", cmdName, raw)
 	}
-	h := moreHeader{value: value}
+	h := moreHeader{value: value, raw: name}
 	if strings.HasSuffix(name, "*") {
 		if len(name) < 2 {
 			return moreHeader{}, fmt.Errorf("%s: wildcard key too short: %s", cmdName, raw)
 		}
 		h.wild, name = true, name[:len(name)-1]
 	}
-	h.name, h.raw = http.CanonicalHeaderKey(name), name
+	h.name = http.CanonicalHeaderKey(name)
 	return h, nil
+}
+
+// isCSpace is C's isspace.
+func isCSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // applyMoreOut runs the output commands on a response head about to be written.
@@ -178,13 +196,12 @@ func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*h
 			list, ran = luabind.RequestHeaders(r), true
 		}
 		for _, mh := range c.headers {
-			v := ""
-			if !mh.wild {
-				v = eval(mh.value)
-			}
+			v := eval(mh.value)
+			// a wildcard matches only to remove: with a value it adds a field named "X-*"
+			wild := mh.wild && v == ""
 			out, matched := list[:0], false
 			for _, f := range list {
-				if !mh.matches(f.Name) {
+				if mh.wild && !wild || !mh.matches(f.Name) {
 					out = append(out, f)
 					continue
 				}
@@ -198,9 +215,12 @@ func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*h
 			if !matched && v != "" && !c.replace {
 				list = append(list, luabind.HeaderField{Name: mh.raw, Value: v})
 			}
-			if mh.wild {
+			switch {
+			case wild:
 				clearPrefix(r.Header, mh.name)
-			} else {
+			case mh.wild:
+				syncInputHeader(r, list, http.CanonicalHeaderKey(mh.raw))
+			default:
 				syncInputHeader(r, list, mh.name)
 			}
 		}

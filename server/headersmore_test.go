@@ -151,6 +151,7 @@ func TestHeadersMoreWire(t *testing.T) {
     more_clear_input_headers 'X-B' 'X-Gone-*';
     more_set_input_headers 'x-a: set' 'New-One: n';
     more_set_input_headers -r 'X-Absent: z';
+    more_set_input_headers 'X-Keep-*: lol';
     proxy_pass http://127.0.0.1:$server_port/echo;
   }
   location /echo {
@@ -183,8 +184,8 @@ func TestHeadersMoreWire(t *testing.T) {
 			want: []string{"\r\nTransfer-Encoding: chunked\r\n", "\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n"}, not: []string{"Content-Length"}},
 		{name: "proxy_pass location's auto redirect", req: "GET /t?a=b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
 			want: []string{"HTTP/1.1 301 Moved Permanently\r\n", "\r\nFoo: 1\r\n", "\r\nLocation: http://a:" + addr[strings.LastIndex(addr, ":")+1:] + "/t/?a=b\r\n", "<title>301 Moved Permanently</title>"}},
-		{name: "input commands keep the list's order", req: "GET /in HTTP/1.1\r\nHost: a\r\nX-Z: 1\r\nX-A: 2\r\nX-B: 3\r\nX-Gone-1: 4\r\nx-a: 5\r\nX-C: 6\r\nConnection: close\r\n\r\n",
-			want: []string{"\r\n66\r\nGET /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nX-Z: 1\r\nX-A: set\r\nX-C: 6\r\nNew-One: n\r\n\r\n"},
+		{name: "input commands keep the list's order", req: "GET /in HTTP/1.1\r\nHost: a\r\nX-Z: 1\r\nX-A: 2\r\nX-B: 3\r\nX-Gone-1: 4\r\nx-a: 5\r\nX-Keep-1: k\r\nX-C: 6\r\nConnection: close\r\n\r\n",
+			want: []string{"\r\nGET /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nX-Z: 1\r\nX-A: set\r\nX-Keep-1: k\r\nX-C: 6\r\nNew-One: n\r\nX-Keep-*: lol\r\n\r\n"},
 			not:  []string{"X-B", "X-Gone", "X-Absent", "x-a"}},
 		{name: "input Content-Length shortens the body", req: "POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
 			want: []string{"HTTP/1.1 200 OK\r\n", "\r\n\r\n5\r\n01234\r\n0\r\n\r\n"}},
@@ -200,6 +201,29 @@ func TestHeadersMoreWire(t *testing.T) {
 			if strings.Contains(got, n) {
 				t.Errorf("%s: %q in\n%s", tt.name, n, got)
 			}
+		}
+	}
+}
+
+// TestParseMoreHeader: the module's reading of a header argument (its name ends at a colon
+// or a space; the value starts after any colons and spaces and keeps its trailing spaces).
+func TestParseMoreHeader(t *testing.T) {
+	tests := []struct {
+		raw, name, value string
+		wild             bool
+	}{
+		{"X-Foo: bar", "X-Foo", "bar", false},
+		{"  x-foo:bar baz ", "X-Foo", "bar baz ", false},
+		{"X-Foo bar", "X-Foo", "bar", false},
+		{"X-Foo:: :bar", "X-Foo", "bar", false},
+		{"X-Foo", "X-Foo", "", false},
+		{"X-Foo:", "X-Foo", "", false},
+		{"X-Hidden-*: lol", "X-Hidden-", "lol", true},
+	}
+	for _, tt := range tests {
+		h, err := parseMoreHeader("more_set_headers", tt.raw, false)
+		if err != nil || h.name != tt.name || h.value != tt.value || h.wild != tt.wild {
+			t.Errorf("parseMoreHeader(%q) = %+v, %v; want %s %q wild=%v", tt.raw, h, err, tt.name, tt.value, tt.wild)
 		}
 	}
 }
