@@ -210,6 +210,7 @@ func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*h
 				}
 				f.Value, matched = v, true
 				out = append(out, f)
+				shareWithParents(r, mh.name, v)
 			}
 			list = out
 			if !matched && v != "" && !c.replace {
@@ -252,6 +253,20 @@ func (mh moreHeader) matches(name string) bool {
 		return len(name) >= len(mh.name) && strings.EqualFold(name[:len(mh.name)], mh.name)
 	}
 	return strings.EqualFold(name, mh.name)
+}
+
+// shareWithParents gives the requests a subrequest r was issued from the value its input
+// command set on a field they share: nginx copies a subrequest's header list by reference
+// to the parent's fields, so a value changed in place shows in the parent too (fields added
+// or removed do not).
+func shareWithParents(r *http.Request, key, v string) {
+	for p := luabind.SubrequestParent(r.Context()); p != nil; p = luabind.SubrequestParent(p.Context()) {
+		vals := p.Header[key]
+		if len(vals) == 0 {
+			return
+		}
+		p.Header[key] = append([]string{v}, vals[1:]...)
+	}
 }
 
 // syncInputHeader brings r.Header (and r.Host) in line with the list for key.

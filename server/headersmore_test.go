@@ -157,6 +157,14 @@ func TestHeadersMoreWire(t *testing.T) {
   location /echo {
     echo -n $echo_client_request_headers;
   }
+  location /main {
+    echo_location /sub;
+    echo "main: $http_user_agent";
+  }
+  location /sub {
+    more_set_input_headers 'User-Agent: dog';
+    echo "sub: $http_user_agent";
+  }
   location /body {
     more_set_input_headers 'Content-Length: 5';
     echo_read_request_body;
@@ -187,6 +195,8 @@ func TestHeadersMoreWire(t *testing.T) {
 		{name: "input commands keep the list's order", req: "GET /in HTTP/1.1\r\nHost: a\r\nX-Z: 1\r\nX-A: 2\r\nX-B: 3\r\nX-Gone-1: 4\r\nx-a: 5\r\nX-Keep-1: k\r\nX-C: 6\r\nConnection: close\r\n\r\n",
 			want: []string{"\r\nGET /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nX-Z: 1\r\nX-A: set\r\nX-Keep-1: k\r\nX-C: 6\r\nNew-One: n\r\nX-Keep-*: lol\r\n\r\n"},
 			not:  []string{"X-B", "X-Gone", "X-Absent", "x-a"}},
+		{name: "a subrequest's value for a field it shares shows in its parent", req: "GET /main HTTP/1.1\r\nHost: a\r\nUser-Agent: ua\r\nConnection: close\r\n\r\n",
+			want: []string{"sub: dog\n", "main: dog\n"}},
 		{name: "input Content-Length shortens the body", req: "POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
 			want: []string{"HTTP/1.1 200 OK\r\n", "\r\n\r\n5\r\n01234\r\n0\r\n\r\n"}},
 	}
