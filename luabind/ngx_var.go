@@ -152,6 +152,9 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return hr.Method, true
 	case "request":
+		if l, ok := RequestLineOf(hr.Context()); ok {
+			return l, true
+		}
 		return hr.Method + " " + hr.RequestURI + " " + hr.Proto, true
 	case "server_protocol":
 		return hr.Proto, true

@@ -186,6 +186,9 @@ func applyMoreOut(cmds []*moreCmd, h http.Header, status int, eval func(string) 
 // others, a new field (named as the directive writes it) goes to the end, "" and a wildcard
 // remove. It returns the request with the list changed, and whether any command ran.
 func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*http.Request, bool) {
+	if badLineOf(r) != nil { // no header list: nothing is changed, nothing added
+		return r, false
+	}
 	var list []luabind.HeaderField
 	ran := false
 	for _, c := range cmds {
@@ -230,6 +233,10 @@ func applyMoreIn(cmds []*moreCmd, r *http.Request, eval func(string) string) (*h
 		return r, false
 	}
 	r = luabind.WithRequestHeaders(r, list)
+	if _, ok := r.Header["Content-Length"]; !ok && r.ContentLength > 0 && r.TransferEncoding == nil {
+		// the length cleared: nginx then reads no body (the client's stays unread)
+		r.Body, r.ContentLength = http.NoBody, 0
+	}
 	if cl := r.Header.Get("Content-Length"); cl != "" {
 		// the body read from now on is the length the header says, when shorter
 		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 && r.Body != nil &&

@@ -154,6 +154,10 @@ func TestHeadersMoreWire(t *testing.T) {
     more_set_input_headers 'X-Keep-*: lol';
     proxy_pass http://127.0.0.1:$server_port/echo;
   }
+  location /clearlen {
+    more_clear_input_headers Content-Type Content-Length;
+    proxy_pass http://127.0.0.1:$server_port/echo;
+  }
   location /echo {
     echo -n $echo_client_request_headers;
   }
@@ -197,6 +201,9 @@ func TestHeadersMoreWire(t *testing.T) {
 			not:  []string{"X-B", "X-Gone", "X-Absent", "x-a"}},
 		{name: "a subrequest's value for a field it shares shows in its parent", req: "GET /main HTTP/1.1\r\nHost: a\r\nUser-Agent: ua\r\nConnection: close\r\n\r\n",
 			want: []string{"sub: dog\n", "main: dog\n"}},
+		{name: "input Content-Length cleared: no body read", req: "POST /clearlen HTTP/1.1\r\nHost: a\r\nContent-Type: text/x\r\nTest-Header: 1\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world",
+			want: []string{"\r\nPOST /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nTest-Header: 1\r\n\r\n"},
+			not:  []string{"hello", "Content-Length", "text/x"}},
 		{name: "input Content-Length shortens the body", req: "POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
 			want: []string{"HTTP/1.1 200 OK\r\n", "\r\n\r\n5\r\n01234\r\n0\r\n\r\n"}},
 	}

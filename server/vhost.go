@@ -643,9 +643,12 @@ func (s *Site) Close() error {
 // handler serves a listener's requests: virtual server by Host, then location.
 func (s *Site) handler(sl *siteListener) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := checkFraming(w, r)
+		w, r, ok := checkFraming(w, r)
 		if !ok {
 			return
+		}
+		if bw, ok := w.(*bodyOnlyWriter); ok {
+			defer bw.close()
 		}
 		v := sl.pick(r.Host)
 		if v == nil {
@@ -678,6 +681,14 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), vserverKey{}, v)
 		r = r.WithContext(luabind.WithDispatcher(ctx, s.dispatch))
+		if bl := badLineOf(r); bl != nil && bl.status != 0 { // the default server's error_page, if any
+			var pages ErrorPages
+			if v.Rewrite != nil {
+				pages = v.Rewrite.ErrorPages
+			}
+			writeSpecial(rw, withErrorPages(r, pages), bl.status)
+			return
+		}
 		if r = v.serverRewrite(rw, r); r == nil {
 			return
 		}
