@@ -78,6 +78,17 @@ func (w *respWriter) applyMore(h http.Header, status int) {
 	applyMoreOut(w.more, h, status, eval)
 }
 
+// EarlyHeaderFilter runs the headers-more output commands before header_filter_by_lua*
+// (luabind.EarlyHeaderFilter), as in OpenResty, where the Lua filter sees their result.
+func (w *respWriter) EarlyHeaderFilter(h http.Header, status int) {
+	w.applyMore(h, status)
+	w.moreDone = true
+}
+
+// PreviewHead applies the headers-more output commands to h, a copy of a head not yet
+// written (luabind.HeadPreviewer).
+func (w *respWriter) PreviewHead(h http.Header, status int) { w.applyMore(h, status) }
+
 // FinishHead applies head's changes to a head luaws writes itself (luabind.HeadFinisher).
 func (w *respWriter) FinishHead(h http.Header, status int) {
 	w.applyMore(h, status)
@@ -375,6 +386,19 @@ type headerWriter struct {
 	r    *http.Request
 	vars map[string]string
 	done bool
+}
+
+// PreviewHead applies headers-more's commands, then add_header's, to h, a copy of a head
+// not yet written (luabind.HeadPreviewer).
+func (w *headerWriter) PreviewHead(h http.Header, code int) {
+	w.respWriter.applyMore(h, code)
+	if !w.done {
+		for _, hd := range w.h.Headers {
+			if hd.Always || addHeaderStatus[code] {
+				h.Add(hd.Name, expand(hd.Value, w.r, w.h.Vars, w.vars))
+			}
+		}
+	}
 }
 
 func (w *headerWriter) WriteHeader(code int) {

@@ -14,7 +14,9 @@ import (
 // headers-more (more_set_headers, more_clear_headers, more_set_input_headers,
 // more_clear_input_headers), the module OpenResty bundles: commands inherited from the http
 // and server levels run before a location's own, in order. Output commands run when the
-// response head is written (respWriter.head), after the Lua header filter; input commands
+// response head is written (respWriter.head), or before header_filter_by_lua* when there is
+// one (respWriter.EarlyHeaderFilter: OpenResty adds this module after the Lua one, so its
+// filter runs first and the Lua filter sees its result); input commands
 // run at the end of the rewrite-module directives, before the Lua phases.
 
 // moreCmd is one headers-more directive.

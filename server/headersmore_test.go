@@ -161,6 +161,22 @@ func TestHeadersMoreWire(t *testing.T) {
   location /echo {
     echo -n $echo_client_request_headers;
   }
+  location /hfilter {
+    more_set_headers -t 'text/plain' 'X-M: m';
+    more_set_headers 'X-Gone:';
+    header_filter_by_lua_block { ngx.header["X-Seen"] = tostring(ngx.header["X-M"]) .. "," .. tostring(ngx.header["X-Gone"]) ngx.header["X-M"] = "lua" }
+    content_by_lua_block { ngx.header["X-Gone"] = "g" ngx.say("hi") }
+  }
+  location /sent {
+    content_by_lua_block {
+      ngx.header.cache_control = { "private", "no-store" }
+      ngx.send_headers()
+      ngx.say("Cache-Control: ", ngx.var.sent_http_cache_control, "; X-More: ", ngx.var.sent_http_x_more)
+    }
+    more_clear_headers Cache-Control;
+    more_set_headers 'X-More: m';
+    add_header Cache-Control "blah";
+  }
   location /main {
     echo_location /sub;
     echo "main: $http_user_agent";
@@ -199,6 +215,10 @@ func TestHeadersMoreWire(t *testing.T) {
 		{name: "input commands keep the list's order", req: "GET /in HTTP/1.1\r\nHost: a\r\nX-Z: 1\r\nX-A: 2\r\nX-B: 3\r\nX-Gone-1: 4\r\nx-a: 5\r\nX-Keep-1: k\r\nX-C: 6\r\nConnection: close\r\n\r\n",
 			want: []string{"\r\nGET /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nX-Z: 1\r\nX-A: set\r\nX-Keep-1: k\r\nX-C: 6\r\nNew-One: n\r\nX-Keep-*: lol\r\n\r\n"},
 			not:  []string{"X-B", "X-Gone", "X-Absent", "x-a"}},
+		{name: "output commands run before header_filter_by_lua", req: "GET /hfilter HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"\r\nX-M: lua\r\n", "\r\nX-Seen: m,nil\r\n", "\r\nContent-Type: text/plain\r\n"}, not: []string{"X-Gone"}},
+		{name: "$sent_http_* after ngx.send_headers: the filters' result", req: "GET /sent HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"Cache-Control: blah; X-More: m\n", "\r\nCache-Control: blah\r\n"}, not: []string{"private"}},
 		{name: "a subrequest's value for a field it shares shows in its parent", req: "GET /main HTTP/1.1\r\nHost: a\r\nUser-Agent: ua\r\nConnection: close\r\n\r\n",
 			want: []string{"sub: dog\n", "main: dog\n"}},
 		{name: "input Content-Length cleared: no body read", req: "POST /clearlen HTTP/1.1\r\nHost: a\r\nContent-Type: text/x\r\nTest-Header: 1\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world",
