@@ -103,6 +103,12 @@ func (r *request) headerList() []headerLine {
 // the first field named name and the others go ("" removes them all); without, a new
 // field is appended.
 func (r *request) setHeaderLine(name, value string, override bool) {
+	if r.r.ProtoMajor == 0 {
+		return // an HTTP/0.9 request has no header list to change (nor a bad request line)
+	}
+	if _, ok := RequestLineOf(r.r.Context()); ok {
+		return
+	}
 	l := r.headerList()
 	if override {
 		out := l[:0]

@@ -67,6 +67,12 @@ func TestBadRequestLine(t *testing.T) {
     echo -n $cookie_foo;
     echo "ok $request $request_method $uri";
   }
+  location /lua {
+    content_by_lua_block {
+      ngx.req.set_header("X-Foo", "howdy")
+      ngx.say("X-Foo: ", ngx.req.get_headers()["X-Foo"])
+    }
+  }
   location /foo {
     more_set_input_headers 'X-Foo: howdy';
     more_set_headers 'X-Out: o';
@@ -88,6 +94,7 @@ func TestBadRequestLine(t *testing.T) {
 		{"GET /foo HTTP/2.0\r\n\r\n", "505 HTTP Version Not Supported", "<title>505 HTTP Version Not Supported</title>",
 			`client sent invalid version while reading client request line, client: 127.0.0.1, server: localhost, request: "GET /foo HTTP/2.0"`},
 		{"GET /foo\r\n", "", "x-foo: \n", ""},
+		{"GET /lua\r\n", "", "X-Foo: nil\n", ""},
 	}
 	for _, tt := range tests {
 		got := rawExchange(t, addr, tt.req)
