@@ -31,6 +31,16 @@ func RequestHeaders(hr *http.Request) []HeaderField {
 	return fields(clientHeaderLines(hr))
 }
 
+// WithRequestHeaders makes fields hr's header list for the phases and handlers after
+// (headers-more's input commands change it before Lua runs).
+func WithRequestHeaders(hr *http.Request, fields []HeaderField) *http.Request {
+	l := make([]headerLine, len(fields))
+	for i, f := range fields {
+		l[i] = headerLine{f.Name, f.Value}
+	}
+	return hr.WithContext(context.WithValue(hr.Context(), headerListKey{}, l))
+}
+
 func fields(l []headerLine) []HeaderField {
 	out := make([]HeaderField, len(l))
 	for i, h := range l {
@@ -93,6 +103,12 @@ func (r *request) headerList() []headerLine {
 // the first field named name and the others go ("" removes them all); without, a new
 // field is appended.
 func (r *request) setHeaderLine(name, value string, override bool) {
+	if r.r.ProtoMajor == 0 {
+		return // an HTTP/0.9 request has no header list to change (nor a bad request line)
+	}
+	if _, ok := RequestLineOf(r.r.Context()); ok {
+		return
+	}
 	l := r.headerList()
 	if override {
 		out := l[:0]

@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"net/http"
+	"sort"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -21,6 +22,9 @@ func (r *request) headerFilter() bool {
 		return true
 	}
 	r.hfilter = nil
+	if ef, ok := findWriter[EarlyHeaderFilter](r.w); ok {
+		r.earlyHeaderFilter(ef)
+	}
 	proto, err := get()
 	if err != nil {
 		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
@@ -116,4 +120,71 @@ func (r *request) enterFilter(phase string) (L *lua.LState, leave func()) {
 			v.baton.claim(prevOwner)
 		}
 	}
+}
+
+// EarlyHeaderFilter is a ResponseWriter with header filters nginx runs before
+// header_filter_by_lua* (headers-more's: OpenResty adds that module after the Lua one, and
+// a filter added later runs earlier). EarlyHeaderFilter runs them on h, once.
+type EarlyHeaderFilter interface {
+	EarlyHeaderFilter(h http.Header, status int)
+}
+
+// earlyHeaderFilter runs ef on the response header before the Lua header filter sees it.
+func (r *request) earlyHeaderFilter(ef EarlyHeaderFilter) {
+	h := make(http.Header, len(r.header.fields)+1)
+	for _, f := range r.header.fields {
+		h[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
+	}
+	defaultType := false // the type nginx would give the response, for -t to match
+	if _, ok := h["Content-Type"]; !ok && r.sc.defaultType != "" {
+		h["Content-Type"], defaultType = []string{r.sc.defaultType}, true
+	}
+	st := r.status
+	if st == 0 {
+		st = http.StatusOK
+	}
+	ef.EarlyHeaderFilter(h, st)
+	for _, f := range append([]headerField(nil), r.header.fields...) {
+		k := http.CanonicalHeaderKey(f.name)
+		r.header.set(f.name, h[k])
+		delete(h, k)
+	}
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		vs := h[k]
+		if k == "Content-Type" && defaultType && len(vs) == 1 && vs[0] == r.sc.defaultType {
+			continue
+		}
+		r.header.set(k, vs)
+	}
+}
+
+// HeadPreviewer is a ResponseWriter whose header filters change a response head it has not
+// written yet: PreviewHead applies them to h, a copy, leaving the response alone.
+type HeadPreviewer interface {
+	PreviewHead(h http.Header, status int)
+}
+
+// sentHead is the head the response goes out with, once sent (ngx.send_headers, the first
+// output) even when still pending: the header filters' result, as $sent_http_* sees it.
+func (r *request) sentHead() http.Header {
+	h := make(http.Header, len(r.header.fields)+1)
+	for _, f := range r.header.fields {
+		h[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
+	}
+	if _, ok := h["Content-Type"]; !ok && r.sc.defaultType != "" {
+		h["Content-Type"] = []string{r.sc.defaultType}
+	}
+	if p, ok := findWriter[HeadPreviewer](r.w); ok {
+		st := r.status
+		if st == 0 {
+			st = http.StatusOK
+		}
+		p.PreviewHead(h, st)
+	}
+	return h
 }

@@ -152,6 +152,9 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return hr.Method, true
 	case "request":
+		if l, ok := RequestLineOf(hr.Context()); ok {
+			return l, true
+		}
 		return hr.Method + " " + hr.RequestURI + " " + hr.Proto, true
 	case "server_protocol":
 		return hr.Proto, true
@@ -267,7 +270,11 @@ func (r *request) variable(name string) (string, bool) {
 		}
 		return c.Value, true
 	case strings.HasPrefix(name, "sent_http_"):
-		v := r.header.get(strings.ReplaceAll(name[10:], "_", "-"))
+		key := strings.ReplaceAll(name[10:], "_", "-")
+		v := r.header.get(key)
+		if r.headersSent && r.w != nil {
+			v = r.sentHead().Values(key) // what the header filters left
+		}
 		if v == nil {
 			return "", false
 		}

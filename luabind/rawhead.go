@@ -34,6 +34,20 @@ func WithHeadersChanged(ctx context.Context) context.Context {
 	return context.WithValue(ctx, headersChangedKey{}, true)
 }
 
+type requestLineKey struct{}
+
+// WithRequestLine gives ctx's request the request line $request shows, for a request whose
+// line net/http did not parse (one nginx refused, an HTTP/0.9 one).
+func WithRequestLine(ctx context.Context, line string) context.Context {
+	return context.WithValue(ctx, requestLineKey{}, line)
+}
+
+// RequestLineOf is the line WithRequestLine gave ctx's request ("", false without one).
+func RequestLineOf(ctx context.Context) (string, bool) {
+	l, ok := ctx.Value(requestLineKey{}).(string)
+	return l, ok
+}
+
 func rawHead(hr *http.Request) []byte {
 	src, _ := hr.Context().Value(rawHeadsKey{}).(RawHeadSource)
 	if src == nil {

@@ -104,6 +104,15 @@ func SubrequestDepth(ctx context.Context) int {
 	return 0
 }
 
+// SubrequestParent is the request the subrequest of ctx was issued from (nil for a main
+// request).
+func SubrequestParent(ctx context.Context) *http.Request {
+	if in := internalOf(ctx); in != nil && in.sub {
+		return in.parentR
+	}
+	return nil
+}
+
 // WithSubrequest marks ctx as a subrequest's, one level below the request of parent.
 func WithSubrequest(parent context.Context) context.Context {
 	return context.WithValue(parent, internalKey{}, &internal{sub: true, depth: SubrequestDepth(parent) + 1})

@@ -42,6 +42,14 @@ type framingVerdict struct {
 	msg    string // nginx's error-log message (logged at info, as nginx does)
 	line   string // the request line, to check the parse agrees with net/http's
 	host   string
+	// a request line nginx refuses or reads as HTTP/0.9 (lineBad, lineBadVersion, line09;
+	// lineWait for the other verdicts): its method and URI, where its head starts in the
+	// bytes read with it (-1: in earlier ones), and whether net/http was given the synthetic
+	// request instead
+	kind        lineState
+	method, uri string
+	start       int
+	replaced    bool
 }
 
 type sniffState uint8
@@ -66,6 +74,13 @@ type sniffer struct {
 	line   int   // length of the current trailer line
 	index  int   // the request being read
 	bad    *framingVerdict
+	// lineDone: the current request's line was found good; headAt: where its head starts
+	// in the bytes being fed (-1: in bytes fed before)
+	lineDone bool
+	headAt   int
+	// upgraded: a request asked for an upgrade; what follows may be its new protocol (a
+	// websocket's frames), so no line after it is checked
+	upgraded bool
 	// heads are the request heads read and not yet taken by their handler, as the client
 	// sent them (ngx.req.raw_header, header names in their case and order)
 	heads []rawHead
@@ -93,6 +108,8 @@ func (s *sniffer) takeHead(k int) []byte {
 
 // feed follows p, the next bytes the server read.
 func (s *sniffer) feed(p []byte) {
+	orig := len(p)
+	s.headAt = -1
 	for len(p) > 0 {
 		switch s.state {
 		case sniffOff:
@@ -105,9 +122,13 @@ func (s *sniffer) feed(p []byte) {
 				if len(p) == 0 {
 					return
 				}
+				s.headAt = orig - len(p)
 			}
 			prev := len(s.head)
 			s.head = append(s.head, p...)
+			if !s.lineDone && !s.upgraded && s.checkLine() {
+				return
+			}
 			from := max(0, prev-3)
 			end := headEnd(s.head[from:])
 			if end < 0 {
@@ -166,6 +187,30 @@ func headEnd(b []byte) int {
 func (s *sniffer) next() {
 	s.state = sniffHead
 	s.index++
+	s.lineDone = false
+}
+
+// checkLine checks the request line received so far; it reports whether nginx refuses it
+// or reads it as HTTP/0.9 (then nothing after it is followed).
+func (s *sniffer) checkLine() bool {
+	lv := checkRequestLine(s.head)
+	switch lv.state {
+	case lineWait:
+		return false
+	case lineOK:
+		s.lineDone = true
+		return false
+	}
+	line, _, _ := bytes.Cut(s.head, []byte("\n"))
+	v := framingVerdict{kind: lv.state, line: string(bytes.TrimRight(line, "\r")), method: lv.method, uri: lv.uri, start: s.headAt}
+	switch lv.state {
+	case lineBad:
+		v.status, v.msg = http.StatusBadRequest, lv.msg+" while reading client request line"
+	case lineBadVersion:
+		v.status, v.msg = http.StatusHTTPVersionNotSupported, lv.msg+" while reading client request line"
+	}
+	s.refuse(v)
+	return true
 }
 
 // refuse notes the request nginx would refuse; nothing after it is followed.
@@ -284,6 +329,8 @@ func (s *sniffer) parseHead(head []byte) {
 				return
 			}
 			cl = f
+		case asciiEqualFold(name, "upgrade"):
+			s.upgraded = true
 		case asciiEqualFold(name, "transfer-encoding"):
 			if te.name != nil {
 				dup("header line", f, te)
@@ -417,7 +464,17 @@ func (c *framedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.mu.Lock()
+		before := c.sn.bad
 		c.sn.feed(p[:n])
+		// a line nginx refuses or reads as HTTP/0.9: net/http gets a request it serves at
+		// once instead (when the whole head came in these bytes, so none of it was handed
+		// over before), and the server's handler answers as nginx does
+		if v := c.sn.bad; v != nil && v != before && v.kind != lineWait && v.start >= 0 {
+			if syn := v.synthetic(); v.start+len(syn) <= len(p) {
+				n = v.start + copy(p[v.start:], syn)
+				v.replaced = true
+			}
+		}
 		c.mu.Unlock()
 	}
 	return n, err
@@ -505,24 +562,32 @@ func framingContext(next func(context.Context, net.Conn) context.Context) func(c
 // checkFraming is called first by a server's handler: it reports whether the request may
 // be served. A request nginx refuses gets nginx's page and the connection closes; one after
 // a refused request (pipelined behind it) is not served.
-func checkFraming(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+func checkFraming(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request, bool) {
 	fc, _ := r.Context().Value(framedConnKey{}).(*framedConn)
 	if fc == nil {
-		return r, true
+		return w, r, true
 	}
 	fc.mu.Lock()
 	k := fc.served
 	fc.served++
 	fc.current = fc.sn.takeHead(k)
 	v := fc.sn.bad
+	if v != nil && k == v.index && v.kind != lineWait {
+		fc.current = nil
+		fc.mu.Unlock()
+		if !v.replaced { // net/http parsed the client's own bytes: it answers
+			return w, r, true
+		}
+		return badLine(fc, w, r, v)
+	}
 	if v == nil || k < v.index || (k == v.index && v.status == 0) {
 		fc.mu.Unlock()
-		return r, true // a bad body shows when it is read, as under nginx
+		return w, r, true // a bad body shows when it is read, as under nginx
 	}
 	if k == v.index && v.line != r.Method+" "+r.RequestURI+" "+r.Proto {
 		fc.sn.state, fc.sn.bad = sniffOff, nil // not the request net/http parsed: stand aside
 		fc.mu.Unlock()
-		return r, true
+		return w, r, true
 	}
 	fc.mu.Unlock()
 	conn, _, err := http.NewResponseController(w).Hijack()
@@ -535,7 +600,26 @@ func checkFraming(w http.ResponseWriter, r *http.Request) (*http.Request, bool) 
 		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		_, _ = conn.Write(errpage.Response(v.status, time.Now(), "", r.Method == http.MethodHead))
 	}
-	return r, false
+	return w, r, false
+}
+
+// badLine prepares the request net/http parsed in place of a line nginx refuses (answered
+// with its 400 or 505, through the default server's error_page) or reads as HTTP/0.9
+// (served, its response the body alone). Neither has a header list: headers-more's input
+// commands find nothing to change and add nothing, and $server_protocol is empty.
+func badLine(fc *framedConn, w http.ResponseWriter, r *http.Request, v *framingVerdict) (http.ResponseWriter, *http.Request, bool) {
+	r = r.WithContext(luabind.WithRequestLine(context.WithValue(r.Context(), badLineKey{}, v), v.line))
+	r.Proto = ""
+	if v.kind != line09 {
+		fc.logVerdict(v, fc.RemoteAddr())
+		return w, r, true
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	r.ProtoMajor, r.ProtoMinor = 0, 9
+	return &bodyOnlyWriter{conn: conn, bw: brw.Writer, h: http.Header{}}, r, true
 }
 
 // CurrentHead is the head of the request being served on the connection, as the client

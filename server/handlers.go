@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/luaws/luaws/errlog"
@@ -38,6 +39,11 @@ type respWriter struct {
 	more       []*moreCmd          // headers-more output commands
 	moreEval   func(string) string // expands their values (nil: no variables set)
 	moreDone   bool                // they ran on this response's head
+	// sized: the head declared a Content-Length of limit bytes; past them the body goes on
+	// overrun, the connection taken from net/http (see Write)
+	sized   bool
+	limit   int64
+	overrun net.Conn
 }
 
 func (w *respWriter) WriteHeader(code int) {
@@ -72,6 +78,17 @@ func (w *respWriter) applyMore(h http.Header, status int) {
 	applyMoreOut(w.more, h, status, eval)
 }
 
+// EarlyHeaderFilter runs the headers-more output commands before header_filter_by_lua*
+// (luabind.EarlyHeaderFilter), as in OpenResty, where the Lua filter sees their result.
+func (w *respWriter) EarlyHeaderFilter(h http.Header, status int) {
+	w.applyMore(h, status)
+	w.moreDone = true
+}
+
+// PreviewHead applies the headers-more output commands to h, a copy of a head not yet
+// written (luabind.HeadPreviewer).
+func (w *respWriter) PreviewHead(h http.Header, status int) { w.applyMore(h, status) }
+
 // FinishHead applies head's changes to a head luaws writes itself (luabind.HeadFinisher).
 func (w *respWriter) FinishHead(h http.Header, status int) {
 	w.applyMore(h, status)
@@ -96,6 +113,12 @@ func (w *respWriter) head(code int) {
 	if code >= 200 && w.req != nil && w.req.ProtoAtLeast(1, 1) && !w.req.Close && h["Connection"] == nil {
 		h["Connection"] = []string{"keep-alive"}
 	}
+	if cl := h["Content-Length"]; len(cl) == 1 && h["Transfer-Encoding"] == nil && code >= 200 &&
+		code != http.StatusNoContent && code != http.StatusNotModified && w.req != nil && w.req.Method != http.MethodHead {
+		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
+			w.sized, w.limit = true, n
+		}
+	}
 }
 
 func (w *respWriter) Write(p []byte) (int, error) {
@@ -103,10 +126,53 @@ func (w *respWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	w.head(http.StatusOK)
+	if w.overrun != nil || (w.sized && w.bytes+int64(len(p)) > w.limit) {
+		return w.writeOverrun(p)
+	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
 	w.countChunk(n)
 	return n, err
+}
+
+// writeOverrun writes a body longer than the Content-Length its head declared (one
+// more_set_headers set, say). nginx sends the whole body regardless, which net/http refuses
+// to: the declared bytes go through net/http, the rest on the connection taken from it,
+// closed when the request ends (closeOverrun).
+func (w *respWriter) writeOverrun(p []byte) (int, error) {
+	if w.overrun == nil {
+		k := w.limit - w.bytes
+		n, err := w.ResponseWriter.Write(p[:k])
+		w.bytes += int64(n)
+		if err != nil {
+			return n, err
+		}
+		rc := http.NewResponseController(w.ResponseWriter)
+		if err := rc.Flush(); err != nil {
+			return n, err
+		}
+		c, _, err := rc.Hijack()
+		if err != nil {
+			return n, err
+		}
+		w.overrun, p = c, p[k:]
+		if len(p) == 0 {
+			return n, nil
+		}
+		m, err := c.Write(p)
+		w.bytes += int64(m)
+		return n + m, err
+	}
+	n, err := w.overrun.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// closeOverrun closes the connection writeOverrun took, once the response is complete.
+func (w *respWriter) closeOverrun() {
+	if w.overrun != nil {
+		_ = w.overrun.Close()
+	}
 }
 
 func (w *respWriter) Flush() {
@@ -222,6 +288,8 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if answer != nil {
+			// a return's answer gets the location's output commands, not its input ones
+			h.moreOutput(w, next, vars)
 			h.serveAnswer(w, next, answer)
 			return
 		}
@@ -229,14 +297,10 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// headers-more's input commands run at the rewrite phase's tail, after the script
 	if len(h.More) > 0 {
-		rw, _ := w.(*respWriter)
-		eval := func(s string) string { return expand(s, r, h.Vars, vars) }
 		if !h.ScriptInNext { // else luaScript runs them after the script
 			r = h.moreInput(r)
 		}
-		if rw != nil {
-			rw.more, rw.moreEval = h.More, eval
-		}
+		h.moreOutput(w, r, vars)
 	}
 	if len(h.Headers) > 0 {
 		hw := &headerWriter{respWriter: respWriterOf(w), h: h, r: r, vars: vars}
@@ -256,6 +320,13 @@ func (h *LocHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.Next.ServeHTTP(w, r)
+}
+
+// moreOutput hands the location's headers-more output commands to the response writer.
+func (h *LocHandler) moreOutput(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+	if rw, ok := w.(*respWriter); ok && len(h.More) > 0 {
+		rw.more, rw.moreEval = h.More, func(s string) string { return expand(s, r, h.Vars, vars) }
+	}
 }
 
 // serveAnswer serves a return (or a redirect) of the level's script, with its headers.
@@ -292,10 +363,11 @@ func (h *LocHandler) moreInput(r *http.Request) *http.Request {
 		h.log.Log(errlog.Debug, nil, "headers more rewrite handler, uri \""+r.URL.Path+"\"")
 	}
 	vars := requestVars(r)
-	if applyMoreIn(h.More, r, func(s string) string { return expand(s, r, h.Vars, vars) }) {
-		r = r.WithContext(luabind.WithHeadersChanged(r.Context()))
+	r2, ran := applyMoreIn(h.More, r, func(s string) string { return expand(s, r, h.Vars, vars) })
+	if ran {
+		r2 = r2.WithContext(luabind.WithHeadersChanged(r2.Context()))
 	}
-	return r
+	return r2
 }
 
 type headerWriterKey struct{}
@@ -314,6 +386,19 @@ type headerWriter struct {
 	r    *http.Request
 	vars map[string]string
 	done bool
+}
+
+// PreviewHead applies headers-more's commands, then add_header's, to h, a copy of a head
+// not yet written (luabind.HeadPreviewer).
+func (w *headerWriter) PreviewHead(h http.Header, code int) {
+	w.respWriter.applyMore(h, code)
+	if !w.done {
+		for _, hd := range w.h.Headers {
+			if hd.Always || addHeaderStatus[code] {
+				h.Add(hd.Name, expand(hd.Value, w.r, w.h.Vars, w.vars))
+			}
+		}
+	}
 }
 
 func (w *headerWriter) WriteHeader(code int) {

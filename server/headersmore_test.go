@@ -108,3 +108,159 @@ func TestHeadersMoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadersMoreWire checks what headers-more does to the bytes on the wire, with responses
+// other than a content handler's: a return's page, a body longer than the Content-Length
+// set, nginx's 301 for a proxy_pass location named with a slash, and the request head
+// proxy_pass sends after the input commands. Each case was checked against Debian's nginx
+// 1.22.1 with headers-more 0.34 (fields compared one by one: luaws orders them by name).
+func TestHeadersMoreWire(t *testing.T) {
+	conf := `http {
+ access_log off;
+ server {
+  listen 127.0.0.1:0;
+  location /two {
+    more_set_headers 'X-Foo: Blah'
+    more_set_headers 'X-Bar: hi';
+    return 404;
+  }
+  location /bad {
+    more_set_headers -s 500 'X-Mine: Hiya';
+    more_set_headers -s 404 'X-Yours: Blah';
+    return 500;
+  }
+  location /ctype {
+    default_type text/plain;
+    more_clear_headers 'Content-Type';
+    return 404;
+  }
+  location /len {
+    more_set_headers 'Content-Length: 2';
+    content_by_lua_block { ngx.say("hello") ngx.say("world") }
+  }
+  location /unlen {
+    more_set_headers 'Content-Length: 4';
+    more_clear_headers 'Content-Length';
+    content_by_lua_block { ngx.say("hello") }
+  }
+  location = /t/ {
+    more_set_headers 'Foo: 1';
+    proxy_pass http://127.0.0.1:1;
+  }
+  location /in {
+    more_clear_input_headers 'X-B' 'X-Gone-*';
+    more_set_input_headers 'x-a: set' 'New-One: n';
+    more_set_input_headers -r 'X-Absent: z';
+    more_set_input_headers 'X-Keep-*: lol';
+    proxy_pass http://127.0.0.1:$server_port/echo;
+  }
+  location /clearlen {
+    more_clear_input_headers Content-Type Content-Length;
+    proxy_pass http://127.0.0.1:$server_port/echo;
+  }
+  location /echo {
+    echo -n $echo_client_request_headers;
+  }
+  location /hfilter {
+    more_set_headers -t 'text/plain' 'X-M: m';
+    more_set_headers 'X-Gone:';
+    header_filter_by_lua_block { ngx.header["X-Seen"] = tostring(ngx.header["X-M"]) .. "," .. tostring(ngx.header["X-Gone"]) ngx.header["X-M"] = "lua" }
+    content_by_lua_block { ngx.header["X-Gone"] = "g" ngx.say("hi") }
+  }
+  location /sent {
+    content_by_lua_block {
+      ngx.header.cache_control = { "private", "no-store" }
+      ngx.send_headers()
+      ngx.say("Cache-Control: ", ngx.var.sent_http_cache_control, "; X-More: ", ngx.var.sent_http_x_more)
+    }
+    more_clear_headers Cache-Control;
+    more_set_headers 'X-More: m';
+    add_header Cache-Control "blah";
+  }
+  location /main {
+    echo_location /sub;
+    echo "main: $http_user_agent";
+  }
+  location /sub {
+    more_set_input_headers 'User-Agent: dog';
+    echo "sub: $http_user_agent";
+  }
+  location /body {
+    more_set_input_headers 'Content-Length: 5';
+    echo_read_request_body;
+    echo_request_body;
+  }
+ }
+}
+`
+	base, _, _ := startConf(t, conf, nil)
+	addr := strings.TrimPrefix(base, "http://")
+	tests := []struct {
+		name, req string
+		want      []string // in the response
+		not       []string // nowhere in it
+	}{
+		{name: "return 404", req: "GET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"HTTP/1.1 404 Not Found\r\n", "\r\nX-Bar: hi\r\n", "\r\nX-Foo: Blah\r\n", "<title>404 Not Found</title>"}},
+		{name: "return 500, -s", req: "GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"HTTP/1.1 500 Internal Server Error\r\n", "\r\nX-Mine: Hiya\r\n"}, not: []string{"X-Yours"}},
+		{name: "return, Content-Type cleared", req: "GET /ctype HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"HTTP/1.1 404 Not Found\r\n", "<title>404 Not Found</title>"}, not: []string{"Content-Type"}},
+		{name: "Content-Length shorter than the body: all of it sent", req: "GET /len HTTP/1.1\r\nHost: a\r\n\r\n",
+			want: []string{"HTTP/1.1 200 OK\r\n", "\r\nContent-Length: 2\r\n", "\r\n\r\nhello\nworld\n"}, not: []string{"Transfer-Encoding"}},
+		{name: "Content-Length set then cleared: chunked", req: "GET /unlen HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"\r\nTransfer-Encoding: chunked\r\n", "\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n"}, not: []string{"Content-Length"}},
+		{name: "proxy_pass location's auto redirect", req: "GET /t?a=b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"HTTP/1.1 301 Moved Permanently\r\n", "\r\nFoo: 1\r\n", "\r\nLocation: http://a:" + addr[strings.LastIndex(addr, ":")+1:] + "/t/?a=b\r\n", "<title>301 Moved Permanently</title>"}},
+		{name: "input commands keep the list's order", req: "GET /in HTTP/1.1\r\nHost: a\r\nX-Z: 1\r\nX-A: 2\r\nX-B: 3\r\nX-Gone-1: 4\r\nx-a: 5\r\nX-Keep-1: k\r\nX-C: 6\r\nConnection: close\r\n\r\n",
+			want: []string{"\r\nGET /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nX-Z: 1\r\nX-A: set\r\nX-Keep-1: k\r\nX-C: 6\r\nNew-One: n\r\nX-Keep-*: lol\r\n\r\n"},
+			not:  []string{"X-B", "X-Gone", "X-Absent", "x-a"}},
+		{name: "output commands run before header_filter_by_lua", req: "GET /hfilter HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"\r\nX-M: lua\r\n", "\r\nX-Seen: m,nil\r\n", "\r\nContent-Type: text/plain\r\n"}, not: []string{"X-Gone"}},
+		{name: "$sent_http_* after ngx.send_headers: the filters' result", req: "GET /sent HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+			want: []string{"Cache-Control: blah; X-More: m\n", "\r\nCache-Control: blah\r\n"}, not: []string{"private"}},
+		{name: "a subrequest's value for a field it shares shows in its parent", req: "GET /main HTTP/1.1\r\nHost: a\r\nUser-Agent: ua\r\nConnection: close\r\n\r\n",
+			want: []string{"sub: dog\n", "main: dog\n"}},
+		{name: "input Content-Length cleared: no body read", req: "POST /clearlen HTTP/1.1\r\nHost: a\r\nContent-Type: text/x\r\nTest-Header: 1\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world",
+			want: []string{"\r\nPOST /echo HTTP/1.0\r\nHost: 127.0.0.1:" + addr[strings.LastIndex(addr, ":")+1:] + "\r\nConnection: close\r\nTest-Header: 1\r\n\r\n"},
+			not:  []string{"hello", "Content-Length", "text/x"}},
+		{name: "input Content-Length shortens the body", req: "POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
+			want: []string{"HTTP/1.1 200 OK\r\n", "\r\n\r\n5\r\n01234\r\n0\r\n\r\n"}},
+	}
+	for _, tt := range tests {
+		got := rawExchange(t, addr, tt.req)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: no %q in\n%s", tt.name, w, got)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: %q in\n%s", tt.name, n, got)
+			}
+		}
+	}
+}
+
+// TestParseMoreHeader: the module's reading of a header argument (its name ends at a colon
+// or a space; the value starts after any colons and spaces and keeps its trailing spaces).
+func TestParseMoreHeader(t *testing.T) {
+	tests := []struct {
+		raw, name, value string
+		wild             bool
+	}{
+		{"X-Foo: bar", "X-Foo", "bar", false},
+		{"  x-foo:bar baz ", "X-Foo", "bar baz ", false},
+		{"X-Foo bar", "X-Foo", "bar", false},
+		{"X-Foo:: :bar", "X-Foo", "bar", false},
+		{"X-Foo", "X-Foo", "", false},
+		{"X-Foo:", "X-Foo", "", false},
+		{"X-Hidden-*: lol", "X-Hidden-", "lol", true},
+	}
+	for _, tt := range tests {
+		h, err := parseMoreHeader("more_set_headers", tt.raw, false)
+		if err != nil || h.name != tt.name || h.value != tt.value || h.wild != tt.wild {
+			t.Errorf("parseMoreHeader(%q) = %+v, %v; want %s %q wild=%v", tt.raw, h, err, tt.name, tt.value, tt.wild)
+		}
+	}
+}

@@ -795,6 +795,11 @@ func (b *builder) location(d *ngxconf.Directive, sc scope, parent string) (*Loc,
 		return nil, err
 	}
 	l.Handler, l.ServerTokensOff = h, sc.tokensOff
+	if strings.HasSuffix(l.Path, "/") && l.Modifier != "~" && l.Modifier != "~*" && l.Modifier != "@" &&
+		len(ngxconf.Find(d.Block, "proxy_pass")) > 0 {
+		l.redirect = &Loc{Modifier: l.Modifier, Path: l.Path, Handler: autoRedirect{h, l.Path},
+			Internal: l.Internal, ErrorPages: l.ErrorPages, ServerTokensOff: l.ServerTokensOff}
+	}
 	if l.Modifier == "~" || l.Modifier == "~*" {
 		if err := (&VServer{Locations: []*Loc{l}}).compile(); err != nil {
 			return nil, emerg(d, "%v", err)

@@ -355,6 +355,24 @@ func (a *returnAnswer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	serveText(w, r, a.code, ctype, a.text)
 }
 
+// autoRedirect is nginx's answer to a URI that names a proxy_pass location but for its
+// trailing slash: a 301 to the location's name (with the request's arguments), under that
+// location's configuration (its headers-more commands, its error pages).
+type autoRedirect struct {
+	h    *LocHandler
+	name string
+}
+
+func (a autoRedirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	loc := a.name
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", absoluteLocation(r, loc))
+	a.h.moreOutput(w, r, requestVars(r))
+	writeSpecial(w, withErrorPages(r, a.h.ErrorPages), http.StatusMovedPermanently)
+}
+
 // special answers with nginx's page for status.
 type special int
 

@@ -216,8 +216,15 @@ func (s *Server) routes() error {
 // written to the access log.
 func (s *Server) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := checkFraming(w, r)
+		w, r, ok := checkFraming(w, r)
 		if !ok {
+			return
+		}
+		if bw, ok := w.(*bodyOnlyWriter); ok {
+			defer bw.close()
+		}
+		if bl := badLineOf(r); bl != nil && bl.status != 0 {
+			writeSpecial(w, r, bl.status)
 			return
 		}
 		r = r.WithContext(luabind.WithDispatcher(r.Context(), s.mux.ServeHTTP))

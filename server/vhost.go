@@ -105,6 +105,9 @@ type Loc struct {
 	// ServerTokensOff is "server_tokens off" in the location (or inherited).
 	ServerTokensOff bool
 	re              *regexp.Regexp
+	// redirect answers the URI without the trailing slash of a proxy_pass location's name
+	// (nginx's auto_redirect: a 301 to the name); nil for other locations
+	redirect *Loc
 }
 
 // compile prepares regex locations and server names.
@@ -154,8 +157,11 @@ func FindLocation(locs []*Loc, uri string) *Loc {
 }
 
 func findLocation(locs []*Loc, uri string) (*Loc, bool) {
-	var best *Loc
+	var best, redirect *Loc
 	for _, l := range locs {
+		if l.redirect != nil && len(l.Path) == len(uri)+1 && strings.HasPrefix(l.Path, uri) {
+			redirect = l.redirect
+		}
 		switch l.Modifier {
 		case "=":
 			if l.Path == uri {
@@ -166,6 +172,11 @@ func findLocation(locs []*Loc, uri string) (*Loc, bool) {
 				best = l
 			}
 		}
+	}
+	// a location named exactly the URI wins over the redirect, which wins over the rest
+	// (regular expressions included)
+	if redirect != nil && (best == nil || len(best.Path) < len(uri)) {
+		return redirect, true
 	}
 	noregex := false
 	if best != nil {
@@ -632,9 +643,12 @@ func (s *Site) Close() error {
 // handler serves a listener's requests: virtual server by Host, then location.
 func (s *Site) handler(sl *siteListener) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r, ok := checkFraming(w, r)
+		w, r, ok := checkFraming(w, r)
 		if !ok {
 			return
+		}
+		if bw, ok := w.(*bodyOnlyWriter); ok {
+			defer bw.close()
 		}
 		v := sl.pick(r.Host)
 		if v == nil {
@@ -652,6 +666,7 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		s.stats.request(st)
 		defer func() {
+			rw.closeOverrun()
 			if rw.conn != nil {
 				s.mu.Lock()
 				delete(s.taken, rw.conn)
@@ -666,6 +681,14 @@ func (s *Site) handler(sl *siteListener) http.Handler {
 		}
 		ctx := context.WithValue(r.Context(), vserverKey{}, v)
 		r = r.WithContext(luabind.WithDispatcher(ctx, s.dispatch))
+		if bl := badLineOf(r); bl != nil && bl.status != 0 { // the default server's error_page, if any
+			var pages ErrorPages
+			if v.Rewrite != nil {
+				pages = v.Rewrite.ErrorPages
+			}
+			writeSpecial(rw, withErrorPages(r, pages), bl.status)
+			return
+		}
 		if r = v.serverRewrite(rw, r); r == nil {
 			return
 		}

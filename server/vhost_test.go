@@ -143,3 +143,29 @@ func TestExpand(t *testing.T) {
 		}
 	}
 }
+
+// TestFindLocationAutoRedirect: a URI naming a proxy_pass location but for its trailing
+// slash gets the location's redirect, unless a location is named exactly the URI; the
+// redirect wins over shorter prefixes and regular expressions (nginx 1.22, checked).
+func TestFindLocationAutoRedirect(t *testing.T) {
+	redirect := func(path string) *Loc {
+		l := &Loc{Path: path}
+		l.redirect = &Loc{Path: path + " (redirect)"}
+		return l
+	}
+	locs := []*Loc{{Path: "/"}, redirect("/p/"), {Path: "/p"}, redirect("/q/"), {Modifier: "~", Path: "q"},
+		{Modifier: "=", Path: "/r"}, func() *Loc { l := redirect("/r/"); l.Modifier = "="; return l }(), redirect("/s/")}
+	v := &VServer{Locations: locs}
+	if err := v.compile(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ uri, want string }{
+		{"/p", "/p"}, {"/p/", "/p/"}, {"/q", "/q/ (redirect)"}, {"/q/x", "q"}, {"/r", "/r"},
+		{"/r/", "/r/"}, {"/s", "/s/ (redirect)"}, {"/s/x", "/s/"}, {"/sx", "/"},
+	}
+	for _, tt := range tests {
+		if l := FindLocation(v.Locations, tt.uri); l == nil || l.Path != tt.want {
+			t.Errorf("FindLocation(%q) = %v, want %s", tt.uri, l, tt.want)
+		}
+	}
+}
