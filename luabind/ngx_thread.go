@@ -132,7 +132,7 @@ func ngxThreadSpawn(L *lua.LState) int {
 	if parent == nil {
 		L.RaiseError("no request found")
 	}
-	if ph := parent.req.phase; ph == "header_filter" || ph == "body_filter" {
+	if ph := parent.req.phase; ph == "header_filter" || ph == "body_filter" || ph == "balancer" {
 		ngxStrError(L, 1, "API disabled in the context of "+ph+"_by_lua*")
 	}
 	fn := L.CheckFunction(1)

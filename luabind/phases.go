@@ -267,7 +267,7 @@ func (r *request) serveFallback(h http.Handler) {
 			hd[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
 		}
 	}
-	h.ServeHTTP(fw, r.withBody(r.withHeaderList(r.withLuaVars(r.r))))
+	h.ServeHTTP(fw, r.withRequest(r.withBody(r.withHeaderList(r.withLuaVars(r.r)))))
 	if bw != nil {
 		bw.end()
 	}

@@ -111,6 +111,7 @@ type scope struct {
 	// proxy
 	proxySet       []Header
 	proxyVersion   string
+	nextTries      int // proxy_next_upstream_tries (0: no limit)
 	connectTimeout time.Duration
 	readTimeout    time.Duration
 	sendTimeout    time.Duration
