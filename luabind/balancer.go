@@ -1,8 +1,10 @@
 package luabind
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -86,7 +88,7 @@ type BalancerAttempt struct {
 	// set_timeouts' values for this attempt (0: the location's)
 	ConnectTimeout, SendTimeout, ReadTimeout time.Duration
 	// Recreate: recreate_request() was called; the upstream request is written again
-	// from the request as Lua left it (see BalancerRun.Current), else the one written
+	// from the request as Lua left it (see BalancerRun.Request), else the one written
 	// before the first attempt goes out again, as in nginx.
 	Recreate bool
 }
@@ -96,6 +98,10 @@ type BalancerAttempt struct {
 type BalancerRun struct {
 	r   *request
 	end func()
+	// the header list and body the upstream request is written from (Request)
+	headers []headerLine
+	body    []byte
+	hasBody bool
 }
 
 // balancerReqKey carries the request whose Lua phases serve a location into its non-Lua
@@ -117,23 +123,64 @@ func HasLuaRequest(hr *http.Request) bool {
 // location has Lua phases, else in a request of its own (h's, with the settings st) that
 // lives until End.
 func (h *Host) StartBalancer(w http.ResponseWriter, hr *http.Request, st *Settings) *BalancerRun {
+	var br *BalancerRun
 	if r, ok := hr.Context().Value(balancerReqKey{}).(*request); ok && r.vm != nil {
-		return &BalancerRun{r: r, end: func() {}}
+		br = &BalancerRun{r: r, end: func() {}}
+	} else {
+		r := &request{host: h, sc: h.scope(st), w: w, r: hr, start: time.Now()}
+		release := r.begin()
+		if r.vm.own {
+			r.replayInit(r.L)
+		}
+		br = &BalancerRun{r: r, end: func() {
+			r.releaseCtx()
+			release()
+		}}
 	}
-	r := &request{host: h, sc: h.scope(st), w: w, r: hr, start: time.Now()}
-	release := r.begin()
-	if r.vm.own {
-		r.replayInit(r.L)
+	// nginx's proxy reads the whole body before it connects (proxy_request_buffering): the
+	// balancer sees it read (ngx.req.get_body_data, set_body_data)
+	r := br.r
+	r.vm.baton.Lock()
+	if !r.bodyGone() {
+		r.body()
 	}
-	return &BalancerRun{r: r, end: func() {
-		r.releaseCtx()
-		release()
-	}}
+	br.snapshot()
+	r.vm.baton.Unlock()
+	return br
 }
 
-// Current is hr as the Lua code left it: its header list and body (for recreate_request).
-func (br *BalancerRun) Current(hr *http.Request) *http.Request {
-	return br.r.withBody(br.r.withHeaderList(hr))
+func (br *BalancerRun) snapshot() {
+	r := br.r
+	br.headers = append([]headerLine(nil), r.inHeaders...)
+	if r.inHeaders == nil {
+		br.headers = nil
+	}
+	br.body = r.bodyData
+	br.hasBody = len(r.bodyData) > 0 || r.r.ContentLength > 0 || r.r.Header.Get("Content-Length") != "" || len(r.r.TransferEncoding) > 0
+}
+
+// Request is hr as the upstream request of an attempt is written from: the header list and
+// body before the first attempt, or, once recreate is true (recreate_request was called),
+// as the balancer left them.
+func (br *BalancerRun) Request(hr *http.Request, recreate bool) *http.Request {
+	if recreate {
+		br.r.vm.baton.Lock()
+		br.snapshot()
+		br.r.vm.baton.Unlock()
+	}
+	c := hr
+	if br.headers != nil {
+		c = hr.WithContext(context.WithValue(hr.Context(), headerListKey{}, br.headers))
+	}
+	if br.hasBody {
+		if c == hr {
+			c = hr.WithContext(hr.Context())
+		}
+		c.Body = io.NopCloser(bytes.NewReader(br.body))
+		c.ContentLength = int64(len(br.body))
+		c.TransferEncoding = nil
+	}
+	return c
 }
 
 // End ends the balancer phase.

@@ -66,6 +66,11 @@ func TestBalancerByLua(t *testing.T) {
                 print("bad timeout: ", pcall(b.set_timeouts, -1))
                 print("timeouts: ", b.set_timeouts(1, 2, 3))
                 b.set_current_peer("127.0.0.1", ` + up.port() + `)
+            elseif t == "body" then
+                ngx.req.set_body_data("hello world")
+                assert(b.recreate_request())
+            elseif t == "ctx" then
+                print("ctx from ", ngx.ctx.from)
             elseif t == "hdr" then
                 ngx.req.set_header("X-Bal", "yes")
                 if ngx.var.arg_r then assert(b.recreate_request()) end
@@ -82,7 +87,7 @@ func TestBalancerByLua(t *testing.T) {
     proxy_next_upstream_tries 3;
     server { listen 127.0.0.1:0;
         location /p { set $foo 32; proxy_pass http://lua; }
-        location /lua { content_by_lua_block { ngx.ctx.n = 10 } proxy_pass http://lua; }
+        location /lua { rewrite_by_lua_block { ngx.ctx.from = "rewrite" } proxy_pass http://lua; }
         location /broken { proxy_pass http://broken; }
         location = /outside { content_by_lua_block {
             local b = require "ngx.balancer"
@@ -128,10 +133,15 @@ func TestBalancerByLua(t *testing.T) {
 		{"set_current_peer and set_timeouts errors", "/p?t=bad", 200, "ok", []string{
 			"bad host: nilno host allowed", "bad port: nilinvalid port",
 			"bad timeout: falsebad connect timeout", "timeouts: true"}, nil, "GET /p?t=bad", ""},
+		{"the ngx.ctx of the location's Lua phases", "/lua?t=ctx", 200, "ok", []string{"ctx from rewrite while connecting to upstream"},
+			nil, "GET /lua?t=ctx", ""},
+		{"a request without Lua phases has its own ngx.ctx", "/p?t=ctx", 200, "ok", []string{"ctx from nil while connecting to upstream"},
+			nil, "GET /p?t=ctx", ""},
+		{"set_body_data and recreate_request", "/p?t=body", 200, "ok", nil, nil, "\r\n\r\nhello world", ""},
 		{"the head is written once", "/p?t=hdr", 200, "ok", nil, nil, "GET /p?t=hdr", "X-Bal"},
 		{"recreate_request writes it again", "/p?t=hdr&r=1", 200, "ok", nil, nil, "X-Bal: yes", ""},
 		{"a syntax error is a 500 at request time", "/broken", 500, "", []string{
-			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:51):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
+			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:56):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
 			nil, "-", ""},
 		{"ngx.balancer outside the balancer", "/outside", 200, "nilno upstream found\nnilnilno upstream found\nfalseno upstream found\n", nil, nil, "-", ""},
 	}

@@ -694,9 +694,10 @@ const (
 // attempt's timeouts; a peer it names is not counted against the servers' max_fails, and
 // without one the upstream's round robin picks. An attempt that fails before the response
 // header (connect error, timeout, an upstream that closes) is followed by the next while
-// tries are left, as nginx's default "proxy_next_upstream error timeout" does (a request
-// with a body only after a connect error); the head written before the first attempt goes
-// out each time unless the chunk called recreate_request().
+// tries are left, as nginx's default "proxy_next_upstream error timeout" does (POST, LOCK
+// and PATCH only after a connect error); the body is read whole first, and the head and
+// body written before the first attempt go out each time unless the chunk called
+// recreate_request().
 func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upstreamInfo) {
 	host := p.lua
 	run := host.StartBalancer(w, r, p.luaSettings)
@@ -705,7 +706,7 @@ func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upst
 	tried := map[*peer]bool{}
 	tries, total := p.upstreamTries(), 0
 	lastState, lastStatus, prevURL := 0, 0, ""
-	cur := r
+	idempotent := r.Method != http.MethodPost && r.Method != "LOCK" && r.Method != http.MethodPatch
 	for {
 		a := &luabind.BalancerAttempt{Tries: tries, TotalTries: total, MaxTries: p.nextTries,
 			LastState: lastState, LastStatus: lastStatus, Upstream: prevURL}
@@ -713,9 +714,7 @@ func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upst
 			writeSpecial(w, r, status)
 			return
 		}
-		if a.Recreate {
-			cur = run.Current(r)
-		}
+		cur := run.Request(r, a.Recreate)
 		var pe *peer
 		chosen := a.Peer != ""
 		if chosen {
@@ -767,7 +766,7 @@ func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upst
 			}
 			return
 		}
-		ft, code, retry := ftError, http.StatusBadGateway, r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
+		ft, code, retry := ftError, http.StatusBadGateway, idempotent
 		var ce *connectError
 		var ne net.Error
 		switch {
