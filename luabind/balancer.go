@@ -43,7 +43,7 @@ type Balancer struct {
 func NewBalancer(c Chunk) *Balancer { return &Balancer{chunk: c} }
 
 func (b *Balancer) proto(r *request) (*lua.FunctionProto, error) {
-	if b.chunk.FilePath != nil || b.chunk.File != "" {
+	if b.chunk.FilePath != nil || b.chunk.File != "" { // cached by path and mtime
 		path := b.chunk.File
 		if b.chunk.FilePath != nil {
 			path = b.chunk.FilePath(r.r)
@@ -261,12 +261,8 @@ func balancerAttemptOf(L *lua.LState) (*BalancerAttempt, string) {
 // host allowed").
 func balancerSetCurrentPeer(L *lua.LState) int {
 	addr, ok := L.Get(1).(lua.LString)
-	if !ok {
-		if n, isNum := L.Get(1).(lua.LNumber); isNum {
-			addr = lua.LString(luaToString(n))
-		} else {
-			raiseAtCaller(L, "attempt to get length of local 'addr' (a "+L.Get(1).Type().String()+" value)")
-		}
+	if !ok { // lua-resty-core takes #addr
+		luajit.RaiseVerbatim(L, "attempt to get length of local 'addr' (a "+L.Get(1).Type().String()+" value)")
 	}
 	port := 0
 	switch p := L.Get(2).(type) {
@@ -276,7 +272,7 @@ func balancerSetCurrentPeer(L *lua.LState) int {
 	default:
 		n, err := strconv.ParseFloat(strings.TrimSpace(L.ToStringMeta(p).String()), 64)
 		if _, isStr := p.(lua.LString); !isStr || err != nil {
-			raiseAtCaller(L, "bad argument #4 to 'ngx_lua_ffi_balancer_set_current_peer' (cannot convert 'nil' to 'int')")
+			luajit.RaiseVerbatim(L, "bad argument #4 to 'ngx_lua_ffi_balancer_set_current_peer' (cannot convert 'nil' to 'int')")
 		}
 		port = int(n)
 	}
@@ -297,26 +293,35 @@ func balancerSetCurrentPeer(L *lua.LState) int {
 	return 1
 }
 
-// parsePeer is ngx_parse_url of a peer address with no resolving: "host:port" or an error
+// parsePeer is ngx_parse_url of a peer address with no resolving, as set_current_peer
+// calls it: "unix:PATH", "[IPv6]:port", "IPv4:port", or an address alone with port as its
+// port (which, like nginx's in_port_t, wraps at 65536). It returns the peer, or an error
 // as nginx words it.
 func parsePeer(addr string, port int) (string, string) {
-	host, ps := addr, ""
+	if strings.HasPrefix(addr, "unix:") {
+		return addr, ""
+	}
+	host, ps, hasPort := addr, "", false
 	if strings.HasPrefix(addr, "[") {
 		end := strings.IndexByte(addr, ']')
 		if end < 0 {
-			return "", "invalid IPv6 address"
-		}
-		host, ps = addr[1:end], strings.TrimPrefix(addr[end+1:], ":")
-		if ps == "" && end+1 < len(addr) && addr[end+1] != ':' {
 			return "", "invalid host"
 		}
-	} else if i := strings.LastIndexByte(addr, ':'); i >= 0 && strings.Count(addr, ":") == 1 {
-		host, ps = addr[:i], addr[i+1:]
+		host = addr[1:end]
+		rest := addr[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return "", "invalid host"
+			}
+			ps, hasPort = rest[1:], true
+		}
+	} else if i := strings.IndexByte(addr, ':'); i >= 0 { // nginx splits at the first ':'
+		host, ps, hasPort = addr[:i], addr[i+1:], true
 	}
-	if i := strings.IndexByte(ps, '/'); i >= 0 {
-		ps = ps[:i]
+	if strings.ContainsRune(host, '/') || strings.ContainsRune(ps, '/') {
+		return "", "invalid host"
 	}
-	if ps != "" {
+	if hasPort {
 		n, err := strconv.Atoi(ps)
 		if err != nil || n < 1 || n > 65535 {
 			return "", "invalid port"
@@ -330,17 +335,19 @@ func parsePeer(addr string, port int) (string, string) {
 	if ip == nil {
 		return "", "no host allowed"
 	}
-	if port < 0 || port > 65535 {
-		return "", "invalid port"
-	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(port)), ""
+	return net.JoinHostPort(ip.String(), strconv.Itoa(port&0xffff)), ""
 }
 
 // balancerSetMoreTries is set_more_tries(count): count more attempts after this one, fewer
 // when proxy_next_upstream_tries would be passed ("reduced tries due to limit", returned
 // with true). The last call of an attempt counts.
 func balancerSetMoreTries(L *lua.LState) int {
-	count := L.CheckInt(1)
+	n, ok := L.Get(1).(lua.LNumber)
+	if !ok { // lua-resty-core hands it to an FFI int
+		luajit.RaiseVerbatim(L, "bad argument #2 to 'ngx_lua_ffi_balancer_set_more_tries' (cannot convert '"+
+			L.Get(1).Type().String()+"' to 'int')")
+	}
+	count := int(n)
 	a, errs := balancerAttemptOf(L)
 	if a == nil {
 		L.Push(lua.LNil)

@@ -25,6 +25,25 @@ func TestBalancerByLua(t *testing.T) {
 	}
 	closed := ln.Addr().(*net.TCPAddr).Port // nothing listens there
 	ln.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	silentPort := strconv.Itoa(silent.Addr().(*net.TCPAddr).Port)
 	conf := `http {
     upstream lua {
         server 127.0.0.1:` + up.port() + `;
@@ -69,6 +88,14 @@ func TestBalancerByLua(t *testing.T) {
             elseif t == "body" then
                 ngx.req.set_body_data("hello world")
                 assert(b.recreate_request())
+            elseif t == "timeout" then
+                ngx.ctx.n = (ngx.ctx.n or 0) + 1
+                print("timeout attempt ", ngx.ctx.n, " ", b.get_last_failure())
+                if ngx.ctx.n == 1 then
+                    b.set_more_tries(1)
+                    b.set_timeouts(nil, nil, 0.2)
+                    b.set_current_peer("127.0.0.1", ` + silentPort + `)
+                end
             elseif t == "ctx" then
                 print("ctx from ", ngx.ctx.from)
             elseif t == "hdr" then
@@ -138,10 +165,13 @@ func TestBalancerByLua(t *testing.T) {
 		{"a request without Lua phases has its own ngx.ctx", "/p?t=ctx", 200, "ok", []string{"ctx from nil while connecting to upstream"},
 			nil, "GET /p?t=ctx", ""},
 		{"set_body_data and recreate_request", "/p?t=body", 200, "ok", nil, nil, "\r\n\r\nhello world", ""},
+		{"set_timeouts: a read timeout, then the next", "/p?t=timeout", 200, "ok", []string{
+			"upstream timed out (110: Connection timed out) while reading response header from upstream",
+			"timeout attempt 2 failed504", "http next upstream, 4"}, nil, "GET /p?t=timeout", ""},
 		{"the head is written once", "/p?t=hdr", 200, "ok", nil, nil, "GET /p?t=hdr", "X-Bal"},
 		{"recreate_request writes it again", "/p?t=hdr&r=1", 200, "ok", nil, nil, "X-Bal: yes", ""},
 		{"a syntax error is a 500 at request time", "/broken", 500, "", []string{
-			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:56):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
+			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:64):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
 			nil, "-", ""},
 		{"ngx.balancer outside the balancer", "/outside", 200, "nilno upstream found\nnilnilno upstream found\nfalseno upstream found\n", nil, nil, "-", ""},
 	}

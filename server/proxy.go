@@ -610,7 +610,11 @@ func proxyScheme(url string) string {
 // nginx's defaults do (proxy_ssl_verify off, proxy_ssl_server_name off: no SNI). A failed
 // handshake is logged as nginx logs it and is a connect failure.
 func (p *Proxy) dialUpstream(r *http.Request, addr string) (net.Conn, error) {
-	nc, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", addr)
+	network := "tcp"
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // a peer a balancer set
+		network, addr = "unix", path
+	}
+	nc, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), network, addr)
 	if err != nil || p.scheme != "https" {
 		return nc, err
 	}
