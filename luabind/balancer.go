@@ -138,12 +138,13 @@ func (h *Host) StartBalancer(w http.ResponseWriter, hr *http.Request, st *Settin
 		}}
 	}
 	// nginx's proxy reads the whole body before it connects (proxy_request_buffering): the
-	// balancer sees it read (ngx.req.get_body_data, set_body_data)
+	// balancer sees it read (ngx.req.get_body_data, set_body_data). No Lua of the request
+	// runs meanwhile, and the read must not hold the worker's baton: other requests run.
 	r := br.r
-	r.vm.baton.Lock()
 	if !r.bodyGone() {
 		r.body()
 	}
+	r.vm.baton.Lock()
 	br.snapshot()
 	r.vm.baton.Unlock()
 	return br

@@ -80,7 +80,7 @@ var (
 		"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 		"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
 		"ssl_certificate_by_lua_block", "ssl_certificate_by_lua_file",
-		"balancer_by_lua_block", "balancer_by_lua_file", "proxy_next_upstream_tries",
+		"balancer_by_lua_block", "balancer_by_lua_file", "proxy_next_upstream_tries", "proxy_bind",
 		// echo-nginx-module (server/echo.go)
 		"echo", "echo_duplicate", "echo_flush", "echo_sleep", "echo_blocking_sleep",
 		"echo_location", "echo_location_async", "echo_subrequest", "echo_subrequest_async",
@@ -129,7 +129,7 @@ var (
 		// proxy tuning
 		"proxy_buffering", "proxy_buffer_size", "proxy_buffers", "proxy_busy_buffers_size",
 		"proxy_request_buffering", "proxy_max_temp_file_size", "proxy_temp_file_write_size",
-		"proxy_temp_path", "proxy_socket_keepalive", "proxy_send_lowat", "proxy_bind",
+		"proxy_temp_path", "proxy_socket_keepalive", "proxy_send_lowat",
 		"fastcgi_temp_path", "scgi_temp_path", "uwsgi_temp_path",
 		"proxy_ignore_client_abort", "proxy_limit_rate",
 		"proxy_next_upstream", "proxy_next_upstream_timeout",

@@ -253,3 +253,40 @@ func TestProxyPassHTTPS(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyBind: proxy_bind (with variables) is the local address of the upstream
+// connection; one that cannot be bound is nginx's [crit] "bind(...) failed" and a 500.
+func TestProxyBind(t *testing.T) {
+	up := newCaptureUpstream(t)
+	conf := `http { upstream b { server 127.0.0.1:` + up.port() + `; }
+    server { listen 127.0.0.1:0;
+        set $local "";
+        proxy_bind $local;
+        location /empty { proxy_pass http://b; }
+        location /lo { access_by_lua_block { ngx.var["local"] = "127.0.0.10" } proxy_pass http://b; }
+        location /bad { access_by_lua_block { ngx.var["local"] = "100.100.100.100" } proxy_pass http://b; }
+    } }`
+	base, logs, _ := startConf(t, conf, nil)
+	tests := []struct {
+		path, log string
+		status    int
+	}{
+		{"/empty", "", 200},
+		{"/lo", "", 200},
+		{"/bad", "[crit] ", 500},
+		{"/bad", "bind(100.100.100.100) failed (99: Cannot assign requested address) while connecting to upstream", 500},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(base + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: got %d, want %d", tt.path, resp.StatusCode, tt.status)
+		}
+		if tt.log != "" && !strings.Contains(logs.String(), tt.log) {
+			t.Errorf("%s: error log lacks %q:\n%s", tt.path, tt.log, logs.String())
+		}
+	}
+}

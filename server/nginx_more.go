@@ -455,6 +455,11 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.proxySet = nil
 		}
 		sc.proxySet = append(append([]Header(nil), sc.proxySet...), Header{Name: d.Args[0], Value: d.Args[1]})
+	case "proxy_bind":
+		if len(d.Args) < 1 || len(d.Args) > 2 || len(d.Args) == 2 && d.Args[1] != "transparent" {
+			return nargs(d)
+		}
+		sc.proxyBind = d.Args[0]
 	case "proxy_next_upstream_tries":
 		if len(d.Args) != 1 {
 			return nargs(d)
@@ -623,7 +628,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				vp := &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: proxyScheme(x.Args[0]),
 					locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
-					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries}}
+					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries, bind: sc.proxyBind}}
 				for _, u := range b.upstreams {
 					if u.balancer != nil {
 						if err := b.balancerHost(vp.proto, sc, locPath); err != nil {
@@ -646,7 +651,7 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 			p := &Proxy{upstream: u, scheme: proxyScheme(x.Args[0]), proxyHost: host, uri: uri, hasURI: hasURI,
 				locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 				passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
-				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries}
+				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries, bind: sc.proxyBind}
 			if u.balancer != nil {
 				if err := b.balancerHost(p, sc, locPath); err != nil {
 					return nil, err

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
@@ -182,7 +183,8 @@ type Proxy struct {
 	vars           Variables
 	log            *errlog.Logger
 	serverName     string
-	nextTries      int // proxy_next_upstream_tries
+	nextTries      int    // proxy_next_upstream_tries
+	bind           string // proxy_bind
 	// the Lua host and settings a balancer_by_lua* runs with in a location without Lua
 	lua         *luabind.Host
 	luaSettings *luabind.Settings
@@ -256,7 +258,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st != nil {
 		st.upstream = info
 	}
-	if p.upstream.balancer != nil && p.lua != nil || p.upstream.balancer != nil && luabind.HasLuaRequest(r) {
+	if p.upstream.balancer != nil && (p.lua != nil || luabind.HasLuaRequest(r)) {
 		p.serveBalanced(w, r, info)
 		return
 	}
@@ -293,6 +295,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			info.statuses = append(info.statuses, strconv.Itoa(status))
 			p.upstream.succeeded(pe)
+			return
+		}
+		if p.bindFailed(w, r, upURL, err, info) {
 			return
 		}
 		var ce *connectError
@@ -614,7 +619,24 @@ func (p *Proxy) dialUpstream(r *http.Request, addr string) (net.Conn, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // a peer a balancer set
 		network, addr = "unix", path
 	}
-	nc, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), network, addr)
+	d := &net.Dialer{Timeout: p.connectTimeout}
+	local := ""
+	if p.bind != "" && network == "tcp" {
+		if local = expand(p.bind, r, p.vars, bindVars(r)); local == "off" {
+			local = ""
+		}
+		if local != "" {
+			ip := net.ParseIP(local)
+			if ip == nil {
+				return nil, &bindError{addr: local, err: syscall.EADDRNOTAVAIL}
+			}
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+		}
+	}
+	nc, err := d.DialContext(r.Context(), network, addr)
+	if err != nil && local != "" && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return nil, &bindError{addr: local, err: err}
+	}
 	if err != nil || p.scheme != "https" {
 		return nc, err
 	}
@@ -630,6 +652,45 @@ func (p *Proxy) dialUpstream(r *http.Request, addr string) (net.Conn, error) {
 	}
 	_ = nc.SetDeadline(time.Time{})
 	return tc, nil
+}
+
+// bindVars are the variables "set" and Lua gave the request (Lua's last).
+func bindVars(r *http.Request) map[string]string {
+	set, lua := requestVars(r), luabind.LuaVars(r.Context())
+	if len(lua) == 0 {
+		return set
+	}
+	m := make(map[string]string, len(set)+len(lua))
+	for k, v := range set {
+		m[k] = v
+	}
+	for k, v := range lua {
+		m[k] = v
+	}
+	return m
+}
+
+// bindError is proxy_bind's address that cannot be bound: nginx logs it at crit and
+// answers 500 (ngx_event_connect_peer's NGX_ERROR), with no next attempt.
+type bindError struct {
+	addr string
+	err  error
+}
+
+func (e *bindError) Error() string {
+	return "bind(" + e.addr + ") failed (" + errnoText(e.err) + ")"
+}
+
+// bindFailed answers a proxy_bind failure as nginx does: [crit], 500, no next attempt.
+func (p *Proxy) bindFailed(w http.ResponseWriter, r *http.Request, upURL string, err error, info *upstreamInfo) bool {
+	var be *bindError
+	if !errors.As(err, &be) {
+		return false
+	}
+	p.logf(r, errlog.Crit, upURL, "%s while connecting to upstream", be.Error())
+	info.statuses = append(info.statuses, "500")
+	writeSpecial(w, r, http.StatusInternalServerError)
+	return true
 }
 
 // connectFailure is the error.log text of a failed connect.
@@ -768,6 +829,9 @@ func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upst
 			if !chosen {
 				p.upstream.succeeded(pe)
 			}
+			return
+		}
+		if p.bindFailed(w, r, upURL, err, info) {
 			return
 		}
 		ft, code, retry := ftError, http.StatusBadGateway, idempotent
