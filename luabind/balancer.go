@@ -3,8 +3,10 @@ package luabind
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -49,7 +51,12 @@ func (b *Balancer) proto(r *request) (*lua.FunctionProto, error) {
 			path = b.chunk.FilePath(r.r)
 		}
 		proto, err := r.host.protos.file(path)
-		if err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe): // as requestFile words it, but a 500 (the proxy answers)
+			return nil, &fileLoadError{path: path, err: fmt.Errorf("load %s: %w", path,
+				errors.New("cannot open "+path+": "+capitalErrno(pe.Err))), missing: errors.Is(err, fs.ErrNotExist)}
+		case err != nil:
 			return nil, &fileLoadError{path: path, err: fmt.Errorf("load %s: %w", path, err)}
 		}
 		return proto, nil
@@ -203,6 +210,10 @@ func (br *BalancerRun) Run(b *Balancer, a *BalancerAttempt) int {
 	proto, err := b.proto(r)
 	if err != nil {
 		r.sc.log.Log(errlog.Err, &r.logc, loadFailure(err))
+		var fe *fileLoadError
+		if errors.As(err, &fe) && fe.missing {
+			return 0 // lua-nginx-module goes on: the upstream's round robin picks
+		}
 		return http.StatusInternalServerError
 	}
 	exited, status := r.exited, r.exitStatus

@@ -105,6 +105,18 @@ func TestBalancerByLua(t *testing.T) {
             end
         }
     }
+    upstream nofile {
+        server 127.0.0.1:` + up.port() + `;
+        balancer_by_lua_file html/missing.lua;
+    }
+    upstream file {
+        server 127.0.0.1:` + up.port() + `;
+        balancer_by_lua_file html/bal.lua;
+    }
+    upstream badfile {
+        server 127.0.0.1:` + up.port() + `;
+        balancer_by_lua_file html/badbal.lua;
+    }
     upstream broken {
         server 127.0.0.1:` + up.port() + `;
         balancer_by_lua_block {
@@ -116,6 +128,9 @@ func TestBalancerByLua(t *testing.T) {
         location /p { set $foo 32; proxy_pass http://lua; }
         location /lua { rewrite_by_lua_block { ngx.ctx.from = "rewrite" } proxy_pass http://lua; }
         location /broken { proxy_pass http://broken; }
+        location /nofile { proxy_pass http://nofile; }
+        location /file { proxy_pass http://file; }
+        location /badfile { proxy_pass http://badfile; }
         location = /outside { content_by_lua_block {
             local b = require "ngx.balancer"
             ngx.say(b.set_current_peer("127.0.0.1", 80))
@@ -124,7 +139,8 @@ func TestBalancerByLua(t *testing.T) {
         } }
     }
 }`
-	base, logs, _ := startConfLevel(t, conf, nil, errlog.Debug)
+	base, logs, dir := startConfLevel(t, conf, map[string]string{"html/bal.lua": "print(\"from the file\")\n",
+		"html/badbal.lua": "print(\"x\"\n"}, errlog.Debug)
 	tests := []struct {
 		name, path string
 		status     int
@@ -171,8 +187,13 @@ func TestBalancerByLua(t *testing.T) {
 		{"the head is written once", "/p?t=hdr", 200, "ok", nil, nil, "GET /p?t=hdr", "X-Bal"},
 		{"recreate_request writes it again", "/p?t=hdr&r=1", 200, "ok", nil, nil, "X-Bal: yes", ""},
 		{"a syntax error is a 500 at request time", "/broken", 500, "", []string{
-			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:64):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
+			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:76):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
 			nil, "-", ""},
+		{"balancer_by_lua_file", "/file", 200, "ok", []string{"[lua] bal.lua:1: from the file while connecting to upstream"}, nil, "GET /file", ""},
+		{"a balancer_by_lua_file that is not there: round robin", "/nofile", 200, "ok", []string{"failed to load external Lua file \"" +
+			dir + "/html/missing.lua\": cannot open " + dir + "/html/missing.lua: No such file or directory while connecting to upstream"}, nil, "GET /nofile", ""},
+		{"a balancer_by_lua_file that does not compile", "/badfile", 500, "", []string{"failed to load external Lua file \"" +
+			dir + "/html/badbal.lua\": " + dir + "/html/badbal.lua:2: ')' expected (to close '(' at line 1) near '<eof>' while connecting to upstream"}, nil, "-", ""},
 		{"ngx.balancer outside the balancer", "/outside", 200, "nilno upstream found\nnilnilno upstream found\nfalseno upstream found\n", nil, nil, "-", ""},
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
