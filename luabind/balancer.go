@@ -239,6 +239,29 @@ func (br *BalancerRun) Run(b *Balancer, a *BalancerAttempt) int {
 	return 0
 }
 
+// wrapCoroutineBalancer disables the coroutine API in balancer_by_lua*, as
+// lua-nginx-module does outside its yieldable phases ("API disabled in the context of
+// balancer_by_lua*").
+func wrapCoroutineBalancer(L *lua.LState) {
+	co, ok := L.GetGlobal("coroutine").(*lua.LTable)
+	if !ok {
+		return
+	}
+	for _, name := range []string{"create", "wrap", "resume", "yield"} {
+		orig, ok := co.RawGetString(name).(*lua.LFunction)
+		if !ok || !orig.IsG {
+			continue
+		}
+		native := orig.GFunction // called in place: a yield stays a yield
+		co.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+			if t := threadOf(L); t != nil && t.req.phase == "balancer" {
+				ngxStrError(L, 1, "API disabled in the context of balancer_by_lua*")
+			}
+			return native(L)
+		}))
+	}
+}
+
 // --- require "ngx.balancer" ---
 
 func init() { goModules["ngx.balancer"] = openNgxBalancer }

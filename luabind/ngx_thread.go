@@ -24,6 +24,7 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 	}
 	wrapCoroutineStatus(L)
 	wrapCoroutineYield(L)
+	wrapCoroutineBalancer(L)
 	return t
 }
 

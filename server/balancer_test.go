@@ -96,6 +96,12 @@ func TestBalancerByLua(t *testing.T) {
                     b.set_timeouts(nil, nil, 0.2)
                     b.set_current_peer("127.0.0.1", ` + silentPort + `)
                 end
+            elseif t == "co" then
+                print("co: ", pcall(coroutine.create, print))
+                print("thread: ", pcall(ngx.thread.spawn, print))
+                print("exec: ", pcall(ngx.exec, "/"))
+                print("capture: ", pcall(ngx.location.capture, "/"))
+                print("say: ", pcall(ngx.say, "x"))
             elseif t == "ctx" then
                 print("ctx from ", ngx.ctx.from)
             elseif t == "hdr" then
@@ -176,6 +182,10 @@ func TestBalancerByLua(t *testing.T) {
 		{"set_current_peer and set_timeouts errors", "/p?t=bad", 200, "ok", []string{
 			"bad host: nilno host allowed", "bad port: nilinvalid port",
 			"bad timeout: falsebad connect timeout", "timeouts: true"}, nil, "GET /p?t=bad", ""},
+		{"coroutines, threads, exec, subrequests and output disabled", "/p?t=co", 200, "ok", []string{
+			"co: falseAPI disabled in the context of balancer_by_lua*", "thread: falseAPI disabled in the context of balancer_by_lua*",
+			"exec: falseAPI disabled in the context of balancer_by_lua*", "capture: falseAPI disabled in the context of balancer_by_lua*",
+			"say: falseAPI disabled in the context of balancer_by_lua*"}, nil, "GET /p?t=co", ""},
 		{"the ngx.ctx of the location's Lua phases", "/lua?t=ctx", 200, "ok", []string{"ctx from rewrite while connecting to upstream"},
 			nil, "GET /lua?t=ctx", ""},
 		{"a request without Lua phases has its own ngx.ctx", "/p?t=ctx", 200, "ok", []string{"ctx from nil while connecting to upstream"},
@@ -187,7 +197,7 @@ func TestBalancerByLua(t *testing.T) {
 		{"the head is written once", "/p?t=hdr", 200, "ok", nil, nil, "GET /p?t=hdr", "X-Bal"},
 		{"recreate_request writes it again", "/p?t=hdr&r=1", 200, "ok", nil, nil, "X-Bal: yes", ""},
 		{"a syntax error is a 500 at request time", "/broken", 500, "", []string{
-			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:76):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
+			"failed to load inlined Lua code: balancer_by_lua(nginx.conf:82):3: ')' expected (to close '(' at line 2) near '<eof>' while connecting to upstream"},
 			nil, "-", ""},
 		{"balancer_by_lua_file", "/file", 200, "ok", []string{"[lua] bal.lua:1: from the file while connecting to upstream"}, nil, "GET /file", ""},
 		{"a balancer_by_lua_file that is not there: round robin", "/nofile", 200, "ok", []string{"failed to load external Lua file \"" +
