@@ -91,7 +91,7 @@ func (b *builder) httpLevel(d *ngxconf.Directive) error {
 				u.keepalive = n
 			case "balancer_by_lua_block", "balancer_by_lua_file":
 				if u.balancer != nil {
-					return emerg(x, "load balancing method redefined")
+					return emerg(x, "\"%s\" directive is duplicate", x.Name)
 				}
 				c, err := b.chunk(x)
 				if err != nil {
