@@ -608,6 +608,7 @@ func TestConfRejects(t *testing.T) {
 		{"http {\n upstream u { server 127.0.0.1:1; balancer_by_lua_block { }\n balancer_by_lua_file x.lua; }\n server { }\n}", `"balancer_by_lua_file" directive is duplicate in /x/conf/nginx.conf:3`},
 		{"http { proxy_next_upstream_tries x; server { } }", `invalid value "x" in "proxy_next_upstream_tries" directive`},
 		{"http { server { proxy_bind 127.0.0.1 x; } }", `invalid number of arguments in "proxy_bind" directive`},
+		{"http { server { proxy_bind $remote_addr transparent; } }", `"proxy_bind ... transparent" is not supported by luaws`},
 	}
 	for _, tt := range tests {
 		cfg, err := ngxconf.Parse("/x/conf/nginx.conf", []byte(tt.conf), nil)

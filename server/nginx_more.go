@@ -459,6 +459,9 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 		if len(d.Args) < 1 || len(d.Args) > 2 || len(d.Args) == 2 && d.Args[1] != "transparent" {
 			return nargs(d)
 		}
+		if len(d.Args) == 2 { // IP_TRANSPARENT: a non-local source address
+			return emerg(d, "\"proxy_bind ... transparent\" is not supported by luaws")
+		}
 		sc.proxyBind = d.Args[0]
 	case "proxy_next_upstream_tries":
 		if len(d.Args) != 1 {
