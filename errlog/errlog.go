@@ -165,6 +165,9 @@ type Conn struct {
 	// Upstream is the proxied server a line is about ("http://127.0.0.1:8081/x").
 	Upstream string
 	Host     string
+	// Action is what the request was doing (nginx's log->action): " while connecting to
+	// upstream" follows the message.
+	Action string
 }
 
 // Log writes one line. The message is written as is; nginx's layout is added around it.
@@ -190,6 +193,10 @@ func (l *Logger) Log(level int, c *Conn, msg string) {
 	b = append(b, msg...)
 	if level == Debug {
 		c = nil // nginx adds the request context (its log handler) to non-debug lines only
+	}
+	if c != nil && c.Action != "" {
+		b = append(b, " while "...)
+		b = append(b, c.Action...)
 	}
 	if c != nil && c.Context != "" {
 		b = append(b, ", context: "...)

@@ -544,6 +544,9 @@ func ngxExit(L *lua.LState) int {
 	switch r.phase {
 	case "body_filter", "log", "set":
 		ngxStrError(L, 1, "API disabled in the context of "+contextName(r.phase))
+	case "balancer": // the proxy decides what the exit means (balancer.go)
+		r.exited, r.exitStatus = true, status
+		L.RaiseError("%s", errExit.Error())
 	}
 	if r.r == nil { // a timer or a script run outside of any request: just stop
 		r.exited = true

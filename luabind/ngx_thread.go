@@ -24,6 +24,7 @@ func newThreadTable(L *lua.LState) *lua.LTable {
 	}
 	wrapCoroutineStatus(L)
 	wrapCoroutineYield(L)
+	wrapCoroutineBalancer(L)
 	return t
 }
 
@@ -132,7 +133,7 @@ func ngxThreadSpawn(L *lua.LState) int {
 	if parent == nil {
 		L.RaiseError("no request found")
 	}
-	if ph := parent.req.phase; ph == "header_filter" || ph == "body_filter" {
+	if ph := parent.req.phase; ph == "header_filter" || ph == "body_filter" || ph == "balancer" {
 		ngxStrError(L, 1, "API disabled in the context of "+ph+"_by_lua*")
 	}
 	fn := L.CheckFunction(1)

@@ -147,8 +147,9 @@ func (h *Host) phaseProto(c *Chunk) (func() (*lua.FunctionProto, error), error) 
 // fileLoadError is a request-phase *_by_lua_file whose file does not compile: each
 // request running it logs "failed to load external Lua file ..." and answers 500.
 type fileLoadError struct {
-	path string
-	err  error
+	path    string
+	err     error
+	missing bool // the file is not there (a balancer then goes on without it, as nginx)
 }
 
 func (e *fileLoadError) Error() string {
@@ -267,7 +268,7 @@ func (r *request) serveFallback(h http.Handler) {
 			hd[http.CanonicalHeaderKey(f.name)] = append([]string(nil), f.values...)
 		}
 	}
-	h.ServeHTTP(fw, r.withBody(r.withHeaderList(r.withLuaVars(r.r))))
+	h.ServeHTTP(fw, r.withRequest(r.withBody(r.withHeaderList(r.withLuaVars(r.r)))))
 	if bw != nil {
 		bw.end()
 	}

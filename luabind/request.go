@@ -103,9 +103,10 @@ type request struct {
 	// bytes written on the taken-over connection, and how many of them were the head
 	rawBytes, rawHeadLen int64
 
-	detached     chan struct{} // closed on hijack: ServeHTTP may return
-	phase        string        // "" for content; "timer" in ngx.timer callbacks
-	sslc         *sslCertCtx   // the handshake of an ssl_certificate_by_lua* chunk
+	detached     chan struct{}    // closed on hijack: ServeHTTP may return
+	phase        string           // "" for content; "timer" in ngx.timer callbacks
+	sslc         *sslCertCtx      // the handshake of an ssl_certificate_by_lua* chunk
+	bal          *BalancerAttempt // the attempt a balancer_by_lua* chunk decides (balancer.go)
 	exited       bool
 	exitStatus   int
 	abortHandler *lua.LFunction

@@ -81,6 +81,7 @@ var (
 		"header_filter_by_lua", "header_filter_by_lua_block", "header_filter_by_lua_file",
 		"body_filter_by_lua", "body_filter_by_lua_block", "body_filter_by_lua_file",
 		"ssl_certificate_by_lua_block", "ssl_certificate_by_lua_file",
+		"balancer_by_lua_block", "balancer_by_lua_file", "proxy_next_upstream_tries", "proxy_bind",
 		// echo-nginx-module (server/echo.go)
 		"echo", "echo_duplicate", "echo_flush", "echo_sleep", "echo_blocking_sleep",
 		"echo_location", "echo_location_async", "echo_subrequest", "echo_subrequest_async",
@@ -129,10 +130,10 @@ var (
 		// proxy tuning
 		"proxy_buffering", "proxy_buffer_size", "proxy_buffers", "proxy_busy_buffers_size",
 		"proxy_request_buffering", "proxy_max_temp_file_size", "proxy_temp_file_write_size",
-		"proxy_temp_path", "proxy_socket_keepalive", "proxy_send_lowat", "proxy_bind",
+		"proxy_temp_path", "proxy_socket_keepalive", "proxy_send_lowat",
 		"fastcgi_temp_path", "scgi_temp_path", "uwsgi_temp_path",
 		"proxy_ignore_client_abort", "proxy_limit_rate",
-		"proxy_next_upstream", "proxy_next_upstream_timeout", "proxy_next_upstream_tries",
+		"proxy_next_upstream", "proxy_next_upstream_timeout",
 		"proxy_force_ranges", "proxy_ssl_session_reuse", "proxy_ssl_protocols",
 		"proxy_ssl_ciphers", "proxy_ssl_conf_command",
 		// upstream tuning
@@ -184,7 +185,7 @@ var (
 		"fastcgi_split_path_info", "fastcgi_cache", "fastcgi_cache_path",
 		"memcached_connect_timeout", "memcached_read_timeout", "memcached_send_timeout",
 		// lua-nginx-module phases and hooks luaws does not run
-		"balancer_by_lua_block", "balancer_by_lua_file", "ssl_session_fetch_by_lua_block",
+		"ssl_session_fetch_by_lua_block",
 		"ssl_session_fetch_by_lua_file", "ssl_session_store_by_lua_block",
 		"ssl_session_store_by_lua_file", "ssl_client_hello_by_lua_block",
 		"ssl_client_hello_by_lua_file", "server_rewrite_by_lua_block", "server_rewrite_by_lua_file",

@@ -605,6 +605,10 @@ func TestConfRejects(t *testing.T) {
 		{"http {\n server { listen 1; listen 1; }\n}", `a duplicate listen 0.0.0.0:1 in /x/conf/nginx.conf:2`},
 		{"http {\n location / { }\n server { }\n}", `"location" directive is not allowed here in /x/conf/nginx.conf:2`},
 		{"http {\n content_by_lua_block { ngx.say(1) }\n server { }\n}", `"content_by_lua_block" directive is not allowed here in /x/conf/nginx.conf:2`},
+		{"http {\n upstream u { server 127.0.0.1:1; balancer_by_lua_block { }\n balancer_by_lua_file x.lua; }\n server { }\n}", `"balancer_by_lua_file" directive is duplicate in /x/conf/nginx.conf:3`},
+		{"http { proxy_next_upstream_tries x; server { } }", `invalid value "x" in "proxy_next_upstream_tries" directive`},
+		{"http { server { proxy_bind 127.0.0.1 x; } }", `invalid number of arguments in "proxy_bind" directive`},
+		{"http { server { proxy_bind $remote_addr transparent; } }", `"proxy_bind ... transparent" is not supported by luaws`},
 	}
 	for _, tt := range tests {
 		cfg, err := ngxconf.Parse("/x/conf/nginx.conf", []byte(tt.conf), nil)

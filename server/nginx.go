@@ -112,6 +112,8 @@ type scope struct {
 	// proxy
 	proxySet       []Header
 	proxyVersion   string
+	nextTries      int    // proxy_next_upstream_tries (0: no limit)
+	proxyBind      string // proxy_bind's address (variables allowed; "" or "off": none)
 	connectTimeout time.Duration
 	readTimeout    time.Duration
 	sendTimeout    time.Duration

@@ -89,6 +89,15 @@ func (b *builder) httpLevel(d *ngxconf.Directive) error {
 					return emerg(x, "invalid value \"%s\" in \"keepalive\" directive", x.Args[0])
 				}
 				u.keepalive = n
+			case "balancer_by_lua_block", "balancer_by_lua_file":
+				if u.balancer != nil {
+					return emerg(x, "\"%s\" directive is duplicate", x.Name)
+				}
+				c, err := b.chunk(x)
+				if err != nil {
+					return err
+				}
+				u.balancer = luabind.NewBalancer(c)
 			case "keepalive_timeout", "keepalive_requests", "keepalive_time":
 				b.ignore(x, "tuning only, not implemented by luaws")
 			default:
@@ -452,6 +461,23 @@ func (b *builder) moreSettings(d *ngxconf.Directive, sc *scope, level string, se
 			sc.proxySet = nil
 		}
 		sc.proxySet = append(append([]Header(nil), sc.proxySet...), Header{Name: d.Args[0], Value: d.Args[1]})
+	case "proxy_bind":
+		if len(d.Args) < 1 || len(d.Args) > 2 || len(d.Args) == 2 && d.Args[1] != "transparent" {
+			return nargs(d)
+		}
+		if len(d.Args) == 2 { // IP_TRANSPARENT: a non-local source address
+			return emerg(d, "\"proxy_bind ... transparent\" is not supported by luaws")
+		}
+		sc.proxyBind = d.Args[0]
+	case "proxy_next_upstream_tries":
+		if len(d.Args) != 1 {
+			return nargs(d)
+		}
+		n, err := strconv.Atoi(d.Args[0])
+		if err != nil || n < 0 {
+			return emerg(d, "invalid value \"%s\" in \"proxy_next_upstream_tries\" directive", d.Args[0])
+		}
+		sc.nextTries = n
 	case "proxy_http_version":
 		if len(d.Args) != 1 || (d.Args[0] != "1.0" && d.Args[0] != "1.1") {
 			return emerg(d, "invalid value \"%s\" in \"proxy_http_version\" directive, it must be \"1.0\" or \"1.1\"", strings.Join(d.Args, " "))
@@ -608,10 +634,19 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				return nil, nargs(x)
 			}
 			if strings.Contains(x.Args[0], "$") { // evaluated per request (proxyvar.go)
-				out = &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: "http",
+				vp := &varProxy{tmpl: x.Args[0], upstreams: b.upstreams, proto: &Proxy{scheme: proxyScheme(x.Args[0]),
 					locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 					passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
-					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}}
+					sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries, bind: sc.proxyBind}}
+				for _, u := range b.upstreams {
+					if u.balancer != nil {
+						if err := b.balancerHost(vp.proto, sc, locPath); err != nil {
+							return nil, err
+						}
+						break
+					}
+				}
+				out = vp
 				continue
 			}
 			u, host, uri, hasURI, err := parseProxyPass(x.Args[0], b.upstreams)
@@ -622,14 +657,30 @@ func (b *builder) contentModule(d *ngxconf.Directive, sc scope, locPath string, 
 				(strings.HasPrefix(d.Args[0], "~") || strings.HasPrefix(d.Args[0], "@")) {
 				return nil, emerg(x, "\"proxy_pass\" cannot have URI part in location given by regular expression, or inside named location, or inside \"if\" statement, or inside \"limit_except\" block")
 			}
-			p := &Proxy{upstream: u, scheme: "http", proxyHost: host, uri: uri, hasURI: hasURI,
+			p := &Proxy{upstream: u, scheme: proxyScheme(x.Args[0]), proxyHost: host, uri: uri, hasURI: hasURI,
 				locPath: locPath, headers: proxyHeaders(sc.proxySet), version: sc.proxyVersion, passHeaders: sc.passHeaders,
 				passBody: sc.passBody, connectTimeout: sc.connectTimeout, readTimeout: sc.readTimeout,
-				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName}
+				sendTimeout: sc.sendTimeout, vars: vars, log: sc.log, serverName: sc.serverName, nextTries: sc.nextTries, bind: sc.proxyBind}
+			if u.balancer != nil {
+				if err := b.balancerHost(p, sc, locPath); err != nil {
+					return nil, err
+				}
+			}
 			out = p
 		}
 	}
 	return out, nil
+}
+
+// balancerHost gives p the Lua host its upstreams' balancer_by_lua* runs in when the
+// location has no Lua phase of its own.
+func (b *builder) balancerHost(p *Proxy, sc scope, locPath string) error {
+	h, err := b.host(sc)
+	if err != nil {
+		return err
+	}
+	p.lua, p.luaSettings = h, b.luaSettings(sc, locPath)
+	return nil
 }
 
 // allowedIn are the levels where nginx takes a directive, for those a level could

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/luaws/luaws/errlog"
@@ -56,7 +58,8 @@ type Upstream struct {
 	peers     []*peer
 	keepalive int
 	mu        sync.Mutex
-	implicit  bool     // made from a proxy_pass URL
+	implicit  bool // made from a proxy_pass URL
+	balancer  *luabind.Balancer
 	pool      connPool // idle connections, up to keepalive per server
 }
 
@@ -180,6 +183,11 @@ type Proxy struct {
 	vars           Variables
 	log            *errlog.Logger
 	serverName     string
+	nextTries      int    // proxy_next_upstream_tries
+	bind           string // proxy_bind
+	// the Lua host and settings a balancer_by_lua* runs with in a location without Lua
+	lua         *luabind.Host
+	luaSettings *luabind.Settings
 }
 
 // defaultProxyHeaders are nginx's proxy_set_header defaults (an empty value: not sent).
@@ -250,6 +258,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st != nil {
 		st.upstream = info
 	}
+	if p.upstream.balancer != nil && (p.lua != nil || luabind.HasLuaRequest(r)) {
+		p.serveBalanced(w, r, info)
+		return
+	}
 	upgrade := p.upgrades(r)
 	tried := map[*peer]bool{}
 	for {
@@ -285,10 +297,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			p.upstream.succeeded(pe)
 			return
 		}
+		if p.bindFailed(w, r, upURL, err, info) {
+			return
+		}
 		var ce *connectError
 		if errors.As(err, &ce) {
 			info.statuses = append(info.statuses, "502")
-			p.logf(r, errlog.Err, upURL, "connect() failed (%s) while connecting to upstream", errnoText(ce.err))
+			p.logf(r, errlog.Err, upURL, "%s", connectFailure(ce))
 			if p.upstream.failed(pe) && len(p.upstream.peers) > 1 {
 				p.logf(r, errlog.Warn, upURL, "upstream server temporarily disabled while connecting to upstream")
 			}
@@ -410,7 +425,7 @@ func (p *Proxy) roundTrip(r *http.Request, pe *peer, head []byte, body io.Reader
 		c := p.upstream.pool.get(pe.addr)
 		reused := c != nil && attempt == 0
 		if !reused {
-			nc, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", pe.addr)
+			nc, err := p.dialUpstream(r, pe.addr)
 			if err != nil {
 				return nil, nil, &connectError{err}
 			}
@@ -459,7 +474,7 @@ func (p *Proxy) exchange(c *upConn, method string, head []byte, body io.Reader) 
 // tunnel proxies a request that asks for a protocol upgrade (a websocket): on 101 both
 // connections are joined until either side closes or nothing moves for proxy_read_timeout.
 func (p *Proxy) tunnel(w http.ResponseWriter, r *http.Request, pe *peer) (int, error) {
-	up, err := (&net.Dialer{Timeout: p.connectTimeout}).DialContext(r.Context(), "tcp", pe.addr)
+	up, err := p.dialUpstream(r, pe.addr)
 	if err != nil {
 		return 0, &connectError{err}
 	}
@@ -588,15 +603,120 @@ func (p *Proxy) join(ctx context.Context, client net.Conn, cr *bufio.Reader, up 
 	luabind.ReportSent(ctx, luabind.Sent{Status: status, Bytes: total, BodyBytes: total - int64(len(head))})
 }
 
-// parseProxyPass reads the URL of proxy_pass: "http://host[:port][/uri]" or
-// "http://upstream_name[/uri]".
+// proxyScheme is the scheme of a proxy_pass URL.
+func proxyScheme(url string) string {
+	if strings.HasPrefix(url, "https://") {
+		return "https"
+	}
+	return "http"
+}
+
+// dialUpstream connects to addr; for an https proxy_pass it then does the TLS handshake as
+// nginx's defaults do (proxy_ssl_verify off, proxy_ssl_server_name off: no SNI). A failed
+// handshake is logged as nginx logs it and is a connect failure.
+func (p *Proxy) dialUpstream(r *http.Request, addr string) (net.Conn, error) {
+	network := "tcp"
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok { // a peer a balancer set
+		network, addr = "unix", path
+	}
+	d := &net.Dialer{Timeout: p.connectTimeout}
+	local := ""
+	if p.bind != "" && network == "tcp" {
+		if local = expand(p.bind, r, p.vars, bindVars(r)); local == "off" {
+			local = ""
+		}
+		if local != "" {
+			ip := net.ParseIP(local)
+			if ip == nil {
+				return nil, &bindError{addr: local, err: syscall.EADDRNOTAVAIL}
+			}
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+		}
+	}
+	nc, err := d.DialContext(r.Context(), network, addr)
+	if err != nil && local != "" && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return nil, &bindError{addr: local, err: err}
+	}
+	if err != nil || p.scheme != "https" {
+		return nc, err
+	}
+	tc := tls.Client(nc, &tls.Config{InsecureSkipVerify: true, ServerName: "", MinVersion: tls.VersionTLS10})
+	timeout := p.connectTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	_ = nc.SetDeadline(time.Now().Add(timeout))
+	if err := tc.HandshakeContext(r.Context()); err != nil {
+		nc.Close()
+		return nil, &handshakeError{err}
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return tc, nil
+}
+
+// bindVars are the variables "set" and Lua gave the request (Lua's last).
+func bindVars(r *http.Request) map[string]string {
+	set, lua := requestVars(r), luabind.LuaVars(r.Context())
+	if len(lua) == 0 {
+		return set
+	}
+	m := make(map[string]string, len(set)+len(lua))
+	for k, v := range set {
+		m[k] = v
+	}
+	for k, v := range lua {
+		m[k] = v
+	}
+	return m
+}
+
+// bindError is proxy_bind's address that cannot be bound: nginx logs it at crit and
+// answers 500 (ngx_event_connect_peer's NGX_ERROR), with no next attempt.
+type bindError struct {
+	addr string
+	err  error
+}
+
+func (e *bindError) Error() string {
+	return "bind(" + e.addr + ") failed (" + errnoText(e.err) + ")"
+}
+
+// bindFailed answers a proxy_bind failure as nginx does: [crit], 500, no next attempt.
+func (p *Proxy) bindFailed(w http.ResponseWriter, r *http.Request, upURL string, err error, info *upstreamInfo) bool {
+	var be *bindError
+	if !errors.As(err, &be) {
+		return false
+	}
+	p.logf(r, errlog.Crit, upURL, "%s while connecting to upstream", be.Error())
+	info.statuses = append(info.statuses, "500")
+	writeSpecial(w, r, http.StatusInternalServerError)
+	return true
+}
+
+// connectFailure is the error.log text of a failed connect.
+func connectFailure(ce *connectError) string {
+	var he *handshakeError
+	if errors.As(ce.err, &he) {
+		return he.Error() + " while SSL handshaking to upstream"
+	}
+	return "connect() failed (" + errnoText(ce.err) + ") while connecting to upstream"
+}
+
+// handshakeError is a TLS handshake with an https upstream that failed.
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return "SSL_do_handshake() failed (" + e.err.Error() + ")" }
+
+// parseProxyPass reads the URL of proxy_pass: "http[s]://host[:port][/uri]" or
+// "http[s]://upstream_name[/uri]".
 func parseProxyPass(arg string, upstreams map[string]*Upstream) (*Upstream, string, string, bool, error) {
+	port := "80"
 	rest, ok := strings.CutPrefix(arg, "http://")
 	if !ok {
-		if strings.HasPrefix(arg, "https://") {
-			return nil, "", "", false, fmt.Errorf("https upstreams are not supported by luaws in \"%s\"", arg)
+		if rest, ok = strings.CutPrefix(arg, "https://"); !ok {
+			return nil, "", "", false, fmt.Errorf("invalid URL prefix in \"%s\"", arg)
 		}
-		return nil, "", "", false, fmt.Errorf("invalid URL prefix in \"%s\"", arg)
+		port = "443"
 	}
 	hostport, uri, hasURI := strings.Cut(rest, "/")
 	if hasURI {
@@ -610,9 +730,140 @@ func parseProxyPass(arg string, upstreams map[string]*Upstream) (*Upstream, stri
 	}
 	addr := hostport
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		addr = net.JoinHostPort(strings.Trim(addr, "[]"), "80")
+		addr = net.JoinHostPort(strings.Trim(addr, "[]"), port)
 	}
 	u := &Upstream{Name: hostport, implicit: true,
 		peers: []*peer{{addr: addr, weight: 1, maxFails: 1, failTimeout: 10 * time.Second}}}
 	return u, hostport, uri, hasURI, nil
+}
+
+// upstreamTries is nginx's first u->peer.tries: one per server, capped by
+// proxy_next_upstream_tries.
+func (p *Proxy) upstreamTries() int {
+	n := len(p.upstream.peers)
+	if p.nextTries > 0 && n > p.nextTries {
+		n = p.nextTries
+	}
+	return n
+}
+
+// Failure kinds of an attempt, as nginx's ngx_http_upstream_next numbers them
+// (NGX_HTTP_UPSTREAM_FT_ERROR, _TIMEOUT) in its "http next upstream" debug line.
+const (
+	ftError   = 0x2
+	ftTimeout = 0x4
+)
+
+// serveBalanced is proxy_pass to an upstream{} with a balancer_by_lua*: before each attempt
+// the chunk runs (luabind/balancer.go) and may name the peer, add tries and set this
+// attempt's timeouts; a peer it names is not counted against the servers' max_fails, and
+// without one the upstream's round robin picks. An attempt that fails before the response
+// header (connect error, timeout, an upstream that closes) is followed by the next while
+// tries are left, as nginx's default "proxy_next_upstream error timeout" does (POST, LOCK
+// and PATCH only after a connect error); the body is read whole first, and the head and
+// body written before the first attempt go out each time unless the chunk called
+// recreate_request().
+func (p *Proxy) serveBalanced(w http.ResponseWriter, r *http.Request, info *upstreamInfo) {
+	host := p.lua
+	run := host.StartBalancer(w, r, p.luaSettings)
+	defer run.End()
+	upgrade := p.upgrades(r)
+	tried := map[*peer]bool{}
+	tries, total := p.upstreamTries(), 0
+	lastState, lastStatus, prevURL := 0, 0, ""
+	idempotent := r.Method != http.MethodPost && r.Method != "LOCK" && r.Method != http.MethodPatch
+	for {
+		a := &luabind.BalancerAttempt{Tries: tries, TotalTries: total, MaxTries: p.nextTries,
+			LastState: lastState, LastStatus: lastStatus, Upstream: prevURL}
+		if status := run.Run(p.upstream.balancer, a); status != 0 {
+			writeSpecial(w, r, status)
+			return
+		}
+		cur := run.Request(r, a.Recreate)
+		var pe *peer
+		chosen := a.Peer != ""
+		if chosen {
+			tries += a.MoreTries
+			pe = &peer{addr: a.Peer, weight: 1}
+		} else if pe = p.upstream.pick(tried); pe == nil {
+			if len(tried) == 0 {
+				name := p.upstream.Name
+				p.logf(r, errlog.Err, p.scheme+"://"+name+p.target(r), "no live upstreams while connecting to upstream")
+				info.addrs = append(info.addrs, name)
+				info.statuses = append(info.statuses, "502")
+				info.times = append(info.times, "0.000")
+			}
+			writeSpecial(w, r, http.StatusBadGateway)
+			return
+		} else {
+			tried[pe] = true
+		}
+		pp := p
+		if a.ConnectTimeout > 0 || a.SendTimeout > 0 || a.ReadTimeout > 0 {
+			c := *p
+			if a.ConnectTimeout > 0 {
+				c.connectTimeout = a.ConnectTimeout
+			}
+			if a.SendTimeout > 0 {
+				c.sendTimeout = a.SendTimeout
+			}
+			if a.ReadTimeout > 0 {
+				c.readTimeout = a.ReadTimeout
+			}
+			pp = &c
+		}
+		upURL := p.scheme + "://" + pe.addr + p.target(r)
+		start := time.Now()
+		var status int
+		var err error
+		if upgrade {
+			status, err = pp.tunnel(w, cur, pe)
+		} else {
+			status, err = pp.forward(w, cur, pe)
+		}
+		info.addrs = append(info.addrs, pe.addr)
+		ms := time.Since(start).Milliseconds()
+		info.times = append(info.times, fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
+		if err == nil {
+			info.statuses = append(info.statuses, strconv.Itoa(status))
+			if !chosen {
+				p.upstream.succeeded(pe)
+			}
+			return
+		}
+		if p.bindFailed(w, r, upURL, err, info) {
+			return
+		}
+		ft, code, retry := ftError, http.StatusBadGateway, idempotent
+		var ce *connectError
+		var ne net.Error
+		switch {
+		case errors.As(err, &ce):
+			p.logf(r, errlog.Err, upURL, "%s", connectFailure(ce))
+			retry = true
+		case errors.As(err, &ne) && ne.Timeout():
+			ft, code = ftTimeout, http.StatusGatewayTimeout
+			p.logf(r, errlog.Err, upURL, "upstream timed out (110: Connection timed out) while reading response header from upstream")
+		default:
+			p.logf(r, errlog.Err, upURL, "upstream prematurely closed connection while reading response header from upstream")
+		}
+		info.statuses = append(info.statuses, strconv.Itoa(code))
+		if p.log != nil && p.log.Enabled(errlog.Debug) {
+			p.logf(r, errlog.Debug, "", "http next upstream, %x", ft)
+		}
+		if chosen {
+			lastState, lastStatus = luabind.PeerFailed, code
+		} else if p.upstream.failed(pe) && len(p.upstream.peers) > 1 {
+			p.logf(r, errlog.Warn, upURL, "upstream server temporarily disabled while connecting to upstream")
+		}
+		if tries > 0 {
+			tries--
+		}
+		total++
+		prevURL = upURL
+		if tries == 0 || !retry {
+			writeSpecial(w, r, code)
+			return
+		}
+	}
 }

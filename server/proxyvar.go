@@ -40,10 +40,11 @@ func (v *varProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		b := v.proto
-		p = &Proxy{upstream: u, scheme: b.scheme, proxyHost: host, uri: uri, hasURI: hasURI,
+		p = &Proxy{upstream: u, scheme: proxyScheme(url), proxyHost: host, uri: uri, hasURI: hasURI,
 			exactURI: hasURI, locPath: b.locPath, headers: b.headers, version: b.version, passHeaders: b.passHeaders,
 			passBody: b.passBody, connectTimeout: b.connectTimeout, readTimeout: b.readTimeout,
-			sendTimeout: b.sendTimeout, vars: b.vars, log: b.log, serverName: b.serverName}
+			sendTimeout: b.sendTimeout, vars: b.vars, log: b.log, serverName: b.serverName,
+			nextTries: b.nextTries, lua: b.lua, luaSettings: b.luaSettings, bind: b.bind}
 		v.mu.Lock()
 		if v.cache == nil || len(v.cache) >= varProxyCache {
 			v.cache = map[string]*Proxy{}
