@@ -194,11 +194,10 @@ func (f *fastPath) parse(fc *framedConn, head []byte) (*http.Request, context.Ca
 	if bad != nil && bad.index == 0 {
 		return nil, nil
 	}
-	br := headReaders.Get().(*bufio.Reader)
-	br.Reset(bytes.NewReader(head))
-	req, err := http.ReadRequest(br)
-	br.Reset(nil)
-	headReaders.Put(br)
+	req, err := handshakeRequest(head), error(nil)
+	if req == nil {
+		req, err = readRequest(head)
+	}
 	if err != nil || req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method != http.MethodGet || req.Host == "" ||
 		req.ContentLength != 0 || len(req.TransferEncoding) > 0 || req.Header["Expect"] != nil ||
 		req.Header["Content-Length"] != nil || !headerHasToken(req.Header, "Upgrade", "websocket") {
