@@ -38,8 +38,10 @@ type vm struct {
 	spare   []*lua.LState
 }
 
-// maxSpareThreads bounds the threads a state keeps for reuse.
-const maxSpareThreads = 32
+// maxSpareThreads bounds the threads a state keeps for reuse: lua_thread_cache_max_entries'
+// default, as nginx's cache of entry threads. (It was 32: with 50 handshakes under way, each
+// wave of finished requests threw 18 threads away and the next wave built them again.)
+const maxSpareThreads = threadCacheMax
 
 // thread returns a Lua thread of v's state for a request's entry: a spare one or a new one.
 func (v *vm) thread() *lua.LState {

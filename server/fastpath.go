@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -193,11 +194,10 @@ func (f *fastPath) parse(fc *framedConn, head []byte) (*http.Request, context.Ca
 	if bad != nil && bad.index == 0 {
 		return nil, nil
 	}
-	br := headReaders.Get().(*bufio.Reader)
-	br.Reset(bytes.NewReader(head))
-	req, err := http.ReadRequest(br)
-	br.Reset(nil)
-	headReaders.Put(br)
+	req, err := handshakeRequest(head), error(nil)
+	if req == nil {
+		req, err = readRequest(head)
+	}
 	if err != nil || req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method != http.MethodGet || req.Host == "" ||
 		req.ContentLength != 0 || len(req.TransferEncoding) > 0 || req.Header["Expect"] != nil ||
 		req.Header["Content-Length"] != nil || !headerHasToken(req.Header, "Upgrade", "websocket") {
@@ -256,24 +256,47 @@ func plainHandshakeHead(head []byte) bool {
 	return false
 }
 
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+// tokenBytes are the bytes of an RFC 9110 token (section 5.6.2).
+var tokenBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
 	}
-	return bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0
-}
+	return
+}()
+
+func isTokenByte(c byte) bool { return tokenBytes[c] }
 
 // headerHasToken reports whether a comma-separated header holds token (ASCII case ignored).
+// It walks the values in place: a handshake's Upgrade header is checked without allocating.
 func headerHasToken(h http.Header, name, token string) bool {
 	for _, v := range h[name] {
-		for _, t := range bytes.Split([]byte(v), []byte(",")) {
-			if asciiEqualFold(bytes.Trim(t, " \t"), token) {
+		for v != "" {
+			t, rest, _ := strings.Cut(v, ",")
+			if asciiEqualFoldString(strings.Trim(t, " \t"), token) {
 				return true
 			}
+			v = rest
 		}
 	}
 	return false
+}
+
+// asciiEqualFoldString is asciiEqualFold of a string.
+func asciiEqualFoldString(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // fastWriter is the ResponseWriter of a request the fast path serves. Hijack hands the
